@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+class WatchStatus(models.TextChoices):
+    WANT_TO_WATCH = "want_to_watch", "Want to watch"
+    WATCHING = "watching", "Watching"
+    COMPLETED = "completed", "Completed"
+    ON_HOLD = "on_hold", "On hold"
+    DROPPED = "dropped", "Dropped"
+
+
+class EntrySource(models.TextChoices):
+    SITE = "site", "Site"
+    DATASET = "dataset", "Data set"
+    MAL_IMPORT = "mal_import", "MyAnimeList import"
+
+
+class CollectionEntry(models.Model):
+    """One anime in a user's collection: favourite flag, watch status, score.
+
+    Data-set list entries carry no watch status (the source does not say), so ``status`` may be
+    blank for them.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collection")
+    anime = models.ForeignKey("catalog.Anime", on_delete=models.CASCADE, related_name="collection_entries")
+    is_favorite = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=WatchStatus.choices, blank=True, default="")
+    score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    source = models.CharField(max_length=16, choices=EntrySource.choices, default=EntrySource.SITE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "collection entries"
+        ordering = ["-updated_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "anime"], name="uniq_collection_user_anime"),
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=1, score__lte=10),
+                name="collection_score_1_10",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "is_favorite"]),
+            models.Index(fields=["user", "status"]),
+            models.Index(fields=["anime", "is_favorite"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.anime_id}"

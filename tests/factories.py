@@ -1,0 +1,73 @@
+"""factory_boy factories shared by every test module."""
+
+from __future__ import annotations
+
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.models import User
+from catalog.models import Anime, AnimeTitle, Genre, Tag
+from favorites.models import CollectionEntry
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("correct-horse-battery")
+
+
+class GenreFactory(DjangoModelFactory):
+    class Meta:
+        model = Genre
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Genre {n}")
+    slug = factory.LazyAttribute(lambda o: o.name.lower().replace(" ", "-"))
+
+
+class TagFactory(DjangoModelFactory):
+    class Meta:
+        model = Tag
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"tag{n}")
+
+
+class AnimeFactory(DjangoModelFactory):
+    class Meta:
+        model = Anime
+
+    mal_id = factory.Sequence(lambda n: 100000 + n)
+    title = factory.Sequence(lambda n: f"Anime Title {n}")
+    type = Anime.Type.TV
+    episodes = 12
+    year = 2015
+    season = Anime.Season.SPRING
+    score = 7.5
+    members = factory.Sequence(lambda n: 1000 + n)
+
+    @factory.post_generation
+    def genres(obj: Anime, create: bool, extracted: list[Genre] | None, **kwargs: object) -> None:
+        if create and extracted:
+            obj.genres.set(extracted)
+
+    @factory.post_generation
+    def main_title(obj: Anime, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            AnimeTitle.objects.get_or_create(
+                anime=obj,
+                text=obj.title,
+                language=AnimeTitle.Language.ROMAJI,
+                defaults={"kind": AnimeTitle.Kind.MAIN},
+            )
+
+
+class CollectionEntryFactory(DjangoModelFactory):
+    class Meta:
+        model = CollectionEntry
+
+    user = factory.SubFactory(UserFactory)
+    anime = factory.SubFactory(AnimeFactory)
