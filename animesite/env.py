@@ -80,7 +80,7 @@ def database_from_url(url: str) -> dict[str, object]:
             "isolation_level": "read committed",
         },
         "TEST": {
-            "NAME": f"test_{name}",
+            "NAME": os.environ.get("TEST_DATABASE_NAME") or f"test_{name}",
             "CHARSET": "utf8mb4",
             "COLLATION": "utf8mb4_unicode_ci",
         },

@@ -1,0 +1,12 @@
+"""Search index maintenance. Filled in by the search feature."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+logger = logging.getLogger(__name__)
+
+
+def index_anime(*, anime_ids: Sequence[int]) -> None:
+    logger.debug("search index not configured yet; %d anime not indexed", len(anime_ids))
