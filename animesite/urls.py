@@ -6,6 +6,7 @@ from animesite.spa import api_not_found, spa_index
 
 api_patterns: list[URLPattern | URLResolver] = [
     path("auth/", include("accounts.urls")),
+    path("search/", include("catalog.search.urls")),
     path("", include("catalog.urls")),
     path("", include("favorites.urls")),
     path("", include("rankings.urls")),
