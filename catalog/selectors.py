@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Q
 from django.utils import translation
 
-from catalog.models import Anime, AnimeTitle
+from catalog.models import Anime, AnimeTitle, Genre, Tag
 
 # Which AnimeTitle language to show first for each UI language.
 _DISPLAY_PREFERENCE = {
@@ -79,3 +79,175 @@ def anime_cards(
 
 def anime_cards_from(objects: Iterable[Anime], language: str | None = None) -> list[dict[str, Any]]:
     return [anime_card(a, language) for a in objects]
+
+
+# --- Catalogue browsing: the list and detail endpoints ------------------------------------
+
+# Sort keys accepted by the catalogue list; every one ends on the id so pages never overlap.
+ANIME_ORDERINGS: dict[str, tuple[Any, ...]] = {
+    "score": (F("score").asc(nulls_last=True), "id"),
+    "-score": (F("score").desc(nulls_last=True), "id"),
+    "members": ("members", "id"),
+    "-members": ("-members", "id"),
+    "year": (F("year").asc(nulls_last=True), F("aired_from").asc(nulls_last=True), "id"),
+    "-year": (F("year").desc(nulls_last=True), F("aired_from").desc(nulls_last=True), "id"),
+    "title": ("title", "id"),
+    "-title": ("-title", "id"),
+}
+ANIME_DEFAULT_ORDERING = "-members"
+
+
+def _split_values(values: Iterable[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for value in values:
+        cleaned = value.strip()
+        if cleaned:
+            seen.setdefault(cleaned.casefold(), cleaned)
+    return list(seen.values())
+
+
+def genres_resolve(*, values: Iterable[str]) -> tuple[list[Genre], list[str]]:
+    """Genres named by slug or by name (either case), and the values that name none."""
+    wanted = _split_values(values)
+    if not wanted:
+        return [], []
+    query = Q()
+    for value in wanted:
+        query |= Q(slug__iexact=value) | Q(name__iexact=value)
+    genres = list(Genre.objects.filter(query))
+    found: list[Genre] = []
+    unknown: list[str] = []
+    for value in wanted:
+        key = value.casefold()
+        match = next((g for g in genres if key in (g.slug.casefold(), g.name.casefold())), None)
+        if match is None:
+            unknown.append(value)
+        elif match not in found:
+            found.append(match)
+    return found, unknown
+
+
+def tags_resolve(*, values: Iterable[str]) -> tuple[list[Tag], list[str]]:
+    """Tags named exactly (ignoring case), and the values that name none."""
+    wanted = _split_values(values)
+    if not wanted:
+        return [], []
+    query = Q()
+    for value in wanted:
+        query |= Q(name__iexact=value)
+    tags = list(Tag.objects.filter(query))
+    found: list[Tag] = []
+    unknown: list[str] = []
+    for value in wanted:
+        match = next((t for t in tags if t.name.casefold() == value.casefold()), None)
+        if match is None:
+            unknown.append(value)
+        elif match not in found:
+            found.append(match)
+    return found, unknown
+
+
+def anime_list(
+    *,
+    user: Any = None,
+    genres: Sequence[Genre] = (),
+    tags: Sequence[Tag] = (),
+    type: str | None = None,
+    year: int | None = None,
+    season: str | None = None,
+    min_score: float | None = None,
+    ordering: str | None = None,
+) -> Any:
+    """Anime visible to ``user`` that have every given genre and tag, ready for ``anime_card``."""
+    qs = anime_card_queryset().visible_to(user)
+    # One join per genre/tag: each must be present, and no row is duplicated.
+    for genre in genres:
+        qs = qs.filter(genres=genre)
+    for tag in tags:
+        qs = qs.filter(tags=tag)
+    if type:
+        qs = qs.filter(type=type)
+    if year is not None:
+        qs = qs.filter(year=year)
+    if season:
+        qs = qs.filter(season=season)
+    if min_score is not None:
+        qs = qs.filter(score__gte=min_score)
+    return qs.order_by(*ANIME_ORDERINGS[ordering or ANIME_DEFAULT_ORDERING])
+
+
+def anime_detail_queryset() -> Any:
+    return Anime.objects.prefetch_related(
+        "genres",
+        "tags",
+        Prefetch("titles", queryset=AnimeTitle.objects.only("id", "anime_id", "text", "language", "kind")),
+        "external_ids",
+    )
+
+
+def anime_get(*, anime_id: int, user: Any = None) -> Anime | None:
+    """The anime with everything its detail page shows, or ``None`` when unknown or hidden from ``user``."""
+    return anime_detail_queryset().visible_to(user).filter(id=anime_id).first()
+
+
+# Known sites: normalised site name -> (label, URL template).
+_EXTERNAL_SITES: dict[str, tuple[str, str]] = {
+    "mal": ("MyAnimeList", "https://myanimelist.net/anime/{id}"),
+    "myanimelist": ("MyAnimeList", "https://myanimelist.net/anime/{id}"),
+    "anilist": ("AniList", "https://anilist.co/anime/{id}"),
+    "bangumi": ("Bangumi", "https://bgm.tv/subject/{id}"),
+    "bgm": ("Bangumi", "https://bgm.tv/subject/{id}"),
+    "bangumitv": ("Bangumi", "https://bgm.tv/subject/{id}"),
+    "anidb": ("AniDB", "https://anidb.net/anime/{id}"),
+    "tmdb": ("TMDB", "https://www.themoviedb.org/{id}"),
+    "annict": ("Annict", "https://annict.com/works/{id}"),
+    "syobocal": ("Syobocal", "https://cal.syoboi.jp/tid/{id}"),
+}
+
+
+def external_link(*, site: str, external_id: str) -> dict[str, Any]:
+    """A link to the anime on another site; ``url`` is ``None`` for sites without a known address."""
+    key = "".join(ch for ch in site.casefold() if ch.isalnum())
+    known = _EXTERNAL_SITES.get(key)
+    if known is None:
+        return {"site": site, "name": site, "external_id": external_id, "url": None}
+    name, template = known
+    return {"site": site, "name": name, "external_id": external_id, "url": template.format(id=external_id)}
+
+
+_TITLE_LANGUAGE_ORDER = [choice.value for choice in AnimeTitle.Language]
+_TITLE_KIND_ORDER = [choice.value for choice in AnimeTitle.Kind]
+
+
+def anime_titles_by_language(anime: Anime) -> dict[str, list[dict[str, str]]]:
+    """Every known title grouped by language (romaji, English, Japanese, Chinese, ...), main first."""
+
+    def rank(title: AnimeTitle) -> tuple[int, int, int]:
+        lang = _TITLE_LANGUAGE_ORDER.index(title.language) if title.language in _TITLE_LANGUAGE_ORDER else 99
+        kind = _TITLE_KIND_ORDER.index(title.kind) if title.kind in _TITLE_KIND_ORDER else 99
+        return lang, kind, title.id
+
+    grouped: dict[str, list[dict[str, str]]] = {}
+    for title in sorted(anime.titles.all(), key=rank):
+        grouped.setdefault(title.language, []).append({"text": title.text, "kind": title.kind})
+    return grouped
+
+
+def anime_detail(anime: Anime, language: str | None = None) -> dict[str, Any]:
+    """The card plus everything the detail page shows; ``anime`` comes from ``anime_get``."""
+    return {
+        **anime_card(anime, language),
+        "all_titles": anime_titles_by_language(anime),
+        "genre_items": [{"name": g.name, "slug": g.slug} for g in anime.genres.all()],
+        "tags": [t.name for t in anime.tags.all()],
+        "synopsis": anime.synopsis,
+        "synopsis_zh": anime.synopsis_zh,
+        "aired_from": anime.aired_from,
+        "aired_to": anime.aired_to,
+        "official_site": anime.official_site,
+        "external_links": [
+            external_link(site=e.site, external_id=e.external_id) for e in anime.external_ids.all()
+        ],
+        "is_featured": anime.is_featured,
+        "is_hidden": anime.is_hidden,
+    }

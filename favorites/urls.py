@@ -1,3 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from favorites.apis import (
+    CollectionEntryApi,
+    CollectionFavoriteApi,
+    CollectionImportApi,
+    CollectionImportJobApi,
+    CollectionListCreateApi,
+)
+
+urlpatterns = [
+    path("collection/", CollectionListCreateApi.as_view(), name="collection-list"),
+    path("collection/import/", CollectionImportApi.as_view(), name="collection-import"),
+    path("collection/import/<int:job_id>/", CollectionImportJobApi.as_view(), name="collection-import-job"),
+    path("collection/<int:anime_id>/", CollectionEntryApi.as_view(), name="collection-entry"),
+    path("collection/<int:anime_id>/favorite/", CollectionFavoriteApi.as_view(), name="collection-favorite"),
+]

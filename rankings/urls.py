@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from rankings.apis import HomeApi, RankingApi
+
+urlpatterns = [
+    path("rankings/<str:kind>/", RankingApi.as_view(), name="ranking"),
+    path("home/", HomeApi.as_view(), name="home"),
+]

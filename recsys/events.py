@@ -1,12 +1,23 @@
-"""Recording user behaviour: every event lands in the one behaviour log the models train on."""
+"""Recording user behaviour: every event lands in the one behaviour log the models train on.
+
+Each event is also counted towards trending (a Redis sorted set with a 7-day half-life, see
+``rankings.trending``) once the surrounding transaction commits, so a rolled-back write never
+counts. The counter is best effort: Redis being down or slow never breaks the write.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from catalog.models import Anime
 from recsys.models import Interaction
+
+logger = logging.getLogger(__name__)
 
 
 def interaction_record(
@@ -17,13 +28,41 @@ def interaction_record(
     score: int | None = None,
     status: str = "",
     source: str = Interaction.Source.SITE,
+    occurred_at: datetime | None = None,
 ) -> Interaction:
-    return Interaction.objects.create(
+    """Store one behaviour event and count it towards trending after commit.
+
+    Parameters
+    ----------
+    user, anime : the actor and the anime.
+    kind : one of ``Interaction.Kind``.
+    score : the 1-10 score the event carries, if any.
+    status : the watch status the event carries, if any.
+    source : ``Interaction.Source``; data-set rows (no time) never count towards trending.
+    occurred_at : when it happened; now when omitted. An imported list entry passes the time the
+        other site last saw it change.
+    """
+    interaction = Interaction.objects.create(
         user=user,
         anime=anime,
         kind=kind,
         score=score,
         status=status,
         source=source,
-        occurred_at=timezone.now(),
+        occurred_at=occurred_at or timezone.now(),
     )
+    if source != Interaction.Source.DATASET:
+        anime_id = anime.pk
+        at = interaction.occurred_at
+        assert at is not None
+        transaction.on_commit(lambda: _trending_count(anime_id=anime_id, kind=kind, at=at), robust=True)
+    return interaction
+
+
+def _trending_count(*, anime_id: int, kind: str, at: datetime) -> None:
+    from rankings.trending import trending_record
+
+    try:
+        trending_record(anime_id=anime_id, kind=kind, at=at)
+    except Exception:
+        logger.warning("trending counter not updated for anime %s (%s)", anime_id, kind, exc_info=True)

@@ -13,6 +13,8 @@ command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 command -v java >/dev/null || need_apt+=(default-jre-headless)
 if [ "${WITH_BROWSER:-0}" = 1 ]; then
   [ -x /usr/bin/chromium ] || need_apt+=(chromium chromium-driver)
+  # A CJK font, so Chinese and Japanese text renders in browser screenshots.
+  [ -d /usr/share/fonts/truetype/wqy ] || need_apt+=(fonts-wqy-microhei)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing system packages: ${need_apt[*]}"

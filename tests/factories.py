@@ -10,7 +10,7 @@ from catalog.models import Anime, AnimeTitle, Genre, Tag
 from favorites.models import CollectionEntry
 
 
-class UserFactory(DjangoModelFactory):
+class UserFactory(DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -19,7 +19,7 @@ class UserFactory(DjangoModelFactory):
     password = factory.django.Password("correct-horse-battery")
 
 
-class GenreFactory(DjangoModelFactory):
+class GenreFactory(DjangoModelFactory[Genre]):
     class Meta:
         model = Genre
         django_get_or_create = ("name",)
@@ -28,7 +28,7 @@ class GenreFactory(DjangoModelFactory):
     slug = factory.LazyAttribute(lambda o: o.name.lower().replace(" ", "-"))
 
 
-class TagFactory(DjangoModelFactory):
+class TagFactory(DjangoModelFactory[Tag]):
     class Meta:
         model = Tag
         django_get_or_create = ("name",)
@@ -36,9 +36,10 @@ class TagFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"tag{n}")
 
 
-class AnimeFactory(DjangoModelFactory):
+class AnimeFactory(DjangoModelFactory[Anime]):
     class Meta:
         model = Anime
+        skip_postgeneration_save = True
 
     mal_id = factory.Sequence(lambda n: 100000 + n)
     title = factory.Sequence(lambda n: f"Anime Title {n}")
@@ -65,7 +66,7 @@ class AnimeFactory(DjangoModelFactory):
             )
 
 
-class CollectionEntryFactory(DjangoModelFactory):
+class CollectionEntryFactory(DjangoModelFactory[CollectionEntry]):
     class Meta:
         model = CollectionEntry
 

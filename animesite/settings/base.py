@@ -132,6 +132,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
         "options": {"queue": "training"},
     },
+    "rankings-refresh": {
+        "task": "rankings.tasks.rankings_refresh_task",
+        "schedule": 10 * 60,
+        "options": {"queue": "default", "expires": 9 * 60},
+    },
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
@@ -144,7 +149,10 @@ ELASTICSEARCH_DSL = {
 # Index updates go through a Celery task after commit, never inside the request.
 ELASTICSEARCH_DSL_AUTOSYNC = False
 ELASTICSEARCH_DSL_AUTO_REFRESH = False
-SEARCH_TIMEOUT_SECONDS = 1.5
+# User-facing searches give up after this and answer from the database ("degraded": true).
+SEARCH_TIMEOUT_SECONDS = float(env_str("SEARCH_TIMEOUT_SECONDS", "1.5"))
+# Bulk loads and index writes from Celery tasks and commands.
+SEARCH_INDEXING_TIMEOUT_SECONDS = 120
 
 # --- Spark, data, models -----------------------------------------------------------------
 SPARK_MASTER = env_str("SPARK_MASTER", "local[2]")

@@ -1,0 +1,111 @@
+"""Account writes: registration, login and logout."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from animesite.exceptions import ApplicationError
+
+USERNAME_MIN_LENGTH = 3
+USERNAME_MAX_LENGTH = 30
+# Letters (any script), digits, underscore and hyphen.
+_USERNAME_RE = re.compile(r"^[\w-]+$")
+
+
+def _invalid(fields: dict[str, list[str]]) -> ApplicationError:
+    return ApplicationError(_("Invalid input."), code="invalid", extra={"fields": fields})
+
+
+def username_normalize(username: str) -> str:
+    return User.normalize_username(username.strip())
+
+
+def username_errors(username: str) -> list[str]:
+    """Why ``username`` cannot be registered (an empty list when it can)."""
+    if not USERNAME_MIN_LENGTH <= len(username) <= USERNAME_MAX_LENGTH:
+        return [
+            _("A username has between %(min)d and %(max)d characters.")
+            % {"min": USERNAME_MIN_LENGTH, "max": USERNAME_MAX_LENGTH}
+        ]
+    if not _USERNAME_RE.match(username):
+        return [_("A username may contain only letters, digits, underscores and hyphens.")]
+    if User.objects.filter(username__iexact=username).exists():
+        return [_("This username is already taken.")]
+    return []
+
+
+def user_register(*, username: str, password: str, password_confirm: str, email: str = "") -> User:
+    """Create a site account after checking the username rules and the password validators."""
+    username = username_normalize(username)
+    email = User.objects.normalize_email(email.strip()) if email else ""
+    errors: dict[str, list[str]] = {}
+
+    name_errors = username_errors(username)
+    if name_errors:
+        errors["username"] = name_errors
+    if password != password_confirm:
+        errors["password_confirm"] = [_("The two passwords do not match.")]
+    try:
+        validate_password(password, user=User(username=username, email=email))
+    except DjangoValidationError as exc:
+        errors["password"] = list(exc.messages)
+    if errors:
+        raise _invalid(errors)
+
+    user = User(username=username, email=email, source=User.Source.SITE)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        # Another request registered the same name (the column's collation ignores case).
+        raise _invalid({"username": [_("This username is already taken.")]}) from exc
+    return user
+
+
+def _invalid_credentials() -> ApplicationError:
+    return ApplicationError(
+        _("Invalid username or password"),
+        code="invalid_credentials",
+        extra={"fields": {"non_field_errors": [_("Invalid username or password")]}},
+    )
+
+
+def user_authenticate(*, request: HttpRequest | None, username: str, password: str) -> User:
+    """The site account with these credentials; accounts from the data set never authenticate."""
+    username = username_normalize(username)
+    candidate = User.objects.filter(username__iexact=username).only("id", "username", "source").first()
+    if candidate is None or candidate.source != User.Source.SITE:
+        # Hash anyway so that unknown names and wrong passwords take the same time.
+        User().set_password(password)
+        raise _invalid_credentials()
+    user = authenticate(request, username=candidate.username, password=password)
+    if not isinstance(user, User) or user.source != User.Source.SITE:
+        raise _invalid_credentials()
+    return user
+
+
+def user_login(*, request: HttpRequest, username: str, password: str) -> User:
+    user = user_authenticate(request=request, username=username, password=password)
+    login(request, user)
+    return user
+
+
+def user_register_and_login(
+    *, request: HttpRequest, username: str, password: str, password_confirm: str, email: str = ""
+) -> User:
+    user = user_register(username=username, password=password, password_confirm=password_confirm, email=email)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return user
+
+
+def user_logout(*, request: HttpRequest) -> None:
+    logout(request)

@@ -1,0 +1,188 @@
+"""Operator back office for the catalogue: curation (featured, hidden), titles, genres and tags.
+
+Every write here ends with ``catalog.services.anime_changed`` so the search index follows once the
+transaction commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from catalog.models import Anime, AnimeTitle, ExternalId, Genre, Tag
+from catalog.selectors import external_link
+from catalog.services import anime_changed, anime_set_featured, anime_set_hidden
+
+
+class AnimeTitleInline(admin.TabularInline):
+    model = AnimeTitle
+    fields = ("text", "language", "kind")
+    extra = 0
+    verbose_name = _("title or synonym")
+    verbose_name_plural = _("titles and synonyms (every language)")
+
+
+class ExternalIdInline(admin.TabularInline):
+    """Ids on other sites come from the data import and are shown read-only."""
+
+    model = ExternalId
+    fields = ("site", "external_id", "link")
+    readonly_fields = ("site", "external_id", "link")
+    extra = 0
+    can_delete = False
+    verbose_name = _("external id")
+    verbose_name_plural = _("external ids (read-only, from the data import)")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("link"))
+    def link(self, obj: ExternalId) -> str:
+        url = external_link(site=obj.site, external_id=obj.external_id)["url"]
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url) if url else "-"
+
+
+@admin.register(Anime)
+class AnimeAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "title_zh_hans",
+        "title_ja",
+        "mal_id",
+        "type",
+        "year",
+        "season",
+        "score",
+        "members",
+        "is_featured",
+        "is_hidden",
+    )
+    list_filter = ("type", "year", "season", "genres", "is_featured", "is_hidden")
+    # Every script: the display titles and every title/synonym row; an exact MyAnimeList id too.
+    search_fields = (
+        "title",
+        "title_en",
+        "title_ja",
+        "title_zh_hans",
+        "title_zh_hant",
+        "titles__text",
+        "=mal_id",
+    )
+    search_help_text = _("Any title or synonym, in any language, or a MyAnimeList id.")
+    ordering = ("-members", "id")
+    list_per_page = 50
+    show_full_result_count = False
+    list_select_related = False
+    filter_horizontal = ("genres",)
+    autocomplete_fields = ("tags",)
+    readonly_fields = ("created_at", "updated_at")
+    inlines = (AnimeTitleInline, ExternalIdInline)
+    actions = ("feature", "unfeature", "hide", "unhide")
+    fieldsets = (
+        (None, {"fields": ("mal_id", "title", "type", "episodes", "score", "members")}),
+        (_("Titles"), {"fields": ("title_en", "title_ja", "title_zh_hans", "title_zh_hant")}),
+        (_("Airing"), {"fields": ("aired_from", "aired_to", "year", "season")}),
+        (
+            _("Content"),
+            {"fields": ("synopsis", "synopsis_zh", "cover_url", "official_site", "genres", "tags")},
+        ),
+        (_("Curation"), {"fields": ("is_featured", "is_hidden", "created_at", "updated_at")}),
+    )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Anime], search_term: str
+    ) -> tuple[QuerySet[Anime], bool]:
+        matched, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if not may_have_duplicates:
+            return matched, False
+        # Matching several titles of one anime must not list it twice: match through a subquery
+        # (cheaper than DISTINCT over every column), keeping the changelist's filters and order.
+        return queryset.filter(pk__in=matched.values("pk")), False
+
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
+        # Runs after save_model, once genres, tags and titles are saved as well.
+        super().save_related(request, form, formsets, change)
+        anime_changed(anime_ids=[form.instance.pk])
+
+    def delete_model(self, request: HttpRequest, obj: Anime) -> None:
+        anime_id = obj.pk
+        super().delete_model(request, obj)
+        anime_changed(anime_ids=[anime_id])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Anime]) -> None:
+        anime_ids = list(queryset.values_list("id", flat=True))
+        super().delete_queryset(request, queryset)
+        anime_changed(anime_ids=anime_ids)
+
+    @admin.action(description=_("Feature the selected anime"), permissions=["change"])
+    def feature(self, request: HttpRequest, queryset: QuerySet[Anime]) -> None:
+        changed = anime_set_featured(anime_ids=queryset.values_list("id", flat=True), featured=True)
+        message = ngettext("%(count)d anime featured.", "%(count)d anime featured.", changed)
+        self.message_user(request, message % {"count": changed})
+
+    @admin.action(description=_("Unfeature the selected anime"), permissions=["change"])
+    def unfeature(self, request: HttpRequest, queryset: QuerySet[Anime]) -> None:
+        changed = anime_set_featured(anime_ids=queryset.values_list("id", flat=True), featured=False)
+        message = ngettext("%(count)d anime unfeatured.", "%(count)d anime unfeatured.", changed)
+        self.message_user(request, message % {"count": changed})
+
+    @admin.action(description=_("Hide the selected anime from visitors"), permissions=["change"])
+    def hide(self, request: HttpRequest, queryset: QuerySet[Anime]) -> None:
+        changed = anime_set_hidden(anime_ids=queryset.values_list("id", flat=True), hidden=True)
+        message = ngettext("%(count)d anime hidden.", "%(count)d anime hidden.", changed)
+        self.message_user(request, message % {"count": changed})
+
+    @admin.action(description=_("Show the selected anime to visitors again"), permissions=["change"])
+    def unhide(self, request: HttpRequest, queryset: QuerySet[Anime]) -> None:
+        changed = anime_set_hidden(anime_ids=queryset.values_list("id", flat=True), hidden=False)
+        message = ngettext("%(count)d anime shown again.", "%(count)d anime shown again.", changed)
+        self.message_user(request, message % {"count": changed})
+
+
+@admin.register(Genre)
+class GenreAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "anime_count")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Genre]:
+        return super().get_queryset(request).annotate(anime_count=Count("anime"))
+
+    @admin.display(description=_("anime"), ordering="anime_count")
+    def anime_count(self, obj: Any) -> int:
+        return int(obj.anime_count)
+
+    def save_model(self, request: HttpRequest, obj: Genre, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "name" in form.changed_data:
+            # Search documents carry genre names.
+            anime_changed(anime_ids=obj.anime.values_list("id", flat=True))
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("name", "anime_count")
+    search_fields = ("name",)
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tag]:
+        return super().get_queryset(request).annotate(anime_count=Count("anime"))
+
+    @admin.display(description=_("anime"), ordering="anime_count")
+    def anime_count(self, obj: Any) -> int:
+        return int(obj.anime_count)
+
+    def save_model(self, request: HttpRequest, obj: Tag, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "name" in form.changed_data:
+            anime_changed(anime_ids=obj.anime.values_list("id", flat=True))

@@ -1,0 +1,36 @@
+"""The ETL's published output: table names and the manifest that marks a complete output.
+
+Kept free of Spark so that readers (the loader, ``--if-empty`` checks) start fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "manifest.json"
+
+OUTPUT_TABLES = (
+    "anime",
+    "anime_titles",
+    "anime_genres",
+    "anime_tags",
+    "external_ids",
+    "users",
+    "interactions",
+)
+
+
+def read_manifest(output_dir: Path | str) -> dict[str, Any] | None:
+    """The manifest of a complete ETL output, or ``None`` when the output is missing or partial."""
+    path = Path(output_dir) / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not all((Path(output_dir) / name).is_dir() for name in OUTPUT_TABLES):
+        return None
+    return data

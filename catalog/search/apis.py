@@ -1,0 +1,266 @@
+"""Search endpoints: ``GET /api/search/`` and ``GET /api/search/suggest/``.
+
+Input rules (400 with the parameter named under ``extra.fields`` otherwise):
+
+- ``q`` is optional and at most 200 characters. Without ``q`` the filters alone list anime by
+  popularity (or by the requested ``sort``); with neither ``q`` nor a filter the request is a 400.
+- Filters take comma-separated values: ``genre`` (slugs or names, an anime must have every one),
+  ``type``, ``year`` and ``season`` (an anime may match any). Unknown values are a 400.
+- ``q`` is always searched as plain text: Lucene syntax is never interpreted.
+- Hidden anime are returned only to staff who pass ``include_hidden=true``; each result then carries
+  ``is_hidden``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.views import APIView
+
+from catalog.apis import AnimeCardSerializer
+from catalog.models import Anime
+from catalog.search.queries import MAX_QUERY_LENGTH, MAX_RESULT_WINDOW, SORTS, SearchFilters, SearchQuery
+from catalog.search.selectors import search_anime, suggest_anime
+from catalog.selectors import genres_resolve
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+
+
+def _values(raw: str) -> list[str]:
+    return [part for part in (p.strip() for p in raw.split(",")) if part]
+
+
+def _request_language(request: Request) -> str | None:
+    return getattr(request, "LANGUAGE_CODE", None)
+
+
+class SearchApi(APIView):
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        q = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=MAX_QUERY_LENGTH,
+            help_text="Words of any title, in any script; searched as plain text.",
+        )
+        genre = serializers.CharField(
+            required=False, help_text="Genre slugs or names, comma-separated; an anime must have all."
+        )
+        type = serializers.CharField(
+            required=False, help_text="Comma-separated: TV, Movie, OVA, ONA, Special, Music, Unknown."
+        )
+        year = serializers.CharField(required=False, help_text="Comma-separated years (1900-2100).")
+        season = serializers.CharField(
+            required=False, help_text="Comma-separated: winter, spring, summer, fall."
+        )
+        sort = serializers.ChoiceField(
+            choices=SORTS,
+            required=False,
+            help_text="relevance (default with q; text match blended with popularity), score, members, year.",
+        )
+        page = serializers.IntegerField(required=False, min_value=1, default=1)
+        page_size = serializers.IntegerField(
+            required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
+        )
+        include_hidden = serializers.BooleanField(
+            required=False, default=False, help_text="Staff only: include hidden anime (flagged)."
+        )
+
+        class Meta:
+            ref_name = "SearchInput"
+
+        def validate_q(self, value: str) -> str:
+            return " ".join(value.split())
+
+        def validate_genre(self, value: str) -> list[str]:
+            genres, unknown = genres_resolve(values=_values(value))
+            if unknown:
+                raise serializers.ValidationError(
+                    _("Unknown genre: %(names)s") % {"names": ", ".join(unknown)}
+                )
+            return [g.slug for g in genres]
+
+        def validate_type(self, value: str) -> list[str]:
+            by_key = {choice.casefold(): choice for choice in Anime.Type.values}
+            unknown = [v for v in _values(value) if v.casefold() not in by_key]
+            if unknown:
+                raise serializers.ValidationError(
+                    _("Unknown type: %(names)s; use %(choices)s.")
+                    % {"names": ", ".join(unknown), "choices": ", ".join(Anime.Type.values)}
+                )
+            return list(dict.fromkeys(by_key[v.casefold()] for v in _values(value)))
+
+        def validate_year(self, value: str) -> list[int]:
+            years: list[int] = []
+            for part in _values(value):
+                if not part.isdigit() or not 1900 <= int(part) <= 2100:
+                    raise serializers.ValidationError(
+                        _("“%(value)s” is not a year between 1900 and 2100.") % {"value": part}
+                    )
+                years.append(int(part))
+            return list(dict.fromkeys(years))
+
+        def validate_season(self, value: str) -> list[str]:
+            unknown = [v for v in _values(value) if v.casefold() not in Anime.Season.values]
+            if unknown:
+                raise serializers.ValidationError(
+                    _("Unknown season: %(names)s; use %(choices)s.")
+                    % {"names": ", ".join(unknown), "choices": ", ".join(Anime.Season.values)}
+                )
+            return list(dict.fromkeys(v.casefold() for v in _values(value)))
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            has_filter = any(attrs.get(name) for name in ("genre", "type", "year", "season"))
+            if not attrs.get("q") and not has_filter:
+                raise serializers.ValidationError(
+                    {"q": [_("Type something to search for, or choose a filter.")]}
+                )
+            if attrs["page"] * attrs["page_size"] > MAX_RESULT_WINDOW:
+                raise serializers.ValidationError(
+                    {
+                        "page": [
+                            _("Only the first %(n)d results can be paged through.") % {"n": MAX_RESULT_WINDOW}
+                        ]
+                    }
+                )
+            return attrs
+
+    class OutputSerializer(serializers.Serializer):
+        class ResultSerializer(AnimeCardSerializer):
+            highlight = serializers.DictField(
+                child=serializers.ListField(child=serializers.CharField()),
+                help_text="Matched words wrapped in <em> (HTML-escaped text), under `titles` and `synopsis`.",
+            )
+            is_hidden = serializers.BooleanField(
+                required=False, help_text="Only with include_hidden (staff)."
+            )
+
+            class Meta:
+                ref_name = "SearchResult"
+
+        class FacetSerializer(serializers.Serializer):
+            value = serializers.JSONField(help_text="The value to pass back as a filter.")
+            name = serializers.CharField(help_text="Display name.")
+            count = serializers.IntegerField()
+
+            class Meta:
+                ref_name = "SearchFacetValue"
+
+        count = serializers.IntegerField()
+        next = serializers.URLField(allow_null=True)
+        previous = serializers.URLField(allow_null=True)
+        results = ResultSerializer(many=True)
+        facets = serializers.DictField(
+            child=FacetSerializer(many=True),
+            help_text="Counts per genre, type, year and season; each counts with the other filters applied.",
+        )
+        degraded = serializers.BooleanField(
+            help_text="True when the search server was unavailable and the database answered."
+        )
+
+        class Meta:
+            ref_name = "SearchPage"
+
+    @extend_schema(
+        operation_id="search",
+        parameters=[InputSerializer],
+        responses={
+            200: OutputSerializer,
+            400: OpenApiResponse(description="Invalid input; `extra.fields` names the parameter."),
+            404: OpenApiResponse(description="A page past the last one."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        page, page_size = data["page"], data["page_size"]
+        user = request.user
+        query = SearchQuery(
+            q=data.get("q", ""),
+            filters=SearchFilters(
+                genres=tuple(data.get("genre", ())),
+                types=tuple(data.get("type", ())),
+                years=tuple(data.get("year", ())),
+                seasons=tuple(data.get("season", ())),
+            ),
+            sort=data.get("sort") or "relevance",
+            offset=(page - 1) * page_size,
+            limit=page_size,
+            include_hidden=bool(data["include_hidden"] and user.is_authenticated and user.is_staff),
+        )
+        result = search_anime(query=query, language=_request_language(request))
+        if page > 1 and query.offset >= result.count:
+            raise NotFound(_("Invalid page."))
+        url = request.build_absolute_uri()
+        has_next = query.offset + page_size < result.count
+        previous = None
+        if page > 1:
+            previous = (
+                replace_query_param(url, "page", page - 1) if page > 2 else remove_query_param(url, "page")
+            )
+        body = {
+            "count": result.count,
+            "next": replace_query_param(url, "page", page + 1) if has_next else None,
+            "previous": previous,
+            "results": result.results,
+            "facets": result.facets,
+            "degraded": result.degraded,
+        }
+        return Response(self.OutputSerializer(body).data)
+
+
+class SuggestApi(APIView):
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        q = serializers.CharField(max_length=MAX_QUERY_LENGTH, help_text="What the user has typed so far.")
+
+        class Meta:
+            ref_name = "SuggestInput"
+
+        def validate_q(self, value: str) -> str:
+            return " ".join(value.split())
+
+    class OutputSerializer(serializers.Serializer):
+        class SuggestionSerializer(serializers.Serializer):
+            id = serializers.IntegerField()
+            mal_id = serializers.IntegerField(allow_null=True)
+            title = serializers.CharField(help_text="Title in the request's language when the anime has one.")
+            matched = serializers.CharField(help_text="The title the input matched.")
+            type = serializers.CharField(allow_null=True)
+            year = serializers.IntegerField(allow_null=True)
+            cover_url = serializers.CharField(allow_blank=True)
+
+            class Meta:
+                ref_name = "Suggestion"
+
+        results = SuggestionSerializer(many=True)
+        degraded = serializers.BooleanField()
+
+        class Meta:
+            ref_name = "SuggestPage"
+
+    @extend_schema(
+        operation_id="search_suggest",
+        parameters=[
+            InputSerializer,
+            OpenApiParameter("Accept-Language", str, OpenApiParameter.HEADER, description="en or zh-hans"),
+        ],
+        responses={200: OutputSerializer, 400: OpenApiResponse(description="Missing or too long `q`.")},
+    )
+    def get(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        result = suggest_anime(q=serializer.validated_data["q"], language=_request_language(request))
+        return Response(self.OutputSerializer({"results": result.results, "degraded": result.degraded}).data)

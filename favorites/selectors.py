@@ -1,0 +1,53 @@
+"""Reads of a user's collection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import F, QuerySet
+
+from accounts.models import User
+from catalog.models import Anime
+from favorites.models import CollectionEntry, ImportJob
+
+COLLECTION_ORDERINGS: dict[str, tuple[Any, ...]] = {
+    "updated": ("updated_at", "id"),
+    "-updated": ("-updated_at", "-id"),
+    "score": (F("score").asc(nulls_last=True), "anime__title", "id"),
+    "-score": (F("score").desc(nulls_last=True), "anime__title", "id"),
+    "title": ("anime__title", "id"),
+    "-title": ("-anime__title", "-id"),
+}
+
+
+def collection_anime_get(*, user: User | AnonymousUser, anime_id: int) -> Anime | None:
+    """The anime a collection entry may point at: it exists and the user may see it."""
+    return Anime.objects.visible_to(user).filter(pk=anime_id).first()
+
+
+def collection_list(
+    *,
+    user: User,
+    status: str | None = None,
+    favorite: bool | None = None,
+    ordering: str = "-updated",
+) -> QuerySet[CollectionEntry]:
+    """The user's entries with everything a card needs; anime hidden by operators are left out."""
+    qs = CollectionEntry.objects.filter(user=user).select_related("anime").prefetch_related("anime__genres")
+    if not user.is_staff:
+        qs = qs.filter(anime__is_hidden=False)
+    if status is not None:
+        qs = qs.filter(status=status)
+    if favorite is not None:
+        qs = qs.filter(is_favorite=favorite)
+    return qs.order_by(*COLLECTION_ORDERINGS[ordering])
+
+
+def collection_entry_get(*, user: User, anime_id: int) -> CollectionEntry | None:
+    return collection_list(user=user).filter(anime_id=anime_id).first()
+
+
+def import_job_get(*, user: User, job_id: int) -> ImportJob | None:
+    """A user sees only their own import jobs."""
+    return ImportJob.objects.filter(user=user, pk=job_id).defer("entries").first()

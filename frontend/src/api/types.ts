@@ -1,0 +1,250 @@
+/** Shapes of the JSON the backend returns (see /api/schema/ for the full contract). */
+
+export interface Paginated<T> {
+  count: number
+  next: string | null
+  previous: string | null
+  results: T[]
+}
+
+export interface CurrentUser {
+  is_authenticated: boolean
+  id?: number
+  username?: string
+  email?: string
+  is_staff?: boolean
+  preferred_language?: string
+  date_joined?: string
+}
+
+export interface AuthenticatedUser extends CurrentUser {
+  is_authenticated: true
+  id: number
+  username: string
+}
+
+export type AnimeType = 'TV' | 'Movie' | 'OVA' | 'ONA' | 'Special' | 'Music' | 'Unknown'
+export type Season = 'winter' | 'spring' | 'summer' | 'fall'
+
+export interface AnimeTitles {
+  main: string
+  en: string
+  ja: string
+  zh_hans: string
+  zh_hant: string
+}
+
+/** The anime card every list of the site returns. */
+export interface AnimeCard {
+  id: number
+  mal_id: number
+  title: string
+  titles: AnimeTitles
+  cover_url: string
+  type: string
+  episodes: number | null
+  year: number | null
+  season: string
+  score: number | null
+  members: number
+  genres: string[]
+}
+
+export interface TitleEntry {
+  text: string
+  kind: string
+}
+
+export interface ExternalLink {
+  site: string
+  name: string
+  external_id: string
+  url: string | null
+}
+
+export interface AnimeDetail extends AnimeCard {
+  /** Every title keyed by language: x-jat, en, ja, zh-Hans, zh-Hant, und. */
+  all_titles: Record<string, TitleEntry[]>
+  genre_items: { name: string; slug: string }[]
+  tags: string[]
+  synopsis: string
+  synopsis_zh: string
+  aired_from: string | null
+  aired_to: string | null
+  official_site: string
+  external_links: ExternalLink[]
+  is_featured: boolean
+  is_hidden: boolean
+}
+
+export interface SimilarItem extends AnimeCard {
+  similarity: number
+}
+
+export interface SimilarResponse {
+  results: SimilarItem[]
+  degraded: boolean
+  version: string | null
+  method: 'vectors' | 'content'
+}
+
+// --- search -------------------------------------------------------------------------------------
+
+export type SearchSort = 'relevance' | 'score' | 'members' | 'year'
+
+export interface SearchParams {
+  q?: string
+  genre?: string
+  type?: string
+  year?: number
+  season?: string
+  sort?: SearchSort
+  page?: number
+  page_size?: number
+}
+
+export interface SearchHit extends AnimeCard {
+  /** HTML fragments with matched words wrapped in <em>, per field ("titles", "synopsis"). */
+  highlight: Record<string, string[]>
+}
+
+export interface FacetBucket {
+  value: string | number
+  /** Display name of the value (genre name, type, season, year). */
+  name?: string
+  label?: string
+  count: number
+}
+
+export interface SearchResponse extends Paginated<SearchHit> {
+  facets: Partial<Record<'genre' | 'type' | 'year' | 'season', FacetBucket[]>>
+  degraded: boolean
+}
+
+export interface Suggestion {
+  id: number
+  mal_id: number | null
+  title: string
+  matched: string
+  type: string | null
+  year: number | null
+  cover_url: string
+}
+
+export interface SuggestResponse {
+  results: Suggestion[]
+  degraded: boolean
+}
+
+// --- recommendations ----------------------------------------------------------------------------
+
+export type ReasonCode = 'because_you_liked' | 'popular_in_genre' | 'popular'
+
+export interface Reason {
+  code: ReasonCode
+  anime_id?: number
+  title?: string
+  genre?: string
+}
+
+export interface Recommendation extends AnimeCard {
+  reason: Reason
+  reason_text: string
+  channel: string
+}
+
+export interface RecommendationsResponse {
+  results: Recommendation[]
+  degraded: boolean
+  version: string | null
+}
+
+// --- collection ---------------------------------------------------------------------------------
+
+export const WATCH_STATUSES = ['watching', 'want_to_watch', 'completed', 'on_hold', 'dropped'] as const
+export type WatchStatus = (typeof WATCH_STATUSES)[number]
+
+export interface CollectionEntry {
+  anime: AnimeCard
+  status: WatchStatus | ''
+  score: number | null
+  is_favorite: boolean
+  source: string
+  created_at: string
+  updated_at: string
+}
+
+export interface CollectionChange {
+  status?: WatchStatus | ''
+  score?: number | null
+  is_favorite?: boolean
+}
+
+export interface CollectionQuery {
+  status?: WatchStatus
+  favorite?: boolean
+  ordering?: string
+  page?: number
+  page_size?: number
+}
+
+export type ImportStatus = 'pending' | 'running' | 'succeeded' | 'failed'
+
+export interface ImportJob {
+  id: number
+  status: ImportStatus
+  on_conflict: 'skip' | 'overwrite'
+  filename: string
+  total: number
+  processed: number
+  /** 0.0 - 1.0 */
+  progress: number
+  summary: Record<string, number | unknown>
+  error: string
+  created_at: string
+  started_at: string | null
+  finished_at: string | null
+}
+
+// --- rankings and home --------------------------------------------------------------------------
+
+export const RANKING_KINDS = ['top', 'popular', 'favorites', 'trending'] as const
+export type RankingKind = (typeof RANKING_KINDS)[number]
+
+export interface RankingFilters {
+  genre?: string
+  type?: string
+  season?: string
+  year?: number
+  page?: number
+  page_size?: number
+}
+
+export interface RankedAnime extends AnimeCard {
+  rank: number
+  value: number | null
+  /** What the value was computed from (votes and mean, members and collections, favourites, ...). */
+  details?: Record<string, number | null>
+}
+
+export interface RankingResponse extends Paginated<RankedAnime> {
+  kind: RankingKind
+  degraded: boolean
+  computed_at?: string
+}
+
+export interface HomeSeasonSection {
+  season: string
+  year: number
+  /** False when the current season has no anime yet and the latest one with anime is shown. */
+  is_current: boolean
+  results: AnimeCard[]
+}
+
+export interface HomeResponse {
+  featured: AnimeCard[]
+  season: HomeSeasonSection | null
+  trending: { basis: string; degraded: boolean; results: RankedAnime[] }
+  recommendations: { source: string; personalized: boolean; degraded: boolean; results: Recommendation[] }
+  generated_at: string
+}

@@ -1,0 +1,107 @@
+import { createRouter, createWebHistory, type RouteLocationNormalized, type RouteRecordRaw } from 'vue-router'
+
+import { i18n } from '@/i18n'
+import { useAuthStore } from '@/stores/auth'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    titleKey?: string
+    requiresAuth?: boolean
+    guestOnly?: boolean
+  }
+}
+
+export const routes: RouteRecordRaw[] = [
+  { path: '/', name: 'home', component: () => import('@/views/HomeView.vue'), meta: { titleKey: 'nav.home' } },
+  {
+    path: '/login',
+    name: 'login',
+    component: () => import('@/views/LoginView.vue'),
+    meta: { titleKey: 'auth.loginTitle', guestOnly: true },
+  },
+  {
+    path: '/register',
+    name: 'register',
+    component: () => import('@/views/RegisterView.vue'),
+    meta: { titleKey: 'auth.registerTitle', guestOnly: true },
+  },
+  {
+    path: '/search',
+    name: 'search',
+    component: () => import('@/views/SearchView.vue'),
+    meta: { titleKey: 'nav.search' },
+  },
+  {
+    path: '/anime/:id(\\d+)',
+    name: 'anime',
+    component: () => import('@/views/AnimeDetailView.vue'),
+    props: (route) => ({ id: Number(route.params.id) }),
+    meta: { titleKey: 'anime.pageTitle' },
+  },
+  {
+    path: '/recommendations',
+    name: 'recommendations',
+    component: () => import('@/views/RecommendationsView.vue'),
+    meta: { titleKey: 'nav.recommendations' },
+  },
+  {
+    path: '/onboarding',
+    name: 'onboarding',
+    component: () => import('@/views/OnboardingView.vue'),
+    meta: { titleKey: 'onboarding.title', requiresAuth: true },
+  },
+  {
+    path: '/rankings/:kind(top|popular|favorites|trending)?',
+    name: 'rankings',
+    component: () => import('@/views/RankingsView.vue'),
+    meta: { titleKey: 'nav.rankings' },
+  },
+  {
+    path: '/collection',
+    name: 'collection',
+    component: () => import('@/views/CollectionView.vue'),
+    meta: { titleKey: 'nav.myCollection', requiresAuth: true },
+  },
+  {
+    path: '/:pathMatch(.*)*',
+    name: 'not-found',
+    component: () => import('@/views/NotFoundView.vue'),
+    meta: { titleKey: 'notFound.title' },
+  },
+]
+
+export function pageTitle(route: RouteLocationNormalized): string {
+  const { t } = i18n.global
+  const name = t('app.name')
+  return route.meta.titleKey ? `${t(route.meta.titleKey)} · ${name}` : name
+}
+
+export function createAppRouter() {
+  const router = createRouter({
+    history: createWebHistory('/'),
+    routes,
+    scrollBehavior(to, from, saved) {
+      if (saved) return saved
+      if (to.path === from.path) return false
+      return { top: 0 }
+    },
+  })
+
+  router.beforeEach(async (to) => {
+    const auth = useAuthStore()
+    await auth.fetchMe()
+    if (to.meta.requiresAuth && !auth.isAuthenticated) {
+      return { name: 'login', query: { next: to.fullPath } }
+    }
+    if (to.meta.guestOnly && auth.isAuthenticated) {
+      return { name: 'home' }
+    }
+    return true
+  })
+
+  router.afterEach((to) => {
+    document.title = pageTitle(to)
+  })
+
+  return router
+}

@@ -1,0 +1,189 @@
+"""The home page in one request: featured, this season, trending, recommendations.
+
+Everything but the recommendations is the same for every reader of a language, so it is built
+once and cached for ``HOME_CACHE_TTL`` seconds. Recommendations come from the recommender
+(``recsys.serving.recommendations.recommend_for_user``) for signed-in users; anonymous readers,
+and everyone whenever the recommender is unavailable, get popular anime spread across genres.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.utils import timezone
+
+from accounts.models import User
+from catalog.models import Anime
+from catalog.selectors import anime_card_queryset, anime_cards_from, display_language
+from favorites.models import CollectionEntry
+from rankings.selectors import (
+    CACHE_VERSION,
+    RankingFilters,
+    RankingKind,
+    popular_diverse,
+    ranking_get,
+    ranking_page_cards,
+)
+
+logger = logging.getLogger(__name__)
+
+HOME_SECTION_SIZE = 12
+HOME_CACHE_TTL = 60
+SEASON_MIN_ANIME = 8
+SEASONS = [Anime.Season.WINTER, Anime.Season.SPRING, Anime.Season.SUMMER, Anime.Season.FALL]
+
+
+def season_of(moment: datetime) -> tuple[str, int]:
+    """The anime season a date falls in: winter = Jan-Mar, spring = Apr-Jun, summer = Jul-Sep, fall."""
+    return SEASONS[(moment.month - 1) // 3].value, moment.year
+
+
+def season_latest_with_anime(*, season: str, year: int, min_anime: int = 1) -> tuple[str, int] | None:
+    """``(season, year)`` itself when it has ``min_anime`` visible anime, else the latest earlier
+    season that has (one GROUP BY over seasons)."""
+    order = Case(
+        *[When(season=value, then=Value(index)) for index, value in enumerate(SEASONS)],
+        output_field=IntegerField(),
+    )
+    index = SEASONS.index(Anime.Season(season))
+    row = (
+        Anime.objects.visible()
+        .filter(year__isnull=False)
+        .exclude(season="")
+        .annotate(season_index=order)
+        .filter(Q(year__lt=year) | Q(year=year, season_index__lte=index))
+        .values("year", "season_index", "season")
+        .annotate(n=Count("id"))
+        .filter(n__gte=min_anime)
+        .order_by("-year", "-season_index")
+        .values_list("season", "year")
+        .first()
+    )
+    if row is None or row[1] is None:
+        return None
+    return row[0], int(row[1])
+
+
+def _cards(qs: Any, language: str) -> list[dict[str, Any]]:
+    return anime_cards_from(qs[:HOME_SECTION_SIZE], language)
+
+
+def home_shared(*, language: str, now: datetime) -> dict[str, Any]:
+    """The sections every reader of ``language`` sees, cached briefly."""
+    current_season, current_year = season_of(now)
+    key = f"rankings:{CACHE_VERSION}:home:{language}:{current_season}:{current_year}"
+    cached = cache.get(key)
+    if isinstance(cached, dict):
+        return cached
+
+    visible = anime_card_queryset().visible()
+    featured = _cards(visible.filter(is_featured=True).order_by("-members", "id"), language)
+
+    # A season with a handful of titles (announcements past the data's end) makes a thin section.
+    shown = season_latest_with_anime(
+        season=current_season, year=current_year, min_anime=SEASON_MIN_ANIME
+    ) or season_latest_with_anime(season=current_season, year=current_year)
+    season_cards: list[dict[str, Any]] = []
+    if shown is not None:
+        season_cards = _cards(
+            visible.filter(season=shown[0], year=shown[1]).order_by("-members", "id"), language
+        )
+    season = {
+        "season": shown[0] if shown else None,
+        "year": shown[1] if shown else None,
+        "is_current": shown == (current_season, current_year),
+        "current": {"season": current_season, "year": current_year},
+        "results": season_cards,
+    }
+
+    trending_ranking = ranking_get(kind=RankingKind.TRENDING, filters=RankingFilters(), now=now)
+    basis = "activity"
+    entries = trending_ranking.entries[:HOME_SECTION_SIZE]
+    if not entries:
+        # Nothing happened lately (a new site, or a quiet week): say so and show popular anime.
+        basis = "popular"
+        entries = ranking_get(kind=RankingKind.POPULAR, filters=RankingFilters()).entries[:HOME_SECTION_SIZE]
+    trending = {
+        "basis": basis,
+        "degraded": trending_ranking.degraded,
+        "results": ranking_page_cards(entries=entries, first_rank=1, language=language),
+    }
+
+    shared = {
+        "featured": featured,
+        "season": season,
+        "trending": trending,
+        "popular_diverse": popular_diverse(limit=HOME_SECTION_SIZE, language=language),
+        "generated_at": now.isoformat(),
+    }
+    cache.set(key, shared, timeout=HOME_CACHE_TTL)
+    return shared
+
+
+RecommendFn = Callable[..., Any]
+
+
+def _recommender() -> RecommendFn | None:
+    try:
+        module = importlib.import_module("recsys.serving.recommendations")
+    except ImportError:
+        return None
+    except Exception:
+        logger.exception("the recommender module failed to load")
+        return None
+    function = getattr(module, "recommend_for_user", None)
+    return function if callable(function) else None
+
+
+def home_recommendations(*, user: User, language: str) -> dict[str, Any]:
+    """The recommender's answer for ``user``; popular-and-diverse when it is missing or fails."""
+    recommend = _recommender()
+    if recommend is not None:
+        try:
+            result = recommend(user=user, limit=HOME_SECTION_SIZE, language=language)
+            return {
+                "source": "recommender",
+                "personalized": True,
+                "degraded": bool(getattr(result, "degraded", False)),
+                "results": list(result.items),
+            }
+        except Exception:
+            logger.exception("recommendations failed for user %s; serving popular anime", user.pk)
+    exclude = set(CollectionEntry.objects.filter(user=user).values_list("anime_id", flat=True))
+    return {
+        "source": "popular_diverse",
+        "personalized": False,
+        "degraded": recommend is not None,
+        "results": popular_diverse(limit=HOME_SECTION_SIZE, exclude=exclude, language=language),
+    }
+
+
+def home_page(
+    *, user: User | AnonymousUser | None, language: str | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    lang = display_language(language)
+    shared = home_shared(language=lang, now=now or timezone.now())
+    if user is not None and user.is_authenticated:
+        assert isinstance(user, User)
+        recommendations = home_recommendations(user=user, language=lang)
+    else:
+        recommendations = {
+            "source": "popular_diverse",
+            "personalized": False,
+            "degraded": False,
+            "results": shared["popular_diverse"],
+        }
+    return {
+        "featured": shared["featured"],
+        "season": shared["season"],
+        "trending": shared["trending"],
+        "recommendations": recommendations,
+        "generated_at": shared["generated_at"],
+    }

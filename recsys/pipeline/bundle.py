@@ -1,0 +1,119 @@
+"""Loading a trained version folder for serving (:func:`load_bundle`).
+
+A version folder (``MODELS_DIR/<version>/``, written by :func:`recsys.pipeline.train.train_bundle`)
+holds ``model/`` (the :class:`~recsys.pipeline.ranking.PipelineRecommender`: channels, ranker,
+items), the evaluation files and ``meta.json``. Loading memory-maps the Annoy index and the large
+numpy arrays, so it takes milliseconds and the pages are shared between worker processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from recsys.pipeline.contract import Candidate, HistoryItem
+from recsys.pipeline.data import interaction_weights
+from recsys.pipeline.ranking import PipelineRecommender
+from recsys.pipeline.threads import single_threaded_blas
+
+MODEL_DIR = "model"
+
+
+class PipelineBundle:
+    """A loaded version: implements :class:`recsys.pipeline.contract.Bundle`.
+
+    Anime ids are the site's ``catalog.Anime.id``; anime the version never saw are ignored in a
+    history and never recommended.
+    """
+
+    def __init__(self, version: str, model: PipelineRecommender) -> None:
+        if model.items is None or model.channels is None:
+            raise ValueError("the pipeline is not fitted")
+        self.version = version
+        self.model = model
+        ids = np.asarray(model.items.anime_ids, dtype=np.int64)
+        self._ids = ids
+        self.item_ids: Sequence[int] = ids.tolist()
+        self._index = {int(a): i for i, a in enumerate(self.item_ids)}
+        self.dim = model.channels.deepwalk.dim
+
+    def _history_arrays(self, history: Sequence[HistoryItem]) -> tuple[np.ndarray, np.ndarray]:
+        known = [h for h in history if h.anime_id in self._index]
+        if not known:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        # One entry per anime (the last one wins), as in training.
+        latest = {h.anime_id: h for h in known}
+        entries = list(latest.values())
+        items = np.array([self._index[h.anime_id] for h in entries], dtype=np.int64)
+        weights = interaction_weights(
+            [np.nan if h.score is None else float(h.score) for h in entries],
+            [h.is_favorite for h in entries],
+            [np.nan if h.timestamp is None else float(h.timestamp) for h in entries],
+        )
+        return items, weights
+
+    def user_vector(self, history: Sequence[HistoryItem]) -> list[float] | None:
+        """Weighted mean of the unit vectors of the user's items (score, favourite, recency)."""
+        items, weights = self._history_arrays(history)
+        if items.size == 0:
+            return None
+        assert self.model.channels is not None
+        vec = self.model.channels.deepwalk.user_vector(items, weights)
+        return None if vec is None else [float(x) for x in vec]
+
+    def recommend(
+        self,
+        *,
+        history: Sequence[HistoryItem],
+        user_vector: Sequence[float] | None,
+        exclude: set[int],
+        k: int,
+    ) -> list[Candidate]:
+        """Recall from every channel, score with the MLP, re-rank; ``exclude`` and the history never
+        appear. A ``user_vector`` of the right dimension (from the feature store) replaces the one
+        computed from the history."""
+        if k <= 0:
+            return []
+        items, weights = self._history_arrays(history)
+        excluded = np.array([self._index[a] for a in exclude if a in self._index], dtype=np.int64)
+        vector = None
+        if user_vector is not None and len(user_vector) == self.dim:
+            vector = np.asarray(user_vector, dtype=np.float32)
+        with single_threaded_blas():
+            recs = self.model.recommend_items(items, weights, k=k, exclude=excluded, user_vector=vector)
+        return [
+            Candidate(
+                anime_id=int(self._ids[r.item]),
+                score=r.score,
+                channel=r.channel,
+                because=None if r.because is None else int(self._ids[r.because]),
+            )
+            for r in recs
+        ]
+
+    def similar(self, anime_id: int, k: int) -> list[tuple[int, float]]:
+        """Annoy neighbours of the anime's item vector; empty when it has none."""
+        i = self._index.get(anime_id)
+        if i is None or k <= 0:
+            return []
+        assert self.model.channels is not None
+        ids, sims = self.model.channels.deepwalk.similar_items(i, k)
+        return [(int(self._ids[j]), float(s)) for j, s in zip(ids.tolist(), sims.tolist(), strict=True) if j >= 0]
+
+
+def load_bundle(path: Path) -> PipelineBundle:
+    """Load the version folder ``path`` (its name is the version).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        ``MODELS_DIR/<version>``.
+
+    Returns
+    -------
+    PipelineBundle
+    """
+    model = PipelineRecommender.load(Path(path) / MODEL_DIR)
+    return PipelineBundle(Path(path).name, model)

@@ -1,0 +1,520 @@
+"""The training data as every model sees it: users x items, with weights, order and item metadata.
+
+Pure numpy / scipy / pandas, no Django. ``recsys.pipeline.source`` fills these structures from the
+database, ``recsys.pipeline.files`` from external benchmark files.
+
+Conventions
+-----------
+* Users and items are renumbered ``0..n-1``; :attr:`Dataset.user_ids` / :attr:`ItemTable.anime_ids`
+  map indices back to database ids.
+* One row per (user, item) pair: a user's current relation to an anime, however many events led to it.
+* ``part`` splits the rows for honest evaluation: :data:`PART_FIT` (fits the recall channels that
+  feed the ranker), :data:`PART_HOLDOUT` (labels for the ranker), :data:`PART_TEST` (never seen by
+  any model during evaluation). ``fit`` + ``holdout`` is the evaluation's training split.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+
+PART_FIT = 0
+PART_HOLDOUT = 1
+PART_TEST = 2
+
+TYPES: tuple[str, ...] = ("TV", "Movie", "OVA", "ONA", "Special", "Music")
+"""Anime types with a one-hot column in the ranker's features; anything else is "other"."""
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+
+
+# --- interaction weights --------------------------------------------------------------------------
+
+UNSCORED_WEIGHT = 0.7
+FAVORITE_FACTOR = 2.0
+RECENCY_HALF_LIFE_DAYS = 90.0
+RECENCY_FLOOR = 0.2
+UNDATED_AMONG_DATED = 0.5
+
+
+def score_weight(score: float | None) -> float:
+    """How strongly one entry says "the user likes this", from its 1-10 score.
+
+    ``clip((score - 3) / 5, 0.1, 1.4)``: 10 -> 1.4, 8 -> 1.0, 6 -> 0.6, 4 -> 0.2, <= 3 -> 0.1 (watched but
+    disliked stays a faint signal); an entry without a score weighs :data:`UNSCORED_WEIGHT`.
+
+    Parameters
+    ----------
+    score : float or None
+        The user's score, or None / NaN when there is none.
+
+    Returns
+    -------
+    float
+        The weight, always > 0.
+    """
+    if score is None or (isinstance(score, float) and math.isnan(score)) or score <= 0:
+        return UNSCORED_WEIGHT
+    return float(min(max((score - 3.0) / 5.0, 0.1), 1.4))
+
+
+def interaction_weights(
+    scores: npt.ArrayLike,
+    favorites: npt.ArrayLike,
+    timestamps: npt.ArrayLike,
+) -> FloatArray:
+    """Weights of one user's entries: score x favourite x recency.
+
+    * score: :func:`score_weight`;
+    * favourite: x :data:`FAVORITE_FACTOR`;
+    * recency, only when some entries carry a timestamp: ``0.5 ** (age_days / 90)`` with the age
+      measured from the user's newest entry (not from "now", so the weights of a history never
+      drift with the clock), floored at :data:`RECENCY_FLOOR`; entries without a timestamp among
+      dated ones (an imported list that predates site activity) get :data:`UNDATED_AMONG_DATED`.
+      A history with no timestamps at all (data-set users) has no recency factor.
+
+    Parameters
+    ----------
+    scores : array_like of float
+        1-10 scores, NaN when unscored.
+    favorites : array_like of bool
+        Favourite flags.
+    timestamps : array_like of float
+        Unix seconds, NaN when unknown.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 weights, one per entry, all > 0.
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    f = np.asarray(favorites, dtype=bool)
+    t = np.asarray(timestamps, dtype=np.float64)
+    w = np.where(np.isnan(s) | (s <= 0), UNSCORED_WEIGHT, np.clip((s - 3.0) / 5.0, 0.1, 1.4))
+    w = w * np.where(f, FAVORITE_FACTOR, 1.0)
+    dated = ~np.isnan(t)
+    if dated.any():
+        newest = t[dated].max()
+        age_days = (newest - np.where(dated, t, newest)) / 86400.0
+        recency = np.maximum(np.power(0.5, age_days / RECENCY_HALF_LIFE_DAYS), RECENCY_FLOOR)
+        w = w * np.where(dated, recency, UNDATED_AMONG_DATED)
+    return w.astype(np.float32)
+
+
+# --- franchise keys -------------------------------------------------------------------------------
+
+_SEQUEL_WORDS = {
+    "season",
+    "seasons",
+    "series",
+    "part",
+    "cour",
+    "movie",
+    "movies",
+    "film",
+    "the",
+    "ova",
+    "ovas",
+    "ona",
+    "oad",
+    "special",
+    "specials",
+    "tv",
+    "final",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "2nd",
+    "3rd",
+    "4th",
+    "5th",
+    "6th",
+    "ii",
+    "iii",
+    "iv",
+    "v",
+    "vi",
+    "recap",
+    "picture",
+    "drama",
+    "shin",
+    "zoku",
+    "kan",
+    "ni",
+    "san",
+}
+_SPLIT = re.compile(r"\s*(?::|：|\s-\s|\s~|~\s|!!|\(|（|\[)\s*")
+_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def franchise_key(title: str) -> str:
+    """A franchise key from an anime's main (romaji) title: its normalised stem.
+
+    The catalogue has no franchise relation, so sequels, seasons, films and specials are grouped
+    by the part of the title before a subtitle separator (``:``, `` - ``, ``~``, ``(``, ``!!``), with
+    accents folded, punctuation dropped, numbers and sequel words ("season", "2nd", "movie",
+    "ova", roman numerals, ...) removed from the end. "Shingeki no Kyojin Season 2" and "Shingeki no
+    Kyojin: Kuinaki Sentaku" share the key ``shingeki no kyojin``; "Gintama'" and "Gintama°" share
+    ``gintama``. Titles whose stem would be shorter than 3 characters keep their whole
+    normalised title. Different franchises with the same stem merge (rare); a franchise whose titles
+    do not share a stem ("Natsume Yuujinchou" / "Zoku Natsume Yuujinchou") stays split.
+
+    Parameters
+    ----------
+    title : str
+        The anime's main title.
+
+    Returns
+    -------
+    str
+        The key; empty only for an empty title.
+    """
+    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii") or title
+    folded = folded.lower().strip()
+    head = _SPLIT.split(folded, maxsplit=1)[0]
+    words = [w for w in _NON_WORD.sub(" ", head).split() if w]
+    while words and (words[-1] in _SEQUEL_WORDS or words[-1].isdigit()):
+        words.pop()
+    stem = " ".join(words)
+    if len(stem) < 3:
+        stem = " ".join(w for w in _NON_WORD.sub(" ", folded).split() if w)
+    return stem
+
+
+def franchise_ids(titles: Sequence[str]) -> npt.NDArray[np.int32]:
+    """Integer franchise ids (equal id: same :func:`franchise_key`), one per title."""
+    keys: dict[str, int] = {}
+    out = np.empty(len(titles), dtype=np.int32)
+    for i, title in enumerate(titles):
+        key = franchise_key(title) or f"#{i}"
+        out[i] = keys.setdefault(key, len(keys))
+    return out
+
+
+# --- structures -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ItemTable:
+    """Metadata of the model's items, aligned with item indices.
+
+    Attributes
+    ----------
+    anime_ids : numpy.ndarray
+        int64 database ids.
+    titles : list of str
+        Main titles (franchise keys come from them).
+    type_codes : numpy.ndarray
+        int8 index into :data:`TYPES`, ``len(TYPES)`` for any other type.
+    year : numpy.ndarray
+        float32 first-air year, NaN when unknown.
+    air_key : numpy.ndarray
+        float64 days since 1970-01-01 of the first air date (``aired_from``, else 1 July of ``year``),
+        NaN when unknown: the ordering proxy of data-set sequences.
+    mal_score : numpy.ndarray
+        float32 MyAnimeList mean score, NaN when unknown.
+    members : numpy.ndarray
+        float32 MyAnimeList members.
+    genres : numpy.ndarray
+        uint8 matrix items x genres.
+    genre_names : list of str
+        Column names of ``genres``.
+    franchise : numpy.ndarray
+        int32 franchise ids (:func:`franchise_ids`).
+    """
+
+    anime_ids: IntArray
+    titles: list[str]
+    type_codes: npt.NDArray[np.int8]
+    year: FloatArray
+    air_key: npt.NDArray[np.float64]
+    mal_score: FloatArray
+    members: FloatArray
+    genres: npt.NDArray[np.uint8]
+    genre_names: list[str]
+    franchise: npt.NDArray[np.int32]
+
+    def __len__(self) -> int:
+        return int(self.anime_ids.shape[0])
+
+    @classmethod
+    def bare(cls, anime_ids: npt.ArrayLike) -> ItemTable:
+        """Items with ids only (external data sets): every metadata field unknown."""
+        ids = np.asarray(anime_ids, dtype=np.int64)
+        n = ids.shape[0]
+        return cls(
+            anime_ids=ids,
+            titles=[str(i) for i in ids.tolist()],
+            type_codes=np.full(n, len(TYPES), dtype=np.int8),
+            year=np.full(n, np.nan, dtype=np.float32),
+            air_key=np.full(n, np.nan, dtype=np.float64),
+            mal_score=np.full(n, np.nan, dtype=np.float32),
+            members=np.zeros(n, dtype=np.float32),
+            genres=np.zeros((n, 0), dtype=np.uint8),
+            genre_names=[],
+            franchise=np.arange(n, dtype=np.int32),
+        )
+
+    _ARRAYS = ("anime_ids", "type_codes", "year", "air_key", "mal_score", "members", "genres", "franchise")
+
+    def save(self, directory: Path) -> None:
+        """Write the table: one ``.npy`` per array (no pickle), titles and genre names as JSON."""
+        directory.mkdir(parents=True, exist_ok=True)
+        for name in self._ARRAYS:
+            np.save(directory / f"{name}.npy", getattr(self, name), allow_pickle=False)
+        text = json.dumps({"titles": self.titles, "genre_names": self.genre_names}, ensure_ascii=False)
+        (directory / "items.json").write_text(text, encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> ItemTable:
+        """Read a table written by :meth:`save`."""
+        names = json.loads((directory / "items.json").read_text(encoding="utf-8"))
+        arrays = {name: np.load(directory / f"{name}.npy", allow_pickle=False) for name in cls._ARRAYS}
+        return cls(titles=list(names["titles"]), genre_names=list(names["genre_names"]), **arrays)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, genre_names: Sequence[str] | None = None) -> ItemTable:
+        """Build from a frame with ``anime_id, title, type, year, aired_from, score, members, genres``.
+
+        ``genres`` holds a list of genre names per row; ``aired_from`` a date, a datetime or NaT.
+        """
+        ids = frame["anime_id"].to_numpy(dtype=np.int64)
+        type_index = {t: i for i, t in enumerate(TYPES)}
+        type_codes = np.array([type_index.get(str(t), len(TYPES)) for t in frame["type"]], dtype=np.int8)
+        year = pd.to_numeric(frame["year"], errors="coerce").to_numpy(dtype=np.float32)
+        aired = pd.to_datetime(frame["aired_from"], errors="coerce")
+        air_days = (aired - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=np.float64, na_value=np.nan)
+        year_days = (year.astype(np.float64) - 1970.0) * 365.25 + 181.0
+        air_key = np.where(np.isnan(air_days), year_days, air_days)
+        lists = [list(g) if isinstance(g, list | tuple | np.ndarray) else [] for g in frame["genres"]]
+        names = sorted({g for gs in lists for g in gs}) if genre_names is None else list(genre_names)
+        col = {g: j for j, g in enumerate(names)}
+        genres = np.zeros((len(ids), len(names)), dtype=np.uint8)
+        for i, gs in enumerate(lists):
+            for g in gs:
+                j = col.get(g)
+                if j is not None:
+                    genres[i, j] = 1
+        titles = [str(t) for t in frame["title"]]
+        return cls(
+            anime_ids=ids,
+            titles=titles,
+            type_codes=type_codes,
+            year=year,
+            air_key=air_key,
+            mal_score=pd.to_numeric(frame["score"], errors="coerce").to_numpy(dtype=np.float32),
+            members=pd.to_numeric(frame["members"], errors="coerce").fillna(0).to_numpy(dtype=np.float32),
+            genres=genres,
+            genre_names=names,
+            franchise=franchise_ids(titles),
+        )
+
+
+@dataclass
+class Dataset:
+    """Users x items with one row per pair.
+
+    Attributes
+    ----------
+    user_ids : numpy.ndarray
+        int64 database ids of the users, indexed by user index.
+    items : ItemTable
+        The item universe.
+    user : numpy.ndarray
+        int32 user index per row.
+    item : numpy.ndarray
+        int32 item index per row.
+    score : numpy.ndarray
+        float32 1-10 score per row, NaN when unscored.
+    favorite : numpy.ndarray
+        bool favourite flag per row.
+    timestamp : numpy.ndarray
+        float64 Unix seconds of the first event on the pair (site events), NaN for data-set rows.
+    sequence : numpy.ndarray
+        int32 position of the row in its user's behaviour sequence (0-based); see
+        :func:`sequence_positions`.
+    part : numpy.ndarray
+        int8 evaluation part per row (:data:`PART_FIT`, :data:`PART_HOLDOUT`, :data:`PART_TEST`).
+    """
+
+    user_ids: IntArray
+    items: ItemTable
+    user: npt.NDArray[np.int32]
+    item: npt.NDArray[np.int32]
+    score: FloatArray
+    favorite: npt.NDArray[np.bool_]
+    timestamp: npt.NDArray[np.float64]
+    sequence: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    part: npt.NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+
+    def __post_init__(self) -> None:
+        if self.sequence.shape[0] != self.user.shape[0]:
+            self.sequence = sequence_positions(self.user, self.item, self.timestamp, self.items.air_key)
+        if self.part.shape[0] != self.user.shape[0]:
+            self.part = np.full(self.user.shape[0], PART_FIT, dtype=np.int8)
+
+    @property
+    def n_users(self) -> int:
+        return int(self.user_ids.shape[0])
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.user.shape[0])
+
+    def weights(self) -> FloatArray:
+        """Per-row :func:`interaction_weights`, each user's recency measured within their own rows."""
+        w = np.empty(self.n_rows, dtype=np.float32)
+        dated = ~np.isnan(self.timestamp)
+        base = interaction_weights(self.score, self.favorite, np.full(self.n_rows, np.nan))
+        w[:] = base
+        if dated.any():
+            for u in np.unique(self.user[dated]):
+                rows = np.flatnonzero(self.user == u)
+                w[rows] = interaction_weights(self.score[rows], self.favorite[rows], self.timestamp[rows])
+        return w
+
+    def matrix(self, rows: npt.NDArray[np.bool_] | None = None) -> sp.csr_matrix:
+        """The users x items CSR matrix of :meth:`weights` (optionally of selected rows only)."""
+        sel = np.ones(self.n_rows, dtype=bool) if rows is None else rows
+        w = self.weights()[sel]
+        return sp.csr_matrix(
+            (w, (self.user[sel], self.item[sel])), shape=(self.n_users, self.n_items), dtype=np.float32
+        )
+
+    def positions(self, rows: npt.NDArray[np.bool_] | None = None) -> sp.csr_matrix:
+        """Users x items CSR of ``sequence + 1`` (so that position 0 is stored), for selected rows."""
+        sel = np.ones(self.n_rows, dtype=bool) if rows is None else rows
+        return sp.csr_matrix(
+            (self.sequence[sel].astype(np.int64) + 1, (self.user[sel], self.item[sel])),
+            shape=(self.n_users, self.n_items),
+            dtype=np.int64,
+        )
+
+
+def sequence_positions(
+    user: npt.ArrayLike,
+    item: npt.ArrayLike,
+    timestamp: npt.ArrayLike,
+    air_key: npt.ArrayLike,
+) -> npt.NDArray[np.int32]:
+    """Each row's position in its user's behaviour sequence.
+
+    The order: rows without a timestamp (data-set or imported list entries, which predate site
+    activity) first, ordered by the anime's air date (:attr:`ItemTable.air_key`; unknown dates
+    last) then item index; then timestamped site events by time (ties by item index). The data set
+    has no timestamps, and an anime cannot be watched before it airs, so air date is the proxy.
+
+    Parameters
+    ----------
+    user, item : array_like of int
+        User and item index per row.
+    timestamp : array_like of float
+        Unix seconds per row, NaN when unknown.
+    air_key : array_like of float
+        Air-date key per *item* (indexed by item index), NaN when unknown.
+
+    Returns
+    -------
+    numpy.ndarray
+        int32 0-based positions.
+    """
+    u = np.asarray(user, dtype=np.int64)
+    i = np.asarray(item, dtype=np.int64)
+    t = np.asarray(timestamp, dtype=np.float64)
+    a = np.asarray(air_key, dtype=np.float64)[i] if i.size else np.zeros(0)
+    dated = ~np.isnan(t)
+    big = np.finfo(np.float64).max
+    key_time = np.where(dated, t, -big)
+    key_air = np.where(dated, 0.0, np.where(np.isnan(a), big, a))
+    order = np.lexsort((i, key_air, key_time, u))
+    pos = np.empty(u.shape[0], dtype=np.int32)
+    if u.size == 0:
+        return pos
+    sorted_users = u[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_users)) + 1]
+    run_start = np.repeat(starts, np.diff(np.r_[starts, u.shape[0]]))
+    pos[order] = (np.arange(u.shape[0]) - run_start).astype(np.int32)
+    return pos
+
+
+def assign_parts(
+    user: npt.ArrayLike,
+    *,
+    seed: int,
+    test_fraction: float = 0.2,
+    holdout_fraction: float = 0.2,
+    fixed_test: npt.NDArray[np.bool_] | None = None,
+) -> npt.NDArray[np.int8]:
+    """The documented evaluation split: random, per user, seeded.
+
+    For each user, ``floor(test_fraction * n)`` of their rows, drawn at random, are
+    :data:`PART_TEST`; of the remaining rows, ``floor(holdout_fraction * m)`` are
+    :data:`PART_HOLDOUT` (labels for the ranker) and the rest :data:`PART_FIT`. Users with fewer
+    than 5 rows therefore keep everything for training. With ``fixed_test`` (an external test file)
+    those rows are the test part and only the holdout is drawn.
+
+    Parameters
+    ----------
+    user : array_like of int
+        User index per row.
+    seed : int
+        Seed of the permutation.
+    test_fraction, holdout_fraction : float
+        Fractions described above.
+    fixed_test : numpy.ndarray of bool, optional
+        Rows that form the test part.
+
+    Returns
+    -------
+    numpy.ndarray
+        int8 part per row.
+    """
+    u = np.asarray(user, dtype=np.int64)
+    n = u.shape[0]
+    parts = np.full(n, PART_FIT, dtype=np.int8)
+    rng = np.random.default_rng(seed)
+    if fixed_test is not None:
+        parts[fixed_test] = PART_TEST
+        _draw(parts, u, ~fixed_test, holdout_fraction, PART_HOLDOUT, rng)
+    else:
+        _draw(parts, u, np.ones(n, dtype=bool), test_fraction, PART_TEST, rng)
+        _draw(parts, u, parts != PART_TEST, holdout_fraction, PART_HOLDOUT, rng)
+    return parts
+
+
+def _draw(
+    parts: npt.NDArray[np.int8],
+    user: IntArray,
+    eligible: npt.NDArray[np.bool_],
+    fraction: float,
+    label: int,
+    rng: np.random.Generator,
+) -> None:
+    rows = np.flatnonzero(eligible)
+    if rows.size == 0 or fraction <= 0:
+        return
+    shuffled = rows[rng.permutation(rows.size)]
+    by_user = shuffled[np.argsort(user[shuffled], kind="stable")]
+    users = user[by_user]
+    starts = np.r_[0, np.flatnonzero(np.diff(users)) + 1]
+    counts = np.diff(np.r_[starts, users.size])
+    rank = np.arange(users.size) - np.repeat(starts, counts)
+    take = rank < np.floor(fraction * np.repeat(counts, counts))
+    parts[by_user[take]] = label

@@ -1,0 +1,126 @@
+"""Item vectors from random walks (gensim Word2Vec, skip-gram) and user vectors from item vectors."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Word2VecParams:
+    """Skip-gram parameters; ``workers=2`` matches the two cores of the reference machine.
+
+    gensim is seeded, but with more than one worker thread the order in which threads consume
+    the walks varies, so vectors are reproducible only up to that scheduling noise (the walks
+    themselves are exactly reproducible). ``workers=1`` gives bit-identical vectors.
+    """
+
+    dim: int = 32
+    window: int = 5
+    negative: int = 5
+    epochs: int = 5
+    min_count: int = 1
+    workers: int = 2
+
+
+def train_item_vectors(
+    walks: npt.NDArray[np.int32],
+    n_items: int,
+    *,
+    params: Word2VecParams,
+    seed: int,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
+    """Train skip-gram Word2Vec on walks and return one vector per item.
+
+    Parameters
+    ----------
+    walks : numpy.ndarray
+        int32 ``(n_walks, length)`` item indices, padded with -1
+        (:func:`recsys.pipeline.walks.random_walks`).
+    n_items : int
+        Number of items; items that appear in no walk get a zero vector.
+    params : Word2VecParams
+        Model parameters.
+    seed : int
+        gensim seed.
+
+    Returns
+    -------
+    vectors : numpy.ndarray
+        float32 ``(n_items, dim)``.
+    has_vector : numpy.ndarray
+        bool ``(n_items,)``: the item appeared in the walks.
+    """
+    from gensim.models import Word2Vec
+
+    vectors = np.zeros((n_items, params.dim), dtype=np.float32)
+    has_vector = np.zeros(n_items, dtype=bool)
+    sentences = [[str(x) for x in row[row >= 0].tolist()] for row in walks]
+    sentences = [s for s in sentences if len(s) > 1]
+    if not sentences:
+        return vectors, has_vector
+    model = Word2Vec(
+        sentences=sentences,
+        vector_size=params.dim,
+        window=params.window,
+        sg=1,
+        negative=params.negative,
+        min_count=params.min_count,
+        workers=params.workers,
+        epochs=params.epochs,
+        seed=seed,
+    )
+    keys = np.array([int(k) for k in model.wv.index_to_key], dtype=np.int64)
+    vectors[keys] = model.wv.vectors.astype(np.float32)
+    has_vector[keys] = True
+    return vectors, has_vector
+
+
+def normalize_rows(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Rows scaled to unit length (zero rows stay zero)."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def weighted_user_vector(
+    unit_vectors: npt.NDArray[np.float32],
+    has_vector: npt.NDArray[np.bool_],
+    items: npt.ArrayLike,
+    weights: npt.ArrayLike,
+) -> npt.NDArray[np.float32] | None:
+    """The user vector: weighted mean of the unit vectors of the user's items, scaled to unit length.
+
+    The weights are :func:`recsys.pipeline.data.interaction_weights` (score, favourite and
+    recency). Items without a vector are skipped.
+
+    Parameters
+    ----------
+    unit_vectors : numpy.ndarray
+        Row-normalised item vectors.
+    has_vector : numpy.ndarray
+        Which items have a vector.
+    items : array_like of int
+        The user's item indices.
+    weights : array_like of float
+        One weight per item.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Unit-length float32 vector, or None when no item has a vector.
+    """
+    idx = np.asarray(items, dtype=np.int64)
+    w = np.asarray(weights, dtype=np.float32)
+    keep = has_vector[idx] & (w > 0)
+    if not keep.any():
+        return None
+    mean = (w[keep, None] * unit_vectors[idx[keep]]).sum(axis=0)
+    norm = float(np.linalg.norm(mean))
+    if norm <= 1e-12:
+        return None
+    return (mean / norm).astype(np.float32)

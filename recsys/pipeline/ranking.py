@@ -1,0 +1,452 @@
+"""The full pipeline: recall channels -> MLP ranker -> re-rank, as one recommender.
+
+Fitting it honestly takes two rounds, because the ranker must learn from items its features did
+not see: the channels are fitted on part of the training rows (``fit``), the ranker learns to find
+the other part (``holdout``) among the candidates those channels recall, and finally the channels
+are refitted on every training row while the ranker is kept. :meth:`PipelineRecommender.fit` does
+all of it from one matrix; :func:`recsys.pipeline.train.train_bundle` runs the same steps as
+separate, timed stages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from recsys.pipeline.ann import AnnoyConfig
+from recsys.pipeline.candidates import CHANNELS, FEATURE_NAMES, CandidateSet, ChannelParams, Channels
+from recsys.pipeline.data import PART_HOLDOUT, ItemTable, assign_parts
+from recsys.pipeline.ranker import Ranker, RankerParams, TrainingHistory, train_ranker
+from recsys.pipeline.recommenders import (
+    DeepWalkParams,
+    DeepWalkRecommender,
+    EASERecommender,
+    ItemKNNRecommender,
+    PopularityRecommender,
+    Recommender,
+    TrainData,
+)
+from recsys.pipeline.rerank import RerankParams, rerank
+from recsys.pipeline.threads import single_threaded_blas
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PipelineParams:
+    """Every knob of the pipeline, stored with the model."""
+
+    ease_l2: float = 200.0
+    ease_min_item_users: int = 10
+    knn_neighbours: int = 100
+    deepwalk: DeepWalkParams = DeepWalkParams()
+    channels: ChannelParams = ChannelParams()
+    ranker: RankerParams = RankerParams()
+    rerank: RerankParams = RerankParams()
+    holdout_fraction: float = 0.2
+    random_negatives: int = 20
+
+
+@dataclass
+class ChannelTimings:
+    """Seconds spent fitting each channel."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def fit_channels(
+    train: TrainData,
+    *,
+    params: PipelineParams,
+    seed: int,
+    ease: EASERecommender | None = None,
+    deepwalk: DeepWalkRecommender | None = None,
+    annoy: AnnoyConfig | None = None,
+    timings: ChannelTimings | None = None,
+) -> Channels:
+    """Fit popularity, ItemKNN, EASE and DeepWalk on ``train`` and bundle them as channels.
+
+    Parameters
+    ----------
+    train : TrainData
+        The rows to learn from (with ``positions`` or ``graph`` for DeepWalk).
+    params : PipelineParams
+        Channel parameters.
+    seed : int
+        Seed of the walks, Word2Vec and Annoy.
+    ease : EASERecommender, optional
+        An EASE model already fitted on the same rows (reused instead of refitting).
+    deepwalk : DeepWalkRecommender, optional
+        A DeepWalk model already fitted on the same rows.
+    annoy : AnnoyConfig, optional
+        Annoy parameters chosen by measurement.
+    timings : ChannelTimings, optional
+        Receives the seconds spent per channel.
+
+    Returns
+    -------
+    Channels
+    """
+    import time
+
+    t = timings if timings is not None else ChannelTimings()
+    start = time.perf_counter()
+    popularity = PopularityRecommender().fit(train)
+    t.seconds["popularity"] = time.perf_counter() - start
+    start = time.perf_counter()
+    itemknn = ItemKNNRecommender(k_neighbours=params.knn_neighbours).fit(train)
+    t.seconds["itemknn"] = time.perf_counter() - start
+    start = time.perf_counter()
+    if ease is None:
+        ease = EASERecommender(l2=params.ease_l2, min_item_users=params.ease_min_item_users).fit(train)
+    t.seconds["ease"] = time.perf_counter() - start
+    start = time.perf_counter()
+    if deepwalk is None:
+        dw_params = params.deepwalk if annoy is None else replace(params.deepwalk, annoy=annoy)
+        deepwalk = DeepWalkRecommender(dw_params, seed=seed).fit(train)
+        for key, value in deepwalk.stats.items():
+            if key.endswith("_s"):
+                t.seconds[f"deepwalk_{key[:-2]}"] = value
+    t.seconds["deepwalk"] = time.perf_counter() - start
+    return Channels(
+        popularity=popularity,
+        itemknn=itemknn,
+        ease=ease,
+        deepwalk=deepwalk,
+        items=train.items,
+        params=params.channels,
+    )
+
+
+def ranker_groups(
+    channels: Channels,
+    history: sp.csr_matrix,
+    labels: sp.csr_matrix,
+    *,
+    random_negatives: int,
+    seed: int,
+    progress: Progress | None = None,
+) -> list[tuple[FloatArray, FloatArray]]:
+    """Training groups for the ranker: one per user with held-out items.
+
+    For each user: the candidates recalled from ``history`` plus the held-out items (``labels``)
+    plus ``random_negatives`` random items, with features from ``channels``; label 1 for held-out
+    items.
+
+    Parameters
+    ----------
+    channels : Channels
+        Channels fitted on ``history`` only.
+    history : scipy.sparse.csr_matrix
+        Users x items weights the channels saw.
+    labels : scipy.sparse.csr_matrix
+        Users x items held-out positives.
+    random_negatives : int
+        Random items added per user.
+    seed : int
+        Seed of the random negatives.
+    progress : callable, optional
+        Progress lines.
+
+    Returns
+    -------
+    list of (features, labels)
+    """
+    rng = np.random.default_rng(seed)
+    h = history.tocsr()
+    y = labels.tocsr()
+    n_items = h.shape[1]
+    groups: list[tuple[FloatArray, FloatArray]] = []
+    users = np.flatnonzero(np.diff(y.indptr) > 0)
+    with single_threaded_blas():
+        for done, u in enumerate(users.tolist()):
+            _add_group(channels, h, y, u, n_items, random_negatives, rng, groups)
+            if progress is not None and (done + 1) % 1000 == 0:
+                progress(f"ranker data: {done + 1}/{users.size} users")
+    return groups
+
+
+def _add_group(
+    channels: Channels,
+    h: sp.csr_matrix,
+    y: sp.csr_matrix,
+    u: int,
+    n_items: int,
+    random_negatives: int,
+    rng: np.random.Generator,
+    groups: list[tuple[FloatArray, FloatArray]],
+) -> None:
+    lo, hi = h.indptr[u], h.indptr[u + 1]
+    items = h.indices[lo:hi].astype(np.int64)
+    if items.size == 0:
+        return
+    weights = h.data[lo:hi].astype(np.float32)
+    positives = y.indices[y.indptr[u] : y.indptr[u + 1]].astype(np.int64)
+    negatives = rng.integers(0, n_items, size=random_negatives)
+    extra = np.unique(np.concatenate([positives, negatives]))
+    extra = extra[~np.isin(extra, items)]
+    cs = channels.candidates(items, weights, extra=extra)
+    groups.append((cs.features, np.isin(cs.items, positives).astype(np.float32)))
+
+
+def split_matrix(matrix: sp.csr_matrix, mask: npt.NDArray[np.bool_]) -> sp.csr_matrix:
+    """The entries of a CSR matrix selected by a mask over its stored entries (row-major order)."""
+    coo = matrix.tocsr().tocoo()
+    return sp.csr_matrix(
+        (coo.data[mask], (coo.row[mask], coo.col[mask])), shape=matrix.shape, dtype=matrix.dtype
+    )
+
+
+@dataclass
+class Recommendation:
+    """One recommended item index with its score, recall channel and explaining history item."""
+
+    item: int
+    score: float
+    channel: str
+    because: int | None
+
+
+class PipelineRecommender(Recommender):
+    """Recall channels + MLP ranker + re-rank (:func:`recsys.pipeline.rerank.rerank`)."""
+
+    name = "pipeline"
+
+    def __init__(self, params: PipelineParams | None = None, seed: int = 42) -> None:
+        self.params = params or PipelineParams()
+        self.seed = seed
+        self.channels: Channels | None = None
+        self.ranker: Ranker | None = None
+        self.items: ItemTable | None = None
+        self.ranker_history: TrainingHistory | None = None
+        self.rerank_enabled = True
+
+    @classmethod
+    def from_parts(
+        cls, channels: Channels, ranker: Ranker, items: ItemTable, params: PipelineParams, seed: int
+    ) -> PipelineRecommender:
+        """Assemble from channels and a ranker trained elsewhere."""
+        model = cls(params, seed)
+        model.channels, model.ranker, model.items = channels, ranker, items
+        return model
+
+    def _parts(self) -> tuple[Channels, Ranker, ItemTable]:
+        if self.channels is None or self.ranker is None or self.items is None:
+            raise RuntimeError("the pipeline is not fitted")
+        return self.channels, self.ranker, self.items
+
+    def fit(self, train: TrainData, progress: Progress | None = None) -> Self:
+        """Hold out part of each user's rows, fit channels on the rest, train the ranker to find the
+        held-out rows, then refit the channels on all of ``train``."""
+        coo = train.matrix.tocsr().tocoo()
+        parts = assign_parts(coo.row, seed=self.seed + 1, test_fraction=0.0, holdout_fraction=self.params.holdout_fraction)
+        hold = parts == PART_HOLDOUT
+        fit_matrix = split_matrix(train.matrix, ~hold)
+        fit_positions = split_matrix(train.positions, ~hold) if train.positions is not None else None
+        if fit_positions is None and train.graph is not None:
+            raise ValueError("the pipeline needs positions to build the graph of its fit rows")
+        fit_data = TrainData(matrix=fit_matrix, items=train.items, positions=fit_positions)
+        fit_channels_ = fit_channels(fit_data, params=self.params, seed=self.seed)
+        groups = ranker_groups(
+            fit_channels_,
+            fit_matrix,
+            split_matrix(train.matrix, hold),
+            random_negatives=self.params.random_negatives,
+            seed=self.seed,
+            progress=progress,
+        )
+        self.ranker, self.ranker_history = train_ranker(
+            groups, feature_names=FEATURE_NAMES, seed=self.seed, params=self.params.ranker, progress=progress
+        )
+        self.channels = fit_channels(train, params=self.params, seed=self.seed)
+        self.items = train.items
+        return self
+
+    def rank(
+        self,
+        items: IntArray,
+        weights: FloatArray,
+        *,
+        exclude: IntArray | None = None,
+        user_vector: FloatArray | None = None,
+    ) -> tuple[CandidateSet, FloatArray]:
+        """Candidates for one user and their MLP scores (before re-ranking)."""
+        channels, ranker, _ = self._parts()
+        cs = channels.candidates(items, weights, exclude=exclude, user_vector=user_vector)
+        scores = ranker.score(cs.features) if cs.items.size else np.zeros(0, dtype=np.float32)
+        return cs, scores
+
+    def recommend_items(
+        self,
+        items: IntArray,
+        weights: FloatArray,
+        *,
+        k: int,
+        exclude: IntArray | None = None,
+        explain: bool = True,
+        user_vector: FloatArray | None = None,
+    ) -> list[Recommendation]:
+        """The final list for one user: recall, MLP scores, re-rank, reasons.
+
+        Parameters
+        ----------
+        items : numpy.ndarray
+            The user's item indices.
+        weights : numpy.ndarray
+            Their interaction weights.
+        k : int
+            Length of the list.
+        exclude : numpy.ndarray, optional
+            Item indices that must not appear.
+        explain : bool
+            Compute the ``because`` item of each entry.
+        user_vector : numpy.ndarray, optional
+            A precomputed user vector (else computed from ``items``).
+
+        Returns
+        -------
+        list of Recommendation
+        """
+        channels, _, _ = self._parts()
+        with single_threaded_blas():
+            cs, scores = self.rank(items, weights, exclude=exclude, user_vector=user_vector)
+            if cs.items.size == 0:
+                return []
+            chosen = self._order(cs, scores, k)
+            picked = cs.items[np.asarray(chosen, dtype=np.int64)]
+            hist = np.asarray(items, dtype=np.int64)
+            because = channels.explain(hist, picked) if explain else [None] * len(chosen)
+        return [
+            Recommendation(
+                item=int(cs.items[c]),
+                score=float(scores[c]),
+                channel=CHANNELS[int(cs.channel[c])] if cs.channel[c] >= 0 else "extra",
+                because=b,
+            )
+            for c, b in zip(chosen, because, strict=True)
+        ]
+
+    def _order(self, cs: CandidateSet, scores: FloatArray, k: int) -> list[int]:
+        channels, _, _ = self._parts()
+        if not self.rerank_enabled:
+            return [int(i) for i in np.argsort(-scores, kind="stable")[:k]]
+        return rerank(
+            scores,
+            genres=channels.genres[cs.items],
+            franchise=channels.franchise[cs.items],
+            k=k,
+            params=self.params.rerank,
+        )
+
+    def score(self, user_items: sp.csr_matrix) -> FloatArray:
+        """MLP scores of each row's candidates (``-inf`` elsewhere); no re-ranking."""
+        _, _, items = self._parts()
+        rows = user_items.tocsr()
+        out = np.full((rows.shape[0], len(items)), -np.inf, dtype=np.float32)
+        with single_threaded_blas():
+            for r in range(rows.shape[0]):
+                lo, hi = rows.indptr[r], rows.indptr[r + 1]
+                cs, s = self.rank(rows.indices[lo:hi].astype(np.int64), rows.data[lo:hi].astype(np.float32))
+                out[r, cs.items] = s
+        return out
+
+    def recommend_lists(self, user_items: sp.csr_matrix, k: int) -> tuple[IntArray, IntArray]:
+        """Top-k per row with and without the re-ranking step, from one recall and scoring pass."""
+        rows = user_items.tocsr()
+        reranked = np.full((rows.shape[0], k), -1, dtype=np.int64)
+        plain = np.full((rows.shape[0], k), -1, dtype=np.int64)
+        with single_threaded_blas():
+            for r in range(rows.shape[0]):
+                lo, hi = rows.indptr[r], rows.indptr[r + 1]
+                cs, s = self.rank(rows.indices[lo:hi].astype(np.int64), rows.data[lo:hi].astype(np.float32))
+                if cs.items.size == 0:
+                    continue
+                top = np.argsort(-s, kind="stable")[:k]
+                plain[r, : top.size] = cs.items[top]
+                chosen = self._order(cs, s, k) if self.rerank_enabled else top.tolist()
+                reranked[r, : len(chosen)] = cs.items[np.asarray(chosen, dtype=np.int64)]
+        return reranked, plain
+
+    def recommend(self, user_items: sp.csr_matrix, k: int) -> tuple[IntArray, FloatArray]:
+        rows = user_items.tocsr()
+        ids = np.full((rows.shape[0], k), -1, dtype=np.int64)
+        vals = np.full((rows.shape[0], k), -np.inf, dtype=np.float32)
+        with single_threaded_blas():
+            for r in range(rows.shape[0]):
+                lo, hi = rows.indptr[r], rows.indptr[r + 1]
+                recs = self.recommend_items(
+                    rows.indices[lo:hi].astype(np.int64), rows.data[lo:hi].astype(np.float32), k=k, explain=False
+                )
+                for j, rec in enumerate(recs):
+                    ids[r, j] = rec.item
+                    vals[r, j] = rec.score
+        return ids, vals
+
+    def similar_items(self, item: int, k: int) -> tuple[IntArray, FloatArray]:
+        channels, _, _ = self._parts()
+        ids, vals = channels.deepwalk.similar_items(item, k)
+        if (ids >= 0).any():
+            return ids, vals
+        return channels.itemknn.similar_items(item, k)
+
+    def save(self, directory: Path) -> None:
+        channels, ranker, items = self._parts()
+        directory.mkdir(parents=True, exist_ok=True)
+        channels.save(directory / "channels")
+        ranker.save(directory / "ranker")
+        items.save(directory / "items")
+        meta = {"model": self.name, "seed": self.seed, "params": asdict(self.params)}
+        (directory / "pipeline.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> Self:
+        meta = json.loads((directory / "pipeline.json").read_text(encoding="utf-8"))
+        model = cls(params_from_dict(meta["params"]), seed=int(meta["seed"]))
+        items = ItemTable.load(directory / "items")
+        model.items = items
+        model.channels = Channels.load(directory / "channels", items)
+        model.ranker = Ranker.load(directory / "ranker")
+        return model
+
+
+def params_from_dict(raw: dict[str, object]) -> PipelineParams:
+    """Rebuild :class:`PipelineParams` from its ``asdict`` form (as stored in ``pipeline.json``)."""
+
+    def sub(key: str) -> dict[str, object]:
+        value = raw.get(key, {})
+        return dict(value) if isinstance(value, dict) else {}
+
+    dw = sub("deepwalk")
+    w2v = dw.pop("word2vec", {})
+    annoy = dw.pop("annoy", {})
+    deepwalk = DeepWalkParams(
+        **dw,  # type: ignore[arg-type]
+        word2vec=_word2vec(w2v),
+        annoy=AnnoyConfig(**annoy) if isinstance(annoy, dict) else AnnoyConfig(25, -1),
+    )
+    ranker = sub("ranker")
+    if "hidden" in ranker and isinstance(ranker["hidden"], list):
+        ranker["hidden"] = tuple(ranker["hidden"])
+    scalars = {k: v for k, v in raw.items() if k not in {"deepwalk", "channels", "ranker", "rerank"}}
+    return PipelineParams(
+        **scalars,  # type: ignore[arg-type]
+        deepwalk=deepwalk,
+        channels=ChannelParams(**sub("channels")),  # type: ignore[arg-type]
+        ranker=RankerParams(**ranker),  # type: ignore[arg-type]
+        rerank=RerankParams(**sub("rerank")),  # type: ignore[arg-type]
+    )
+
+
+def _word2vec(raw: object) -> object:
+    from recsys.pipeline.embeddings import Word2VecParams
+
+    return Word2VecParams(**raw) if isinstance(raw, dict) else Word2VecParams()

@@ -1,0 +1,192 @@
+"""Spark job: behaviour rows -> per-user sequences -> directed weighted item graphs.
+
+Input is a parquet file written by :func:`write_rows` (one row per user x anime pair, with its
+evaluation part). In one job the graph is built for several row sets ("datasets"): ``full`` (every
+row: the served model), ``train`` (fit + holdout: evaluation) and ``fit`` (fit only: the ranker's
+training features), so evaluation never sees a test row. The edges are exactly those of
+:func:`recsys.pipeline.walks.sequence_edges`; the order of a sequence is the one documented in
+:func:`recsys.pipeline.data.sequence_positions`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from recsys.pipeline.data import PART_FIT, PART_HOLDOUT, Dataset
+from recsys.pipeline.walks import EdgeList
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+DATASET_PARTS: Mapping[str, tuple[int, ...]] = {
+    "full": (0, 1, 2),
+    "train": (PART_FIT, PART_HOLDOUT),
+    "fit": (PART_FIT,),
+}
+"""Which evaluation parts (:data:`recsys.pipeline.data.PART_FIT`, ...) each graph is built from."""
+
+ROWS_SCHEMA = pa.schema(
+    [
+        pa.field("user", pa.int32(), nullable=False),
+        pa.field("item", pa.int32(), nullable=False),
+        pa.field("timestamp", pa.float64(), nullable=True),
+        pa.field("air_key", pa.float64(), nullable=True),
+        pa.field("part", pa.int8(), nullable=False),
+    ]
+)
+
+
+def write_rows(dataset: Dataset, path: Path) -> Path:
+    """Write the rows the graph job reads (user, item, timestamp, the item's air date, part).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The interactions.
+    path : pathlib.Path
+        Parquet file to write.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    air = dataset.items.air_key[dataset.item]
+    table = pa.table(
+        {
+            "user": pa.array(dataset.user, type=pa.int32()),
+            "item": pa.array(dataset.item, type=pa.int32()),
+            "timestamp": pa.array(dataset.timestamp, type=pa.float64(), from_pandas=True),
+            "air_key": pa.array(air, type=pa.float64(), from_pandas=True),
+            "part": pa.array(dataset.part, type=pa.int8()),
+        },
+        schema=ROWS_SCHEMA,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+    return path
+
+
+@contextmanager
+def spark_session(master: str, app_name: str = "animesite-recsys-graph") -> Iterator[SparkSession]:
+    """A small local-friendly Spark session bound to loopback; stopped on exit."""
+    from pyspark.sql import SparkSession
+
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    spark = (
+        SparkSession.builder.master(master)
+        .appName(app_name)
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.default.parallelism", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        yield spark
+    finally:
+        spark.stop()
+
+
+def build_item_graphs(
+    *,
+    rows_path: Path,
+    out_dir: Path,
+    n_items: int,
+    master: str = "local[2]",
+    datasets: Mapping[str, tuple[int, ...]] = DATASET_PARTS,
+) -> dict[str, EdgeList]:
+    """Run the Spark job and return one item graph per dataset.
+
+    Parameters
+    ----------
+    rows_path : pathlib.Path
+        Parquet written by :func:`write_rows`.
+    out_dir : pathlib.Path
+        Where the job writes its edge parquet (``out_dir/edges/dataset=<name>/``).
+    n_items : int
+        Number of item indices (nodes).
+    master : str
+        Spark master URL (``settings.SPARK_MASTER``).
+    datasets : mapping
+        Dataset name -> evaluation parts it includes.
+
+    Returns
+    -------
+    dict
+        Dataset name -> :class:`~recsys.pipeline.walks.EdgeList` (sorted by src, dst).
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ByteType, DoubleType, IntegerType, StructField, StructType
+
+    schema = StructType(
+        [
+            StructField("user", IntegerType(), False),
+            StructField("item", IntegerType(), False),
+            StructField("timestamp", DoubleType(), True),
+            StructField("air_key", DoubleType(), True),
+            StructField("part", ByteType(), False),
+        ]
+    )
+    edges_dir = out_dir / "edges"
+    if edges_dir.exists():
+        shutil.rmtree(edges_dir)
+    with spark_session(master) as session:
+        rows = session.read.schema(schema).parquet(str(rows_path))
+        dated = F.col("timestamp").isNotNull()
+        rows = rows.select(
+            "user",
+            "item",
+            "part",
+            dated.cast("int").alias("dated"),
+            F.col("timestamp").alias("t"),
+            F.when(dated, F.lit(0.0)).otherwise(F.col("air_key")).alias("air"),
+        )
+        selected = None
+        for name, parts in datasets.items():
+            one = rows.where(F.col("part").isin(list(parts))).withColumn("dataset", F.lit(name))
+            selected = one if selected is None else selected.unionByName(one)
+        assert selected is not None
+        sequence = Window.partitionBy("dataset", "user").orderBy(
+            F.col("dated").asc(),
+            F.col("t").asc_nulls_first(),
+            F.col("air").asc_nulls_last(),
+            F.col("item").asc(),
+        )
+        moves = (
+            selected.withColumn("dst", F.lead("item").over(sequence))
+            .where(F.col("dst").isNotNull())
+            .groupBy("dataset", F.col("item").alias("src"), "dst")
+            .agg(F.count(F.lit(1)).cast("float").alias("weight"))
+        )
+        moves.repartition(2, "dataset").write.partitionBy("dataset").parquet(str(edges_dir))
+    graphs: dict[str, EdgeList] = {}
+    for name in datasets:
+        part_dir = edges_dir / f"dataset={name}"
+        if part_dir.exists():
+            table = pq.read_table(part_dir)
+            src = table.column("src").to_numpy().astype(np.int32)
+            dst = table.column("dst").to_numpy().astype(np.int32)
+            weight = table.column("weight").to_numpy().astype(np.float32)
+        else:
+            src = dst = np.zeros(0, dtype=np.int32)
+            weight = np.zeros(0, dtype=np.float32)
+        graphs[name] = EdgeList(src, dst, weight, n_items).sorted()
+    return graphs

@@ -1,0 +1,488 @@
+"""Training: the whole pipeline in timed stages, evaluated in the same run, written to one folder.
+
+:func:`train_bundle` is the entry point the model registry calls (it reads the database);
+:func:`run_training` does the work on an in-memory :class:`~recsys.pipeline.data.Dataset`, and
+:func:`run_evaluation` only the evaluation half (``manage.py evaluate_recsys``).
+
+Stages (each timed, each announced through ``progress``):
+
+1. ``export``: the database -> parquet -> :class:`Dataset` (train_bundle only);
+2. ``split``: the seeded 80/20 split per user, and a further 80/20 of the training part whose
+   holdout labels the ranker (:func:`recsys.pipeline.data.assign_parts`);
+3. ``spark_graph``: Spark builds the item graphs of the ``fit``, ``train`` and ``full`` rows;
+4. ``deepwalk_full``: walks + Word2Vec on the full graph (the served vectors);
+5. ``annoy_tuning``: Annoy recall@50 vs exact search on those vectors for a grid of
+   ``n_trees`` / ``search_k``; the cheapest configuration with recall >= 0.95 is used everywhere;
+6. ``ease_tuning``: EASE's L2 weight picked on the fit -> holdout split (never the test split);
+7. ``channels_fit``, ``ranker_data``, ``ranker_train``: the ranker learns to find holdout items;
+8. ``channels_train``, ``evaluation``: every model refitted on the training part and measured on
+   the test part;
+9. ``channels_full``, ``save``: the served model, refitted on every row, written to ``out_dir``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from recsys.pipeline.ann import annoy_recall_table, choose_annoy_config
+from recsys.pipeline.candidates import FEATURE_NAMES
+from recsys.pipeline.contract import ProgressFn, TrainReport
+from recsys.pipeline.data import PART_FIT, PART_HOLDOUT, PART_TEST, Dataset, assign_parts
+from recsys.pipeline.evaluation import (
+    collect_lists,
+    evaluate_model,
+    format_table,
+    plot_loss_curve,
+    score_lists,
+    write_evaluation,
+)
+from recsys.pipeline.metrics import evaluate_lists
+from recsys.pipeline.ranker import history_dict, train_ranker, training_device
+from recsys.pipeline.ranking import (
+    ChannelTimings,
+    PipelineParams,
+    PipelineRecommender,
+    fit_channels,
+    ranker_groups,
+)
+from recsys.pipeline.recommenders import (
+    DeepWalkRecommender,
+    EASERecommender,
+    TrainData,
+    binary,
+    gram_matrix,
+)
+from recsys.pipeline.threads import single_threaded_blas
+from recsys.pipeline.walks import EdgeList, sequence_edges
+
+EASE_L2_GRID: tuple[float, ...] = (100.0, 200.0, 400.0)
+ANNOY_MIN_RECALL = 0.95
+
+
+@dataclass
+class _Clock:
+    progress: ProgressFn
+    timings: dict[str, float]
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        self.progress(f"[{name}] started")
+        start = time.perf_counter()
+        yield
+        took = time.perf_counter() - start
+        self.timings[name] = round(took, 3)
+        self.progress(f"[{name}] done in {took:.1f} s")
+
+
+def _rows(dataset: Dataset, parts: tuple[int, ...]) -> npt.NDArray[np.bool_]:
+    return np.isin(dataset.part, parts)
+
+
+def _train_data(dataset: Dataset, parts: tuple[int, ...], graph: EdgeList | None) -> TrainData:
+    rows = _rows(dataset, parts)
+    return TrainData(
+        matrix=dataset.matrix(rows),
+        items=dataset.items,
+        positions=dataset.positions(rows),
+        graph=graph,
+    )
+
+
+def item_graphs(
+    dataset: Dataset, *, work_dir: Path, spark_master: str | None
+) -> dict[str, EdgeList]:
+    """The ``fit`` / ``train`` / ``full`` item graphs: by Spark, or by numpy when no master is given."""
+    if spark_master:
+        from recsys.pipeline.spark_graph import build_item_graphs, write_rows
+
+        rows_path = write_rows(dataset, work_dir / "rows.parquet")
+        return build_item_graphs(
+            rows_path=rows_path, out_dir=work_dir, n_items=dataset.n_items, master=spark_master
+        )
+    return {
+        name: sequence_edges(dataset.positions(_rows(dataset, parts))).sorted()
+        for name, parts in (
+            ("full", (PART_FIT, PART_HOLDOUT, PART_TEST)),
+            ("train", (PART_FIT, PART_HOLDOUT)),
+            ("fit", (PART_FIT,)),
+        )
+    }
+
+
+def tune_ease(
+    fit: sp.csr_matrix,
+    holdout: sp.csr_matrix,
+    *,
+    grid: tuple[float, ...],
+    min_item_users: int,
+    sample_users: int = 1500,
+    seed: int = 0,
+) -> tuple[EASERecommender, list[dict[str, float]]]:
+    """Pick EASE's L2 weight by NDCG@20 of fit -> holdout (a sample of users); returns the fitted
+    model of the best weight and the measured table."""
+    x = binary(fit)
+    gram = gram_matrix(x)
+    counts = np.diag(gram).copy()
+    users = np.flatnonzero(np.diff(holdout.tocsr().indptr) > 0)
+    rng = np.random.default_rng(seed)
+    if users.size > sample_users:
+        users = np.sort(rng.choice(users, size=sample_users, replace=False))
+    relevant = [holdout.indices[holdout.indptr[u] : holdout.indptr[u + 1]] for u in users.tolist()]
+    best: EASERecommender | None = None
+    best_ndcg = -1.0
+    table: list[dict[str, float]] = []
+    for l2 in grid:
+        model = EASERecommender(l2=l2, min_item_users=min_item_users).fit_gram(gram, counts, fit.shape[1])
+        ids, _ = model.recommend(fit[users], 20)
+        m = evaluate_lists(ids, relevant, n_items=fit.shape[1], ks=(20,))
+        table.append({"l2": l2, "ndcg@20": m["ndcg@20"], "recall@20": m["recall@20"]})
+        if m["ndcg@20"] > best_ndcg:
+            best, best_ndcg = model, m["ndcg@20"]
+    assert best is not None
+    return best, table
+
+
+def _evaluate_all(
+    *,
+    channels_train: Any,
+    pipeline: PipelineRecommender,
+    train: sp.csr_matrix,
+    test: sp.csr_matrix,
+    clock: _Clock,
+) -> dict[str, dict[str, float]]:
+    metrics: dict[str, dict[str, float]] = {}
+    models = {
+        "popularity": channels_train.popularity,
+        "itemknn": channels_train.itemknn,
+        "ease": channels_train.ease,
+        "deepwalk": channels_train.deepwalk,
+    }
+    for name, model in models.items():
+        metrics[name] = evaluate_model(model.recommend, train, test, label=name, progress=clock.progress)
+        clock.progress(f"  {name}: recall@20 {metrics[name]['recall@20']:.4f} ndcg@20 {metrics[name]['ndcg@20']:.4f}")
+    start = time.perf_counter()
+    plain_lists: list[npt.NDArray[np.int64]] = []
+
+    def both(rows: sp.csr_matrix, k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        reranked, plain = pipeline.recommend_lists(rows, k)
+        plain_lists.append(plain)
+        return reranked, np.zeros(reranked.shape, dtype=np.float32)
+
+    users, lists = collect_lists(both, train, test, k=20, label="pipeline", progress=clock.progress)
+    seconds = time.perf_counter() - start
+    metrics["pipeline"] = {**score_lists(users, lists, test), "seconds": seconds}
+    metrics["pipeline_no_rerank"] = {**score_lists(users, np.concatenate(plain_lists), test), "seconds": seconds}
+    for name in ("pipeline", "pipeline_no_rerank"):
+        clock.progress(f"  {name}: recall@20 {metrics[name]['recall@20']:.4f} ndcg@20 {metrics[name]['ndcg@20']:.4f}")
+    return metrics
+
+
+@dataclass
+class EvaluationResult:
+    """What :func:`run_evaluation` measured, and the pieces training goes on with."""
+
+    metrics: dict[str, dict[str, float]]
+    extra: dict[str, Any]
+    pipeline: PipelineRecommender
+    graphs: dict[str, EdgeList]
+    full_deepwalk: DeepWalkRecommender | None
+
+
+def run_evaluation(
+    dataset: Dataset,
+    *,
+    progress: ProgressFn,
+    seed: int = 42,
+    params: PipelineParams | None = None,
+    spark_master: str | None = "local[2]",
+    work_dir: Path,
+    timings: dict[str, float] | None = None,
+    fixed_test: npt.NDArray[np.bool_] | None = None,
+    train_full_deepwalk: bool = False,
+) -> EvaluationResult:
+    """Split, fit every model on the training part, measure all of them on the test part.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        All interactions (its ``part`` is overwritten by the split).
+    progress : callable
+        Progress lines.
+    seed : int
+        Seed of the split, walks, Word2Vec, Annoy and the ranker.
+    params : PipelineParams, optional
+        Pipeline parameters.
+    spark_master : str or None
+        Spark master for the graph job; None builds the graphs with numpy.
+    work_dir : pathlib.Path
+        Scratch folder (parquet for Spark).
+    timings : dict, optional
+        Receives per-stage seconds.
+    fixed_test : numpy.ndarray of bool, optional
+        Rows of an external test file (instead of the random split).
+    train_full_deepwalk : bool
+        Also train DeepWalk on every row (the served vectors) before measuring Annoy on them.
+
+    Returns
+    -------
+    EvaluationResult
+    """
+    p = params or PipelineParams()
+    clock = _Clock(progress, timings if timings is not None else {})
+    extra: dict[str, Any] = {}
+    with clock.stage("split"):
+        dataset.part = assign_parts(
+            dataset.user, seed=seed, test_fraction=0.2, holdout_fraction=p.holdout_fraction, fixed_test=fixed_test
+        )
+        counts = {name: int((dataset.part == code).sum()) for name, code in (("fit", 0), ("holdout", 1), ("test", 2))}
+        extra["split"] = {
+            "seed": seed,
+            "method": "random per user: floor(20%) of each user's rows -> test; floor(20%) of the rest -> "
+            "ranker holdout; users with < 5 rows keep all rows for training",
+            "rows": counts,
+        }
+        progress(f"split: {counts}")
+    with clock.stage("spark_graph" if spark_master else "graph"):
+        graphs = item_graphs(dataset, work_dir=work_dir, spark_master=spark_master)
+        extra["graph_edges"] = {name: len(g) for name, g in graphs.items()}
+        progress(f"graph edges: {extra['graph_edges']}")
+    full_deepwalk: DeepWalkRecommender | None = None
+    annoy_config = p.deepwalk.annoy
+    if train_full_deepwalk:
+        with clock.stage("deepwalk_full"):
+            full = _train_data(dataset, (PART_FIT, PART_HOLDOUT, PART_TEST), graphs["full"])
+            full_deepwalk = DeepWalkRecommender(p.deepwalk, seed=seed).fit(full)
+            extra["deepwalk_full"] = full_deepwalk.stats
+        with clock.stage("annoy_tuning"):
+            rng = np.random.default_rng(seed)
+            indexed = full_deepwalk.indexed
+            item_q = full_deepwalk.unit[rng.choice(np.flatnonzero(indexed), size=min(250, int(indexed.sum())), replace=False)]
+            user_vecs, ok = full_deepwalk.user_vectors(full.matrix)
+            user_q = user_vecs[rng.choice(np.flatnonzero(ok), size=min(250, int(ok.sum())), replace=False)]
+            queries = np.concatenate([item_q, user_q]).astype(np.float32)
+            table = annoy_recall_table(full_deepwalk.vectors, indexed, queries, k=50, seed=seed)
+            annoy_config = choose_annoy_config(table, k=50, min_recall=ANNOY_MIN_RECALL)
+            full_deepwalk.set_annoy_config(annoy_config)
+            extra["annoy"] = {
+                "k": 50,
+                "queries": int(queries.shape[0]),
+                "min_recall": ANNOY_MIN_RECALL,
+                "table": table,
+                "chosen": asdict(annoy_config),
+            }
+            for row in table:
+                progress(
+                    f"  annoy n_trees={int(row['n_trees'])} search_k={int(row['search_k'])}: "
+                    f"recall@50 {row['recall']:.3f}, {row['ms_per_query']:.2f} ms/query"
+                )
+            progress(f"annoy: chose {annoy_config}")
+    p_used = PipelineParams(**{**p.__dict__, "deepwalk": _with_annoy(p, annoy_config)})
+    fit_data = _train_data(dataset, (PART_FIT,), graphs["fit"])
+    holdout = dataset.matrix(_rows(dataset, (PART_HOLDOUT,)))
+    with clock.stage("ease_tuning"):
+        ease_fit, ease_table = tune_ease(
+            fit_data.matrix, holdout, grid=EASE_L2_GRID, min_item_users=p.ease_min_item_users, seed=seed
+        )
+        extra["ease_tuning"] = ease_table
+        progress(f"ease: l2 {ease_fit.l2:g} ({ease_table})")
+    p_used = PipelineParams(**{**p_used.__dict__, "ease_l2": ease_fit.l2})
+    ct = ChannelTimings()
+    with clock.stage("channels_fit"):
+        channels_fit = fit_channels(fit_data, params=p_used, seed=seed, ease=ease_fit, timings=ct)
+    with clock.stage("ranker_data"):
+        groups = ranker_groups(
+            channels_fit, fit_data.matrix, holdout, random_negatives=p.random_negatives, seed=seed, progress=progress
+        )
+        n_pos = sum(float(y.sum()) for _, y in groups)
+        n_holdout = float(holdout.nnz)
+        extra["ranker_data"] = {
+            "users": len(groups),
+            "rows": int(sum(f.shape[0] for f, _ in groups)),
+            "holdout_items": n_holdout,
+            "candidate_recall_of_holdout": _candidate_recall(channels_fit, fit_data.matrix, holdout, seed),
+            "positives": n_pos,
+        }
+    with clock.stage("ranker_train"):
+        ranker, history = train_ranker(
+            groups, feature_names=FEATURE_NAMES, seed=seed, params=p.ranker, device=training_device(), progress=progress
+        )
+        extra["ranker"] = history_dict(history)
+        del groups
+    with clock.stage("channels_train"):
+        train_data = _train_data(dataset, (PART_FIT, PART_HOLDOUT), graphs["train"])
+        channels_train = fit_channels(train_data, params=p_used, seed=seed, timings=ct)
+    extra["channel_seconds"] = {k: round(v, 3) for k, v in ct.seconds.items()}
+    pipeline_eval = PipelineRecommender.from_parts(channels_train, ranker, dataset.items, p_used, seed)
+    test = dataset.matrix(_rows(dataset, (PART_TEST,)))
+    with clock.stage("evaluation"):
+        metrics = _evaluate_all(
+            channels_train=channels_train, pipeline=pipeline_eval, train=train_data.matrix, test=test, clock=clock
+        )
+        progress("\n" + format_table(metrics))
+    extra["params"] = _params_json(p_used)
+    return EvaluationResult(metrics, extra, pipeline_eval, graphs, full_deepwalk)
+
+
+def _with_annoy(p: PipelineParams, config: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(p.deepwalk, annoy=config)
+
+
+def _candidate_recall(channels: Any, history: sp.csr_matrix, holdout: sp.csr_matrix, seed: int, sample: int = 300) -> float:
+    """Share of holdout items that the channels recall, on a sample of users."""
+    users = np.flatnonzero(np.diff(holdout.indptr) > 0)
+    rng = np.random.default_rng(seed)
+    if users.size > sample:
+        users = rng.choice(users, size=sample, replace=False)
+    found = total = 0
+    with single_threaded_blas():
+        found, total = _recall_loop(channels, history, holdout, users)
+    return found / max(1, total)
+
+
+def _recall_loop(channels: Any, history: sp.csr_matrix, holdout: sp.csr_matrix, users: npt.NDArray[np.int64]) -> tuple[int, int]:
+    found = total = 0
+    for u in users.tolist():
+        items = history.indices[history.indptr[u] : history.indptr[u + 1]].astype(np.int64)
+        if items.size == 0:
+            continue
+        cs = channels.candidates(items, history.data[history.indptr[u] : history.indptr[u + 1]].astype(np.float32))
+        pos = holdout.indices[holdout.indptr[u] : holdout.indptr[u + 1]]
+        found += int(np.isin(pos, cs.items).sum())
+        total += int(pos.size)
+    return found, total
+
+
+def _params_json(p: PipelineParams) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(json.dumps(asdict(p)))
+    return out
+
+
+def run_training(
+    dataset: Dataset,
+    *,
+    out_dir: Path,
+    progress: ProgressFn,
+    seed: int = 42,
+    params: PipelineParams | None = None,
+    spark_master: str | None = "local[2]",
+    timings: dict[str, float] | None = None,
+) -> TrainReport:
+    """Evaluate (:func:`run_evaluation`), then fit the served model on every row and write it.
+
+    ``out_dir`` receives the bundle (:func:`recsys.pipeline.bundle.load_bundle` reads it),
+    ``evaluation.json`` / ``evaluation.png``, ``ranker_loss.png``, ``meta.json`` (the report).
+    The graph job's scratch files go to ``out_dir/work`` and are removed at the end.
+    """
+    import shutil
+
+    started = time.perf_counter()
+    t: dict[str, float] = timings if timings is not None else {}
+    clock = _Clock(progress, t)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work_dir = out_dir / "work"
+    result = run_evaluation(
+        dataset,
+        progress=progress,
+        seed=seed,
+        params=params,
+        spark_master=spark_master,
+        work_dir=work_dir,
+        timings=t,
+        train_full_deepwalk=True,
+    )
+    p_used = result.pipeline.params
+    with clock.stage("channels_full"):
+        full = _train_data(dataset, (PART_FIT, PART_HOLDOUT, PART_TEST), result.graphs["full"])
+        channels_full = fit_channels(full, params=p_used, seed=seed, deepwalk=result.full_deepwalk)
+        assert result.pipeline.ranker is not None
+        served = PipelineRecommender.from_parts(channels_full, result.pipeline.ranker, dataset.items, p_used, seed)
+    with clock.stage("save"):
+        served.save(out_dir / "model")
+        ids = dataset.items.anime_ids
+        np.save(out_dir / "model" / "user_ids.npy", dataset.user_ids, allow_pickle=False)
+        plot_loss_curve(result.extra.get("ranker", {}), out_dir / "ranker_loss.png")
+        shutil.rmtree(work_dir, ignore_errors=True)
+    t["total"] = round(time.perf_counter() - started + t.get("export", 0.0), 3)
+    primary = float(result.metrics["pipeline"]["ndcg@20"])
+    report = TrainReport(
+        params=result.extra["params"],
+        metrics={name: {k: float(v) for k, v in m.items()} for name, m in result.metrics.items()},
+        timings=dict(t),
+        primary_metric=primary,
+        n_users=dataset.n_users,
+        n_items=int(ids.shape[0]),
+        extra={
+            **{k: v for k, v in result.extra.items() if k != "params"},
+            "feature_names": list(FEATURE_NAMES),
+            "device": result.extra.get("ranker", {}).get("device", "cpu"),
+            "machine": {"platform": platform.platform(), "python": platform.python_version()},
+            "rows": dataset.n_rows,
+        },
+    )
+    write_evaluation(
+        out_dir,
+        metrics=report.metrics,
+        extra={"timings": report.timings, "split": report.extra.get("split"), "annoy": report.extra.get("annoy")},
+    )
+    (out_dir / "meta.json").write_text(
+        json.dumps(asdict(report), indent=2, sort_keys=True, default=float), encoding="utf-8"
+    )
+    progress("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in t.items()))
+    return report
+
+
+def train_bundle(*, out_dir: Path, progress: ProgressFn, seed: int = 42) -> TrainReport:
+    """Read the interactions from the database, train, evaluate and write the bundle to ``out_dir``.
+
+    Touches neither Redis nor the model registry (the caller promotes). See the module docstring
+    for the stages; the returned report's ``primary_metric`` is the pipeline's NDCG@20.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        The version folder (created if missing).
+    progress : callable
+        Receives one line per step.
+    seed : int
+        Seed of every random choice.
+
+    Returns
+    -------
+    TrainReport
+    """
+    from django.conf import settings
+
+    from recsys.pipeline.source import dataset_from_database
+
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    progress("[export] started")
+    dataset = dataset_from_database(export_dir=out_dir / "work" / "export", progress=progress)
+    timings["export"] = round(time.perf_counter() - start, 3)
+    progress(f"[export] done in {timings['export']:.1f} s: {dataset.n_users} users, {dataset.n_items} items, {dataset.n_rows} rows")
+    if dataset.n_rows == 0:
+        raise ValueError("no interactions to train on")
+    return run_training(
+        dataset,
+        out_dir=out_dir,
+        progress=progress,
+        seed=seed,
+        spark_master=str(getattr(settings, "SPARK_MASTER", "local[2]")),
+        timings=timings,
+    )
+
+
+ProgressCallable = Callable[[str], None]

@@ -1,0 +1,41 @@
+"""Why an anime is recommended: a machine-readable ``reason`` and a translated sentence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext
+
+BECAUSE_YOU_LIKED = "because_you_liked"
+POPULAR_IN_GENRE = "popular_in_genre"
+POPULAR = "popular"
+
+
+def reason_because(*, anime_id: int, title: str) -> dict[str, Any]:
+    return {"code": BECAUSE_YOU_LIKED, "anime_id": anime_id, "title": title}
+
+
+def reason_popular_in_genre(*, genre: str) -> dict[str, Any]:
+    return {"code": POPULAR_IN_GENRE, "genre": genre}
+
+
+def reason_popular() -> dict[str, Any]:
+    return {"code": POPULAR}
+
+
+def reason_text(reason: dict[str, Any], *, language: str | None) -> str:
+    """The sentence shown under a recommendation, in ``language`` (the active language if None)."""
+    if language is None or language == translation.get_language():
+        return _text(reason)
+    with translation.override(language):
+        return _text(reason)
+
+
+def _text(reason: dict[str, Any]) -> str:
+    code = reason.get("code")
+    if code == BECAUSE_YOU_LIKED:
+        return gettext("Because you liked %(title)s") % {"title": reason["title"]}
+    if code == POPULAR_IN_GENRE:
+        return gettext("Popular in %(genre)s") % {"genre": reason["genre"]}
+    return gettext("Popular right now")

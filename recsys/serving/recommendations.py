@@ -1,0 +1,195 @@
+"""Personalised recommendations with reasons, degrading to popularity instead of failing.
+
+Per request: the user's collection (fresh, so new ratings count at once), their "not interested"
+list, the user vector (Redis when it still matches the history, else computed on the spot), the
+bundle's recall + ranking + re-ranking, then cards for the chosen anime in one query set.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import redis
+
+from recsys.pipeline.contract import Candidate
+from recsys.selectors import UserHistory, not_interested_ids, user_history
+from recsys.serving.bundles import ActiveModel, active_model
+from recsys.serving.cards import cards_for
+from recsys.serving.popularity import (
+    genre_affinity,
+    hidden_anime_ids,
+    popular_diverse,
+    popular_for_genres,
+)
+from recsys.serving.reasons import (
+    reason_because,
+    reason_popular,
+    reason_popular_in_genre,
+    reason_text,
+)
+from recsys.serving.store import stored_user_vector
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+# Ask the bundle for a few more than needed: a candidate may be hidden between two cache refreshes.
+_SLACK = 10
+
+
+@dataclass(frozen=True)
+class RecommendationResult:
+    """``items``: anime cards, each with ``reason``, ``reason_text`` and ``channel``.
+
+    ``degraded`` is True when the model could not be used as intended (no active version, Redis
+    unreachable, artifacts missing); ``version`` names the model version that served the answer.
+    """
+
+    items: list[dict[str, Any]]
+    degraded: bool
+    version: str | None
+
+
+def _with_reason(
+    card: dict[str, Any], reason: dict[str, Any], channel: str, language: str | None
+) -> dict[str, Any]:
+    return {
+        **card,
+        "reason": reason,
+        "reason_text": reason_text(reason, language=language),
+        "channel": channel,
+    }
+
+
+def _popular_items(*, exclude: set[int], limit: int, language: str | None) -> list[dict[str, Any]]:
+    ids = [i for i in popular_diverse() if i not in exclude][: limit + _SLACK]
+    reason = reason_popular()
+    return [
+        _with_reason(card, reason, "popular", language)
+        for card in cards_for(anime_ids=ids, language=language)
+    ]
+
+
+def _history_genres(history: UserHistory) -> dict[int, list[str]]:
+    cards = cards_for(anime_ids=[item.anime_id for item in history.items], language=None)
+    return {card["id"]: card["genres"] for card in cards}
+
+
+def _genre_popular_items(
+    *, history: UserHistory, exclude: set[int], limit: int, language: str | None
+) -> list[dict[str, Any]]:
+    affinity = genre_affinity(history.items, _history_genres(history))
+    picks = popular_for_genres(affinity=affinity, exclude=exclude, limit=limit + _SLACK)
+    explained = dict(picks)
+    items = []
+    for card in cards_for(anime_ids=[anime_id for anime_id, _ in picks], language=language):
+        genre = explained.get(card["id"])
+        reason = reason_popular_in_genre(genre=genre) if genre else reason_popular()
+        items.append(_with_reason(card, reason, "popular_genre", language))
+    return items
+
+
+def _user_vector(
+    model: ActiveModel, user_id: int, history: UserHistory
+) -> tuple[Sequence[float] | None, bool]:
+    """The user's vector and whether Redis answered (False degrades the response)."""
+    assert model.bundle is not None and model.version is not None
+    vector: Sequence[float] | None = None
+    redis_ok = model.redis_ok
+    if redis_ok:
+        try:
+            vector = stored_user_vector(version=model.version, user_id=user_id, stamp=history.stamp)
+        except redis.RedisError:
+            logger.warning("Redis unreachable while reading a user vector", exc_info=True)
+            redis_ok = False
+    if vector is None:
+        vector = model.bundle.user_vector(history.items)
+    return vector, redis_ok
+
+
+def _model_items(
+    *,
+    candidates: list[Candidate],
+    history: UserHistory,
+    limit: int,
+    language: str | None,
+) -> list[dict[str, Any]]:
+    cards = cards_for(anime_ids=[c.anime_id for c in candidates], language=language)
+    by_id = {c.anime_id: c for c in candidates}
+    because_ids = [c.because for c in candidates if c.because is not None and c.because in history.anime_ids]
+    titles = {card["id"]: card["title"] for card in cards_for(anime_ids=because_ids, language=language)}
+    affinity: dict[str, float] | None = None
+    items = []
+    for card in cards[:limit]:
+        candidate = by_id[card["id"]]
+        if candidate.because in titles:
+            assert candidate.because is not None
+            reason = reason_because(anime_id=candidate.because, title=titles[candidate.because])
+        else:
+            if affinity is None:
+                affinity = genre_affinity(history.items, _history_genres(history))
+            liked = [g for g in card["genres"] if affinity.get(g, 0.0) > 0]
+            if liked:
+                reason = reason_popular_in_genre(genre=max(liked, key=lambda g: affinity.get(g, 0.0)))
+            else:
+                reason = reason_popular()
+        items.append(_with_reason(card, reason, candidate.channel, language))
+    return items
+
+
+def _served_version(model: ActiveModel) -> str | None:
+    return model.version if model.bundle is not None else None
+
+
+def recommend_for_user(
+    *, user: User | AnonymousUser | None, limit: int, language: str | None
+) -> RecommendationResult:
+    """Up to ``limit`` recommendations for ``user``, each with a reason.
+
+    Anonymous users and users with an empty collection get popular anime spread across genres.
+    Nothing the user has in their collection, marked "not interested", or that operators hid is
+    ever returned. Any failure of the model or Redis falls back to popularity with
+    ``degraded=True``.
+    """
+    model = active_model()
+    if user is None or not user.is_authenticated:
+        items = _popular_items(exclude=set(hidden_anime_ids()), limit=limit, language=language)
+        return RecommendationResult(
+            items=items[:limit], degraded=model.degraded, version=_served_version(model)
+        )
+
+    history = user_history(user_id=user.pk)
+    exclude = history.anime_ids | not_interested_ids(user_id=user.pk) | hidden_anime_ids()
+    if not history.items:
+        items = _popular_items(exclude=exclude, limit=limit, language=language)
+        return RecommendationResult(
+            items=items[:limit], degraded=model.degraded, version=_served_version(model)
+        )
+
+    degraded = model.degraded
+    items = []
+    if model.bundle is not None:
+        try:
+            vector, redis_ok = _user_vector(model, user.pk, history)
+            candidates = model.bundle.recommend(
+                history=history.items, user_vector=vector, exclude=set(exclude), k=limit + _SLACK
+            )
+            candidates = [c for c in candidates if c.anime_id not in exclude]
+            items = _model_items(candidates=candidates, history=history, limit=limit, language=language)
+            degraded = degraded or not redis_ok
+        except Exception:
+            logger.exception("model %s failed to recommend; serving popularity", model.version)
+            degraded = True
+            items = []
+    if len(items) < limit:
+        shown = exclude | {item["id"] for item in items}
+        items += _genre_popular_items(
+            history=history, exclude=shown, limit=limit - len(items), language=language
+        )
+    return RecommendationResult(items=items[:limit], degraded=degraded, version=_served_version(model))

@@ -1,0 +1,72 @@
+"""Similar anime: nearest neighbours by item vector, content similarity when there is none."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from catalog.selectors import display_language
+from recsys.serving.bundles import ActiveModel, active_model
+from recsys.serving.cards import cards_for
+from recsys.serving.content import content_similar
+from recsys.serving.popularity import hidden_anime_ids
+from recsys.serving.process_cache import process_cache
+
+logger = logging.getLogger(__name__)
+
+_SLACK = 5
+# Neighbours only change with the model version or the catalogue: answers are reused for a minute.
+RESULT_TTL_SECONDS = 60
+
+METHOD_VECTORS = "vectors"
+METHOD_CONTENT = "content"
+
+
+@dataclass(frozen=True)
+class SimilarResult:
+    """``items``: anime cards with a ``similarity`` (the model's score, or Jaccard for ``content``)."""
+
+    items: list[dict[str, Any]]
+    degraded: bool
+    version: str | None
+    method: str
+
+
+def similar_for_anime(*, anime_id: int, limit: int, language: str | None) -> SimilarResult:
+    """Up to ``limit`` anime like ``anime_id``; hidden anime never appear.
+
+    Uses the active model's item vectors (Annoy neighbours); anime without a vector, or serving
+    without a model (``degraded``), fall back to shared genres and tags.
+    """
+    model = active_model()
+    key = f"similar:{model.version}:{model.degraded}:{anime_id}:{limit}:{display_language(language)}"
+    return process_cache.get_or_set(
+        key, RESULT_TTL_SECONDS, lambda: _similar(model, anime_id=anime_id, limit=limit, language=language)
+    )
+
+
+def _similar(model: ActiveModel, *, anime_id: int, limit: int, language: str | None) -> SimilarResult:
+    hidden = hidden_anime_ids()
+    neighbours: list[tuple[int, float]] = []
+    degraded = model.degraded
+    if model.bundle is not None:
+        try:
+            neighbours = model.bundle.similar(anime_id, limit + _SLACK + 1)
+        except Exception:
+            logger.exception("model %s failed to find similar anime", model.version)
+            degraded = True
+    neighbours = [(i, s) for i, s in neighbours if i != anime_id and i not in hidden]
+    method = METHOD_VECTORS
+    if not neighbours:
+        method = METHOD_CONTENT
+        neighbours = content_similar(anime_id=anime_id, k=limit + _SLACK, exclude=set(hidden))
+    similarity = dict(neighbours)
+    cards = cards_for(anime_ids=[i for i, _ in neighbours], language=language)
+    items = [{**card, "similarity": round(float(similarity[card["id"]]), 4)} for card in cards[:limit]]
+    return SimilarResult(
+        items=items,
+        degraded=degraded,
+        version=model.version if model.bundle is not None else None,
+        method=method,
+    )

@@ -1,0 +1,109 @@
+"""The online feature store: per-version user vectors in Redis and the one "active" pointer.
+
+Layout (``<v>`` is a model version such as ``20261128-051500-ab12``):
+
+- ``recsys:active``: the version serving traffic; written last when a version is promoted.
+- ``recsys:v:<v>:meta``: hash with ``dim``, ``n_users``, ``promoted_at``.
+- ``recsys:v:<v>:users``: hash ``user id -> packed vector`` (see :func:`pack_user_vector`).
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import redis
+from django.conf import settings
+
+ACTIVE_KEY = "recsys:active"
+NAMESPACE_PREFIX = "recsys:v:"
+
+# Serving gives up quickly and degrades; batch writes (promotion) may wait longer.
+SERVING_TIMEOUT_SECONDS = 0.25
+BATCH_TIMEOUT_SECONDS = 30.0
+
+_HEADER = struct.Struct("<Iq")  # history length, latest history change (unix microseconds)
+
+_clients: dict[tuple[str, float], redis.Redis] = {}
+_clients_lock = threading.Lock()
+
+
+def redis_client(*, timeout: float = SERVING_TIMEOUT_SECONDS) -> redis.Redis:
+    """A Redis client for ``settings.REDIS_URL`` (one connection pool per URL and timeout)."""
+    url = str(settings.REDIS_URL)
+    key = (url, timeout)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = redis.Redis.from_url(
+                url,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                health_check_interval=30,
+            )
+            _clients[key] = client
+        return client
+
+
+def namespace(version: str) -> str:
+    return f"{NAMESPACE_PREFIX}{version}"
+
+
+def meta_key(version: str) -> str:
+    return f"{namespace(version)}:meta"
+
+
+def user_vectors_key(version: str) -> str:
+    return f"{namespace(version)}:users"
+
+
+@dataclass(frozen=True)
+class HistoryStamp:
+    """What a stored user vector was computed from: history length and latest change.
+
+    A stored vector is used only while the user's history still has the same stamp, so a
+    rating or favourite added after promotion is reflected at once.
+    """
+
+    n_items: int
+    last_changed_us: int
+
+
+def pack_user_vector(vector: Sequence[float], stamp: HistoryStamp) -> bytes:
+    """Compact bytes: a small header, then the vector as little-endian float32."""
+    body = np.asarray(vector, dtype="<f4").tobytes()
+    return _HEADER.pack(stamp.n_items, stamp.last_changed_us) + body
+
+
+def unpack_user_vector(raw: bytes) -> tuple[HistoryStamp, list[float]]:
+    n_items, last_changed_us = _HEADER.unpack_from(raw)
+    vector = np.frombuffer(raw, dtype="<f4", offset=_HEADER.size)
+    return HistoryStamp(n_items=n_items, last_changed_us=last_changed_us), vector.astype(np.float64).tolist()
+
+
+def stored_user_vector(*, version: str, user_id: int, stamp: HistoryStamp) -> list[float] | None:
+    """The promoted vector of a user, if it was computed from the same history; else None.
+
+    Raises
+    ------
+    redis.RedisError
+        When Redis cannot be reached; callers degrade.
+    """
+    raw = redis_client().hget(user_vectors_key(version), str(user_id))
+    if not isinstance(raw, bytes):
+        return None
+    stored_stamp, vector = unpack_user_vector(raw)
+    if stored_stamp != stamp:
+        return None
+    return vector
+
+
+def active_version_read() -> str | None:
+    """The version the ``recsys:active`` pointer names (raises ``redis.RedisError`` when down)."""
+    raw = redis_client().get(ACTIVE_KEY)
+    if raw is None:
+        return None
+    return raw.decode() if isinstance(raw, bytes) else str(raw)

@@ -1,0 +1,391 @@
+"""The catalogue loader: ETL parquet -> database, idempotent, operator fields untouched."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from catalog import loading
+from catalog.loading import EtlOutputMissing, catalog_is_loaded, catalog_load
+from catalog.models import Anime, AnimeTitle, ExternalId, Genre, Tag
+from favorites.models import CollectionEntry
+from recsys.models import Interaction
+
+pytestmark = pytest.mark.django_db
+
+# The ETL's output tables, as the Spark job writes them.
+SCHEMAS = {
+    "anime": pa.schema(
+        [
+            ("mal_id", pa.int32()),
+            ("title", pa.string()),
+            ("title_en", pa.string()),
+            ("title_ja", pa.string()),
+            ("title_zh_hans", pa.string()),
+            ("title_zh_hant", pa.string()),
+            ("type", pa.string()),
+            ("episodes", pa.int32()),
+            ("aired_from", pa.date32()),
+            ("aired_to", pa.date32()),
+            ("year", pa.int32()),
+            ("season", pa.string()),
+            ("score", pa.float64()),
+            ("members", pa.int32()),
+            ("synopsis_zh", pa.string()),
+            ("cover_url", pa.string()),
+            ("official_site", pa.string()),
+        ]
+    ),
+    "anime_titles": pa.schema(
+        [
+            ("mal_id", pa.int32()),
+            ("text", pa.string()),
+            ("language", pa.string()),
+            ("kind", pa.string()),
+            ("priority", pa.int32()),
+        ]
+    ),
+    "anime_genres": pa.schema([("mal_id", pa.int32()), ("position", pa.int32()), ("genre", pa.string())]),
+    "anime_tags": pa.schema([("mal_id", pa.int32()), ("tag", pa.string()), ("position", pa.int32())]),
+    "external_ids": pa.schema([("mal_id", pa.int32()), ("site", pa.string()), ("external_id", pa.string())]),
+    "users": pa.schema([("dataset_user_id", pa.int32())]),
+    "interactions": pa.schema(
+        [("dataset_user_id", pa.int32()), ("mal_id", pa.int32()), ("score", pa.int32())]
+    ),
+}
+
+
+def _anime_row(mal_id: int, title: str, **values: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {name: None for name in SCHEMAS["anime"].names}
+    row.update(mal_id=mal_id, title=title, members=100)
+    row.update(values)
+    return row
+
+
+def _tables() -> dict[str, list[dict[str, Any]]]:
+    return {
+        "anime": [
+            _anime_row(
+                2001,
+                "Shingeki no Kyojin",
+                title_en="Attack on Titan",
+                title_ja="進撃の巨人",
+                title_zh_hans="进击的巨人",
+                title_zh_hant="進擊的巨人",
+                type="TV",
+                episodes=25,
+                aired_from=dt.date(2013, 4, 7),
+                aired_to=dt.date(2013, 9, 29),
+                year=2013,
+                season="spring",
+                score=8.5,
+                members=3000000,
+                synopsis_zh="人类与巨人的战斗。\n第二段。",
+                cover_url="https://lain.bgm.tv/pic/cover/l/aa/55770.jpg",
+                official_site="https://shingeki.tv/",
+            ),
+            _anime_row(1002, "Tiger & Bunny", type="TV", score=7.9, members=1000),
+            _anime_row(2002, "New Show", members=10),
+        ],
+        "anime_titles": [
+            {
+                "mal_id": 2001,
+                "text": "Shingeki no Kyojin",
+                "language": "x-jat",
+                "kind": "main",
+                "priority": 0,
+            },
+            {"mal_id": 2001, "text": "進撃の巨人", "language": "ja", "kind": "official", "priority": 10},
+            {"mal_id": 2001, "text": "进击的巨人", "language": "zh-Hans", "kind": "official", "priority": 20},
+            {"mal_id": 2001, "text": "SnK", "language": "und", "kind": "alias", "priority": 60},
+            {"mal_id": 1002, "text": "Tiger & Bunny", "language": "x-jat", "kind": "main", "priority": 0},
+            {"mal_id": 2002, "text": "New Show", "language": "x-jat", "kind": "main", "priority": 0},
+        ],
+        "anime_genres": [
+            {"mal_id": 2001, "position": 0, "genre": "Action"},
+            {"mal_id": 2001, "position": 1, "genre": "Drama"},
+            {"mal_id": 1002, "position": 0, "genre": "Action"},
+            {"mal_id": 1002, "position": 1, "genre": "Sci-Fi"},
+        ],
+        "anime_tags": [
+            {"mal_id": 2001, "tag": "热血", "position": 0},
+            {"mal_id": 2001, "tag": "TV", "position": 1},
+            {"mal_id": 1002, "tag": "TV", "position": 0},
+        ],
+        "external_ids": [
+            {"mal_id": 2001, "site": "mal", "external_id": "2001"},
+            {"mal_id": 2001, "site": "bangumi", "external_id": "55770"},
+            {"mal_id": 2001, "site": "tmdb", "external_id": "tv/1429"},
+            {"mal_id": 1002, "site": "mal", "external_id": "1002"},
+        ],
+        "users": [{"dataset_user_id": 1}, {"dataset_user_id": 2}],
+        "interactions": [
+            {"dataset_user_id": 1, "mal_id": 2001, "score": 10},
+            {"dataset_user_id": 1, "mal_id": 1002, "score": None},
+            {"dataset_user_id": 2, "mal_id": 2001, "score": 7},
+        ],
+    }
+
+
+def write_etl_output(folder: Path, tables: dict[str, list[dict[str, Any]]]) -> Path:
+    for name, rows in tables.items():
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMAS[name]), folder / name / "part-0.parquet")
+    counts = {name: len(rows) for name, rows in tables.items()}
+    (folder / "manifest.json").write_text(json.dumps({"counts": counts, "timings": {}}))
+    return folder
+
+
+@pytest.fixture
+def etl_dir(tmp_path: Path) -> Path:
+    return write_etl_output(tmp_path / "etl", _tables())
+
+
+def _load(etl_dir: Path, **kwargs: Any) -> loading.LoadReport:
+    return catalog_load(etl_dir=etl_dir, run_etl=False, rebuild_search=False, progress=False, **kwargs)
+
+
+def _row_counts() -> dict[str, int]:
+    return {
+        "anime": Anime.objects.count(),
+        "titles": AnimeTitle.objects.count(),
+        "genres": Genre.objects.count(),
+        "tags": Tag.objects.count(),
+        "anime_genres": Anime.genres.through.objects.count(),
+        "anime_tags": Anime.tags.through.objects.count(),
+        "external_ids": ExternalId.objects.count(),
+        "users": User.objects.count(),
+        "interactions": Interaction.objects.count(),
+        "entries": CollectionEntry.objects.count(),
+    }
+
+
+def test_load_writes_every_table(etl_dir: Path) -> None:
+    report = _load(etl_dir)
+
+    aot = Anime.objects.get(mal_id=2001)
+    assert (aot.title, aot.title_ja, aot.title_zh_hans, aot.title_en) == (
+        "Shingeki no Kyojin",
+        "進撃の巨人",
+        "进击的巨人",
+        "Attack on Titan",
+    )
+    assert (aot.year, aot.season, aot.aired_from) == (2013, "spring", dt.date(2013, 4, 7))
+    assert aot.score == pytest.approx(8.5)
+    assert aot.synopsis_zh == "人类与巨人的战斗。\n第二段。"
+    assert sorted(aot.genres.values_list("name", flat=True)) == ["Action", "Drama"]
+    assert sorted(aot.tags.values_list("name", flat=True)) == ["TV", "热血"]
+    assert set(aot.titles.values_list("text", "language", "kind")) == {
+        ("Shingeki no Kyojin", "x-jat", "main"),
+        ("進撃の巨人", "ja", "official"),
+        ("进击的巨人", "zh-Hans", "official"),
+        ("SnK", "und", "alias"),
+    }
+    assert set(aot.external_ids.values_list("site", "external_id")) == {
+        ("mal", "2001"),
+        ("bangumi", "55770"),
+        ("tmdb", "tv/1429"),
+    }
+    unknown = Anime.objects.get(mal_id=2002)
+    assert (unknown.type, unknown.score, unknown.title_ja, unknown.cover_url) == ("Unknown", None, "", "")
+    assert Genre.objects.get(name="Sci-Fi").slug == "sci-fi"
+
+    assert report.tables["anime"].created == 3
+    assert report.tables["interactions"].created == 3
+    assert report.tables["collection entries"].created == 3
+    assert report.changed
+
+
+def test_load_creates_dataset_users_that_cannot_log_in(etl_dir: Path) -> None:
+    _load(etl_dir)
+
+    users = list(User.objects.filter(source=User.Source.DATASET).order_by("dataset_user_id"))
+    assert [(u.username, u.dataset_user_id) for u in users] == [("mal_1", 1), ("mal_2", 2)]
+    assert not any(u.has_usable_password() for u in users)
+    assert users[0].password == users[1].password  # hashed once
+
+
+def test_load_puts_list_entries_in_the_behaviour_log_and_the_collection(etl_dir: Path) -> None:
+    _load(etl_dir)
+    user = User.objects.get(dataset_user_id=1)
+
+    log = {
+        (i.anime.mal_id, i.score, i.kind, i.source, i.occurred_at)
+        for i in Interaction.objects.filter(user=user).select_related("anime")
+    }
+    entries = {
+        (e.anime.mal_id, e.score, e.status, e.source, e.is_favorite)
+        for e in CollectionEntry.objects.filter(user=user).select_related("anime")
+    }
+    assert log == {(2001, 10, "list", "dataset", None), (1002, None, "list", "dataset", None)}
+    assert entries == {(2001, 10, "", "dataset", False), (1002, None, "", "dataset", False)}
+    assert Interaction.objects.filter(source="dataset", score__isnull=False).count() == 2
+
+
+def test_second_load_changes_nothing(etl_dir: Path) -> None:
+    _load(etl_dir)
+    before = _row_counts()
+
+    report = _load(etl_dir)
+
+    assert _row_counts() == before
+    assert not report.changed
+    for name, stats in report.tables.items():
+        assert (stats.created, stats.updated) == (0, 0), name
+        assert stats.unchanged > 0, name
+    assert report.tables["interactions"].unchanged == 3
+    assert report.tables["titles"].unchanged == 6
+
+
+def test_reload_keeps_operator_flags_and_applies_data_changes(etl_dir: Path) -> None:
+    _load(etl_dir)
+    Anime.objects.filter(mal_id=2001).update(is_featured=True, is_hidden=True)
+    tables = _tables()
+    tables["anime"][0]["score"] = 8.9
+    tables["anime"][0]["members"] = 3100000
+    tables["interactions"][0]["score"] = 9
+    tables["anime_titles"][3]["kind"] = "synonym"
+    write_etl_output(etl_dir, tables)
+
+    report = _load(etl_dir)
+
+    aot = Anime.objects.get(mal_id=2001)
+    assert (aot.is_featured, aot.is_hidden) == (True, True)
+    assert aot.score == pytest.approx(8.9)
+    assert aot.members == 3100000
+    assert (report.tables["anime"].updated, report.tables["anime"].unchanged) == (1, 2)
+    assert AnimeTitle.objects.get(anime=aot, text="SnK").kind == "synonym"
+    assert report.tables["titles"].updated == 1
+    user = User.objects.get(dataset_user_id=1)
+    assert Interaction.objects.get(user=user, anime=aot).score == 9
+    assert CollectionEntry.objects.get(user=user, anime=aot).score == 9
+    assert report.tables["interactions"].updated == 1
+    assert report.tables["collection entries"].updated == 1
+
+
+def test_titles_equal_to_the_database_collation_are_not_duplicated(etl_dir: Path) -> None:
+    tables = _tables()
+    tables["anime_titles"].append(
+        {"mal_id": 2001, "text": "SNK", "language": "und", "kind": "alias", "priority": 61}
+    )
+    write_etl_output(etl_dir, tables)
+
+    _load(etl_dir)
+    second = _load(etl_dir)
+
+    assert AnimeTitle.objects.filter(anime__mal_id=2001, language="und").count() == 1
+    assert (second.tables["titles"].created, second.tables["titles"].updated) == (0, 0)
+
+
+def test_if_empty_skips_a_loaded_catalogue(etl_dir: Path) -> None:
+    assert not catalog_is_loaded(etl_dir=etl_dir)
+    _load(etl_dir)
+    assert catalog_is_loaded(etl_dir=etl_dir)
+
+    report = _load(etl_dir, if_empty=True)
+
+    assert report.skipped
+    assert report.tables == {}
+
+
+def test_if_empty_loads_when_a_previous_load_stopped_half_way(etl_dir: Path) -> None:
+    _load(etl_dir)
+    Interaction.objects.filter(user__dataset_user_id=2).delete()
+
+    assert not catalog_is_loaded(etl_dir=etl_dir)
+    report = _load(etl_dir, if_empty=True)
+
+    assert report.tables["interactions"].created == 1
+    assert Interaction.objects.filter(source="dataset").count() == 3
+
+
+def test_missing_etl_output_without_running_the_etl_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(EtlOutputMissing):
+        _load(tmp_path / "nothing-here")
+
+
+def test_search_outage_never_fails_the_load(
+    etl_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*, progress: bool = True) -> int:
+        raise ConnectionError("search is down")
+
+    monkeypatch.setattr("catalog.search.indexing.rebuild_index", broken)
+
+    with caplog.at_level(logging.WARNING, logger="catalog.loading"):
+        report = catalog_load(etl_dir=etl_dir, run_etl=False, progress=False)
+
+    assert Anime.objects.count() == 3
+    assert report.search_error == "search is down"
+    assert "search index not rebuilt: search is down" in caplog.text
+
+
+def test_search_is_rebuilt_only_after_changes_or_when_empty(
+    etl_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[bool] = []
+
+    def rebuild(*, progress: bool = True) -> int:
+        calls.append(progress)
+        return Anime.objects.count()
+
+    monkeypatch.setattr("catalog.search.indexing.rebuild_index", rebuild)
+    monkeypatch.setattr(loading, "_search_index_is_empty", lambda: False)
+
+    first = catalog_load(etl_dir=etl_dir, run_etl=False, progress=False)
+    catalog_load(etl_dir=etl_dir, run_etl=False, progress=False)
+    monkeypatch.setattr(loading, "_search_index_is_empty", lambda: True)
+    catalog_load(etl_dir=etl_dir, run_etl=False, progress=False)
+
+    assert first.search_documents == 3
+    assert len(calls) == 2
+
+
+def test_load_catalog_command_prints_counts(etl_dir: Path) -> None:
+    out = StringIO()
+
+    call_command(
+        "load_catalog", "--skip-etl", "--no-search", "--no-progress", "--etl-dir", str(etl_dir), stdout=out
+    )
+    call_command(
+        "load_catalog", "--skip-etl", "--no-search", "--no-progress", "--etl-dir", str(etl_dir), stdout=out
+    )
+
+    text = out.getvalue()
+    assert "changes written" in text
+    assert "nothing changed" in text
+    assert "load time:" in text
+    assert Anime.objects.count() == 3
+
+
+def test_unanswered_search_check_leaves_the_index_alone(
+    etl_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[bool] = []
+
+    def unanswered() -> bool:
+        raise TimeoutError("search did not answer")
+
+    def rebuild(*, progress: bool = True) -> int:
+        calls.append(progress)
+        return 0
+
+    _load(etl_dir)
+    monkeypatch.setattr(loading, "_search_index_is_empty", unanswered)
+    monkeypatch.setattr("catalog.search.indexing.rebuild_index", rebuild)
+
+    report = catalog_load(etl_dir=etl_dir, run_etl=False, progress=False)
+
+    assert not report.changed
+    assert calls == []
+    assert report.search_error == "search did not answer"

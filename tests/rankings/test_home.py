@@ -1,0 +1,177 @@
+"""The home page: featured, this season (or the latest with anime), trending, recommendations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+from favorites.models import CollectionEntry
+from rankings import home, trending
+from rankings.home import home_page, season_latest_with_anime, season_of
+from tests.factories import AnimeFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeResult:
+    items: list
+    degraded: bool
+
+
+@pytest.mark.parametrize(
+    ("month", "season"),
+    [(1, "winter"), (3, "winter"), (4, "spring"), (7, "summer"), (10, "fall"), (12, "fall")],
+)
+def test_season_of_a_date(month, season):
+    assert season_of(datetime(2020, month, 15, tzinfo=UTC)) == (season, 2020)
+
+
+def test_latest_season_with_anime_falls_back_in_order():
+    # given
+    AnimeFactory(year=2020, season="summer")
+    AnimeFactory(year=2020, season="spring")
+    AnimeFactory(year=2020, season="fall", is_hidden=True)
+    AnimeFactory(year=2019, season="fall")
+
+    # when / then
+    assert season_latest_with_anime(season="fall", year=2026) == ("summer", 2020)
+    assert season_latest_with_anime(season="spring", year=2020) == ("spring", 2020)
+    assert season_latest_with_anime(season="winter", year=2020) == ("fall", 2019)
+    assert season_latest_with_anime(season="winter", year=2000) is None
+
+
+def test_a_thin_season_is_skipped_for_one_with_enough_anime():
+    # given: one announcement in winter 2026, a full fall 2025
+    thin = AnimeFactory(year=2026, season="winter")
+    full = [AnimeFactory(year=2025, season="fall") for _ in range(home.SEASON_MIN_ANIME)]
+
+    # when
+    page = home_page(user=None, language="en", now=datetime(2026, 2, 1, tzinfo=UTC))
+
+    # then
+    assert (page["season"]["season"], page["season"]["year"], page["season"]["is_current"]) == (
+        "fall",
+        2025,
+        False,
+    )
+    assert thin.id not in {a["id"] for a in page["season"]["results"]}
+    assert len(page["season"]["results"]) == len(full)
+
+
+def test_anonymous_home_has_every_section_and_says_which_season_it_shows(api_client):
+    # given
+    featured = AnimeFactory(is_featured=True, members=50)
+    AnimeFactory(is_featured=True, is_hidden=True)
+    summer = [AnimeFactory(year=2020, season="summer", members=m) for m in (300, 100)]
+    AnimeFactory(year=2019, season="fall", members=999)
+
+    # when
+    body = api_client.get("/api/home/").json()
+
+    # then
+    assert [a["id"] for a in body["featured"]] == [featured.id]
+    season = body["season"]
+    assert (season["season"], season["year"]) == ("summer", 2020)
+    assert season["is_current"] is False
+    assert [a["id"] for a in season["results"]] == [a.id for a in summer]
+    assert body["trending"]["basis"] == "popular"  # nothing happened lately
+    assert body["trending"]["results"][0]["rank"] == 1
+    recommendations = body["recommendations"]
+    assert (recommendations["source"], recommendations["personalized"]) == ("popular_diverse", False)
+    assert recommendations["results"][0]["reason"] == {"code": "popular"}
+    assert len(recommendations["results"]) == 4  # every visible anime, the hidden one left out
+
+
+def test_home_for_the_current_season_and_recent_activity():
+    # given
+    current = AnimeFactory(year=2026, season="fall")
+    AnimeFactory(year=2026, season="summer")
+    trending.trending_record(anime_id=current.id, kind="favorite", at=NOW, now=NOW)
+
+    # when
+    page = home_page(user=None, language="en", now=NOW)
+
+    # then
+    assert page["season"]["is_current"] is True
+    assert [a["id"] for a in page["season"]["results"]] == [current.id]
+    assert page["trending"]["basis"] == "activity"
+    assert [(a["id"], a["value"]) for a in page["trending"]["results"]] == [(current.id, 2.0)]
+
+
+def test_signed_in_user_gets_the_recommenders_answer(user_client, user, monkeypatch):
+    # given
+    anime = AnimeFactory()
+    calls = []
+
+    def recommend_for_user(*, user, limit, language):
+        calls.append((user.pk, limit, language))
+        return FakeResult(items=[{"id": anime.id, "reason": {"code": "because_you_liked"}}], degraded=True)
+
+    monkeypatch.setattr(home, "_recommender", lambda: recommend_for_user)
+
+    # when
+    body = user_client.get("/api/home/").json()
+
+    # then
+    assert calls == [(user.pk, home.HOME_SECTION_SIZE, "en")]
+    recommendations = body["recommendations"]
+    assert (recommendations["source"], recommendations["personalized"], recommendations["degraded"]) == (
+        "recommender",
+        True,
+        True,
+    )
+    assert recommendations["results"] == [{"id": anime.id, "reason": {"code": "because_you_liked"}}]
+
+
+def test_signed_in_user_gets_popular_diverse_without_their_own_anime_when_the_recommender_fails(
+    user_client, user, monkeypatch
+):
+    # given
+    mine = AnimeFactory(members=1000)
+    other = AnimeFactory(members=10)
+    CollectionEntry.objects.create(user=user, anime=mine, score=9)
+
+    def broken(**kwargs):
+        raise RuntimeError("model files missing")
+
+    monkeypatch.setattr(home, "_recommender", lambda: broken)
+
+    # when
+    body = user_client.get("/api/home/").json()
+
+    # then
+    recommendations = body["recommendations"]
+    assert (recommendations["source"], recommendations["degraded"]) == ("popular_diverse", True)
+    assert [a["id"] for a in recommendations["results"]] == [other.id]
+
+
+def test_signed_in_user_without_a_recommender_gets_popular_diverse(user, monkeypatch):
+    # given
+    anime = AnimeFactory()
+    monkeypatch.setattr(home, "_recommender", lambda: None)
+
+    # when
+    page = home_page(user=user, language="en", now=NOW)
+
+    # then
+    assert page["recommendations"]["source"] == "popular_diverse"
+    assert page["recommendations"]["degraded"] is False
+    assert [a["id"] for a in page["recommendations"]["results"]] == [anime.id]
+
+
+def test_shared_sections_are_cached(api_client):
+    # given
+    first = api_client.get("/api/home/").json()
+    AnimeFactory(is_featured=True)
+
+    # when
+    second = api_client.get("/api/home/").json()
+
+    # then
+    assert second["generated_at"] == first["generated_at"]
+    assert second["featured"] == first["featured"] == []
