@@ -3,6 +3,7 @@
 # real catalogue) and driven by the machine's Chromium through playwright-core.
 #   E2E_PORT (default 8010)       where the site is served during the run
 #   E2E_SKIP_BOOTSTRAP=1          reuse what is already installed, loaded, trained and built
+# bootstrap (the same one `make run` uses) loads the data and trains the first model when none is active.
 # The server is always stopped at the end. Screenshots land in frontend/e2e/screenshots/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,11 +16,6 @@ step() { echo "==> e2e: $*"; }
 if [ "${E2E_SKIP_BOOTSTRAP:-0}" != 1 ]; then
   step "bootstrap (install, services, database, data, frontend build)"
   bash scripts/bootstrap.sh
-  if $PY manage.py help train_recsys >/dev/null 2>&1; then
-    step "recommendation model (trained once, when none is active)"
-    # Without a model the site still answers (popular picks, marked degraded); the run goes on.
-    $PY manage.py train_recsys --if-none || echo "e2e: training failed; recommendations will be degraded" >&2
-  fi
 else
   [ -f frontend/dist/index.html ] || (cd frontend && npm run build --silent)
   $PY manage.py collectstatic --noinput -v 0

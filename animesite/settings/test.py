@@ -14,3 +14,6 @@ REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CACHES["default"]["LOCATION"] = REDIS_URL
 MODELS_DIR = env_str("TEST_MODELS_DIR", "var/test-models")
 REST_FRAMEWORK = {**REST_FRAMEWORK}
+# The search emulator can take seconds per query on a busy 2-core machine; tests that need a real
+# answer wait for it, and the degraded-path tests set their own short timeout.
+SEARCH_TIMEOUT_SECONDS = float(env_str("SEARCH_TIMEOUT_SECONDS", "30"))

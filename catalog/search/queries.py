@@ -1,13 +1,15 @@
 """Elasticsearch request bodies for search and autocomplete (pure functions, no I/O).
 
-User input only ever reaches ``match``, ``match_phrase`` and ``multi_match``-style clauses, which
-analyse it as plain text: Lucene syntax such as ``" ( ) : * ~ ^ \\ /`` is searched as text and never
+User input only ever reaches ``match`` and ``match_phrase`` clauses, which analyse it as plain
+text: Lucene syntax such as ``" ( ) : * ~ ^ \\ /`` is searched as text and never
 parsed (no ``query_string``).
 
 Relevance = text match x popularity:
 
-- text match: exact title (normalised keyword) >> phrase >> every word >> typo-tolerant words
-  (fuzziness AUTO, Latin script only) and word prefixes >> synopsis and tags;
+- text match: exact title (normalised keyword) >> the words as a phrase >> every word (complete or
+  as a prefix) >> typo-tolerant words (fuzziness AUTO, Latin script only) >> synopsis and tags.
+  Title clauses score a constant when they match (see ``_flat``); the fuzzy, CJK-words, synopsis
+  and tag clauses keep BM25 so rarer words weigh more;
 - popularity: ``1 + POPULARITY_WEIGHT * log10(1 + members)`` (``function_score`` with
   ``field_value_factor``), so a well-known title beats an obscure one with the same words while a
   clearly better text match still wins.
@@ -31,7 +33,7 @@ EXACT_BOOST = 12.0
 PHRASE_BOOST = 4.0
 ALL_WORDS_BOOST = 2.0
 FUZZY_BOOST = 1.0
-PREFIX_BOOST = 1.5
+PREFIX_BOOST = 3.0  # autocomplete: every typed word starts a title word
 CJK_WORDS_BOOST = 2.0
 CJK_GRAM_BOOST = 1.0
 SYNOPSIS_BOOST = 0.3
@@ -124,8 +126,8 @@ def text_clauses(q: str) -> list[dict[str, Any]]:
         clauses += [
             _flat({"match": {"titles.exact": q}}, EXACT_BOOST),
             _flat({"match_phrase": {"titles": q}}, PHRASE_BOOST),
-            _flat({"match": {"titles": {"query": q, "operator": "and"}}}, ALL_WORDS_BOOST),
-            _flat({"match": {"titles.prefix": {"query": q, "operator": "and"}}}, PREFIX_BOOST),
+            # Every word, each complete or as the start of a title word.
+            _flat({"match": {"titles.prefix": {"query": q, "operator": "and"}}}, ALL_WORDS_BOOST),
             {
                 "match": {
                     "titles": {
@@ -242,8 +244,9 @@ def suggest_body(q: str, *, size: int = SUGGEST_SIZE) -> dict[str, Any]:
     if has_latin(q) or not cjk:
         should += [
             _flat({"match": {"titles.exact": q}}, EXACT_BOOST),
-            _flat({"match_phrase_prefix": {"titles": {"query": q, "max_expansions": 50}}}, PHRASE_BOOST),
-            _flat({"match": {"titles.prefix": {"query": q, "operator": "and"}}}, 2 * PREFIX_BOOST),
+            # Words in order, the last one possibly unfinished: a phrase over the edge n-grams.
+            _flat({"match_phrase": {"titles.prefix": q}}, PHRASE_BOOST),
+            _flat({"match": {"titles.prefix": {"query": q, "operator": "and"}}}, PREFIX_BOOST),
             _flat(
                 {
                     "match": {
@@ -263,7 +266,7 @@ def suggest_body(q: str, *, size: int = SUGGEST_SIZE) -> dict[str, Any]:
         should += [
             _flat({"match": {"titles_cjk.exact": q}}, EXACT_BOOST),
             _flat({"match_phrase": {"titles_cjk": q}}, PHRASE_BOOST),
-            _flat({"match": {"titles_cjk.gram": {"query": q, "operator": "and"}}}, 2 * PREFIX_BOOST),
+            _flat({"match": {"titles_cjk.gram": {"query": q, "operator": "and"}}}, PREFIX_BOOST),
         ]
     query = {"bool": {"should": should, "minimum_should_match": 1, "filter": visibility_filter(False)}}
     return {

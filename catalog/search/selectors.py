@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,13 +40,14 @@ class SearchPage:
     results: list[dict[str, Any]]
     facets: dict[str, list[dict[str, Any]]]
     degraded: bool
-    took_ms: int | None = None
+    engine_ms: float = 0.0  # time spent waiting for the search server (or the database fallback)
 
 
 @dataclass
 class Suggestions:
     results: list[dict[str, Any]] = field(default_factory=list)
     degraded: bool = False
+    engine_ms: float = 0.0
 
 
 def _warn_degraded(what: str, exc: Exception) -> None:
@@ -62,11 +64,13 @@ def _warn_degraded(what: str, exc: Exception) -> None:
 
 def search_anime(*, query: SearchQuery, language: str | None = None) -> SearchPage:
     """One page of anime matching ``query``: cards in rank order with highlights, plus facets."""
+    started = time.perf_counter()
     try:
         response = query_client().search(index=anime_alias(), **search_body(query))
     except ENGINE_ERRORS as exc:
         _warn_degraded("search", exc)
         return _search_database(query=query, language=language)
+    engine_ms = (time.perf_counter() - started) * 1000
     hits = response["hits"]["hits"]
     ids = [int(h["_id"]) for h in hits]
     cards = anime_cards(anime_ids=ids, language=language, include_hidden=query.include_hidden)
@@ -81,7 +85,7 @@ def search_anime(*, query: SearchQuery, language: str | None = None) -> SearchPa
         results=cards,
         facets=_facets_from_aggregations(response.get("aggregations") or {}),
         degraded=False,
-        took_ms=response.get("took"),
+        engine_ms=engine_ms,
     )
 
 
@@ -230,11 +234,13 @@ def suggest_anime(*, q: str, language: str | None = None, size: int = SUGGEST_SI
 
     Answers from the search server's stored fields only (no database query).
     """
+    started = time.perf_counter()
     try:
         response = query_client().search(index=anime_alias(), **suggest_body(q, size=size))
     except ENGINE_ERRORS as exc:
         _warn_degraded("suggest", exc)
         return _suggest_database(q=q, language=language, size=size)
+    engine_ms = (time.perf_counter() - started) * 1000
     results = []
     for hit in response["hits"]["hits"]:
         source = hit.get("_source") or {}
@@ -251,7 +257,7 @@ def suggest_anime(*, q: str, language: str | None = None, size: int = SUGGEST_SI
                 "cover_url": display.get("cover_url") or "",
             }
         )
-    return Suggestions(results=results, degraded=False)
+    return Suggestions(results=results, degraded=False, engine_ms=engine_ms)
 
 
 def _suggest_database(*, q: str, language: str | None, size: int) -> Suggestions:

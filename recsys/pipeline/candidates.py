@@ -61,6 +61,9 @@ FEATURE_NAMES: tuple[str, ...] = (
     "year_distance",
     "genre_affinity",
     "franchise_seen",
+    "franchise_count",
+    "franchise_later",
+    "franchise_size",
     "user_items",
     "user_mean_weight",
     *(f"type_{t.lower()}" for t in TYPES),
@@ -137,6 +140,7 @@ class Channels:
         self.year = np.asarray(items.year, dtype=np.float32)
         self.mal_score = np.asarray(items.mal_score, dtype=np.float32)
         self.members = np.asarray(items.members, dtype=np.float32)
+        self.air_key = np.asarray(items.air_key, dtype=np.float64)
         self._prepare()
 
     def _prepare(self) -> None:
@@ -158,6 +162,8 @@ class Channels:
         self.mal_feature = np.where(np.isnan(self.mal_score), 0.0, (mal - 7.0) / 1.0).astype(np.float32)
         self.members_feature = (np.log1p(self.members) / 14.0).astype(np.float32)
         self.year_feature = np.where(np.isnan(self.year), 0.0, (self.year - 2005.0) / 10.0).astype(np.float32)
+        _, inverse, sizes = np.unique(self.franchise, return_inverse=True, return_counts=True)
+        self.franchise_size = (np.log1p(sizes[inverse] - 1) / 3.0).astype(np.float32)
 
     # --- candidates ---------------------------------------------------------------------------
 
@@ -292,8 +298,7 @@ class Channels:
             if not np.isnan(mean_year)
             else np.zeros(m)
         )
-        seen_franchises = np.unique(self.franchise[hist]) if hist.size else np.zeros(0, dtype=np.int32)
-        franchise_seen = np.isin(self.franchise[c], seen_franchises)
+        franchise_count, franchise_later = self._franchise_features(c, hist)
         columns = [
             e,
             e / e_max if e_max > 1e-12 else np.zeros(m),
@@ -315,7 +320,10 @@ class Channels:
             np.isnan(year_c),
             year_dist,
             affinity[c],
-            franchise_seen,
+            franchise_count > 0,
+            np.log1p(franchise_count) / 2.0,
+            franchise_later,
+            self.franchise_size[c],
             np.full(m, np.log1p(hist.size) / 6.0),
             np.full(m, float(w.mean()) if w.size else 0.0),
         ]
@@ -327,6 +335,27 @@ class Channels:
         base += self.type_onehot.shape[1]
         out[:, base : base + len(CHANNELS)] = flags
         return out
+
+    def _franchise_features(
+        self, cand: IntArray, hist: IntArray
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """Per candidate: how many history items share its franchise, and whether it aired after
+        every one of them (the next season / film of something the user follows)."""
+        count = np.zeros(cand.size, dtype=np.float64)
+        later = np.zeros(cand.size, dtype=bool)
+        if hist.size == 0 or cand.size == 0:
+            return count, later
+        fr_hist = self.franchise[hist]
+        ids, inverse, counts = np.unique(fr_hist, return_inverse=True, return_counts=True)
+        latest = np.full(ids.size, -np.inf)
+        np.maximum.at(latest, inverse, np.nan_to_num(self.air_key[hist], nan=-np.inf))
+        fr_cand = self.franchise[cand]
+        pos = np.clip(np.searchsorted(ids, fr_cand), 0, ids.size - 1)
+        hit = ids[pos] == fr_cand
+        count[hit] = counts[pos[hit]]
+        air = self.air_key[cand]
+        later[hit] = np.nan_to_num(air[hit], nan=-np.inf) > latest[pos[hit]]
+        return count, later
 
     def explain(self, hist: IntArray, chosen: IntArray) -> list[int | None]:
         """For each chosen item, the history item that most explains it ("because you liked X").

@@ -1,8 +1,8 @@
 """The MLP ranker (PyTorch): scores a user's recalled candidates from their features.
 
 Training data comes in groups, one per user: the candidates recalled for the user from the
-channels fitted *without* the held-out items, the held-out items themselves (positives), and
-random items (easy negatives); every candidate that is not held out is a hard negative. The loss
+channels fitted *without* the held-out items (held-out ones are the positives, every other one a
+hard negative) and random items (easy negatives). The loss
 is a per-user softmax cross-entropy (each positive against all of that user's candidates), the
 listwise form of "positives vs sampled negatives" that matches how the list is used: ranked
 within one user. Each epoch a user contributes all positives and a fresh random sample of
@@ -36,10 +36,10 @@ class RankerParams:
 
     hidden: tuple[int, ...] = (64, 32)
     dropout: float = 0.1
-    lr: float = 2e-3
+    lr: float = 4e-3
     weight_decay: float = 1e-5
     batch_users: int = 128
-    rows_per_user: int = 128
+    rows_per_user: int = 256
     max_epochs: int = 12
     patience: int = 2
     validation_fraction: float = 0.1

@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import numpy.typing as npt
 import scipy.linalg
+import scipy.linalg.lapack
 import scipy.sparse as sp
 
 from recsys.pipeline.ann import AnnoyConfig, build_annoy, load_annoy, save_annoy
@@ -336,7 +337,7 @@ class EASERecommender(Recommender):
             return self
         g = np.array(gram[np.ix_(kept, kept)], dtype=np.float32)
         g[np.diag_indices_from(g)] += np.float32(self.l2)
-        p = scipy.linalg.inv(g, overwrite_a=True, check_finite=False)
+        p = spd_inverse(g)
         b = p / (-np.diag(p))[None, :]
         b[np.diag_indices_from(b)] = 0.0
         self.weights = np.ascontiguousarray(b, dtype=np.float32)
@@ -389,6 +390,21 @@ class EASERecommender(Recommender):
         model.position[model.kept] = np.arange(model.kept.size, dtype=np.int32)
         model.weights = _load_array(directory, "weights", mmap=True)
         return model
+
+
+def spd_inverse(a: FloatArray) -> FloatArray:
+    """Inverse of a symmetric positive definite matrix through its Cholesky factor (LAPACK
+    ``potrf`` + ``potri``: about half the work of a general inverse). ``a`` is overwritten."""
+    lapack = scipy.linalg.lapack
+    potrf, potri = lapack.get_lapack_funcs(("potrf", "potri"), (a,))
+    factor, info = potrf(a, lower=False, overwrite_a=True, clean=False)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"Cholesky factorisation failed (info={info})")
+    inv, info = potri(factor, lower=False, overwrite_c=True)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"inverse from the Cholesky factor failed (info={info})")
+    upper = np.triu(inv)
+    return np.asarray(upper + np.triu(inv, 1).T, dtype=a.dtype)
 
 
 def gram_matrix(x: sp.csr_matrix) -> FloatArray:

@@ -11,7 +11,6 @@ training features), so evaluation never sees a test row. The edges are exactly t
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -89,7 +88,7 @@ def spark_session(master: str, app_name: str = "animesite-recsys-graph") -> Iter
         .appName(app_name)
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", "2")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
@@ -119,7 +118,7 @@ def build_item_graphs(
     rows_path : pathlib.Path
         Parquet written by :func:`write_rows`.
     out_dir : pathlib.Path
-        Where the job writes its edge parquet (``out_dir/edges/dataset=<name>/``).
+        Where the edges are kept (``out_dir/edges.parquet``, columns dataset, src, dst, weight).
     n_items : int
         Number of item indices (nodes).
     master : str
@@ -145,9 +144,6 @@ def build_item_graphs(
             StructField("part", ByteType(), False),
         ]
     )
-    edges_dir = out_dir / "edges"
-    if edges_dir.exists():
-        shutil.rmtree(edges_dir)
     with spark_session(master) as session:
         rows = session.read.schema(schema).parquet(str(rows_path))
         dated = F.col("timestamp").isNotNull()
@@ -159,11 +155,11 @@ def build_item_graphs(
             F.col("timestamp").alias("t"),
             F.when(dated, F.lit(0.0)).otherwise(F.col("air_key")).alias("air"),
         )
-        selected = None
-        for name, parts in datasets.items():
-            one = rows.where(F.col("part").isin(list(parts))).withColumn("dataset", F.lit(name))
-            selected = one if selected is None else selected.unionByName(one)
-        assert selected is not None
+        # Each row joins every dataset whose parts include its part.
+        memberships = F.array(
+            *[F.when(F.col("part").isin(list(parts)), F.lit(name)) for name, parts in datasets.items()]
+        )
+        expanded = rows.select("*", F.explode(F.filter(memberships, lambda x: x.isNotNull())).alias("dataset"))
         sequence = Window.partitionBy("dataset", "user").orderBy(
             F.col("dated").asc(),
             F.col("t").asc_nulls_first(),
@@ -171,22 +167,23 @@ def build_item_graphs(
             F.col("item").asc(),
         )
         moves = (
-            selected.withColumn("dst", F.lead("item").over(sequence))
+            expanded.withColumn("dst", F.lead("item").over(sequence))
             .where(F.col("dst").isNotNull())
             .groupBy("dataset", F.col("item").alias("src"), "dst")
             .agg(F.count(F.lit(1)).cast("float").alias("weight"))
         )
-        moves.repartition(2, "dataset").write.partitionBy("dataset").parquet(str(edges_dir))
+        table = moves.toArrow()
+    edges_path = out_dir / "edges.parquet"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, edges_path)
+    dataset_col = table.column("dataset").to_numpy(zero_copy_only=False)
     graphs: dict[str, EdgeList] = {}
     for name in datasets:
-        part_dir = edges_dir / f"dataset={name}"
-        if part_dir.exists():
-            table = pq.read_table(part_dir)
-            src = table.column("src").to_numpy().astype(np.int32)
-            dst = table.column("dst").to_numpy().astype(np.int32)
-            weight = table.column("weight").to_numpy().astype(np.float32)
-        else:
-            src = dst = np.zeros(0, dtype=np.int32)
-            weight = np.zeros(0, dtype=np.float32)
-        graphs[name] = EdgeList(src, dst, weight, n_items).sorted()
+        sel = dataset_col == name
+        graphs[name] = EdgeList(
+            table.column("src").to_numpy()[sel].astype(np.int32),
+            table.column("dst").to_numpy()[sel].astype(np.int32),
+            table.column("weight").to_numpy()[sel].astype(np.float32),
+            n_items,
+        ).sorted()
     return graphs
