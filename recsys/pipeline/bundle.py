@@ -100,7 +100,9 @@ class PipelineBundle:
             return []
         assert self.model.channels is not None
         ids, sims = self.model.channels.deepwalk.similar_items(i, k)
-        return [(int(self._ids[j]), float(s)) for j, s in zip(ids.tolist(), sims.tolist(), strict=True) if j >= 0]
+        return [
+            (int(self._ids[j]), float(s)) for j, s in zip(ids.tolist(), sims.tolist(), strict=True) if j >= 0
+        ]
 
 
 def load_bundle(path: Path) -> PipelineBundle:

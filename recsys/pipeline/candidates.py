@@ -7,8 +7,9 @@
 * ``ease``: the EASE baseline's best items;
 * ``itemknn``: ItemKNN's best items;
 * ``annoy_user``: Annoy neighbours of the user vector (DeepWalk);
-* ``annoy_recent``: Annoy neighbours of the user's strongest recent items (favourites, high
-  scores, recent events: the top items by weight);
+* ``annoy_recent``: nearest neighbours (item vectors) of the user's strongest recent items
+  (favourites, high scores, recent events: the top items by weight), found exactly from the
+  similarities the features compute anyway;
 * ``popular``: the most popular items of the user's favourite genres;
 
 and computes one feature row per candidate (:data:`FEATURE_NAMES`): channel scores and ranks,
@@ -214,10 +215,13 @@ class Channels:
             uvec = (np.asarray(user_vector, dtype=np.float32) / norm_u) if norm_u > 1e-12 else uvec
         dw_scores = dw.unit @ uvec if uvec is not None else np.zeros(n, dtype=np.float32)
         has_vec = hist[dw.has_vector[hist]] if hist.size else hist
-        seeds = has_vec[np.argsort(-w[dw.has_vector[hist]], kind="stable")][: p.recent_seeds] if hist.size else hist
-        seed_cos = (
-            (dw.unit[seeds] @ dw.unit.T).max(axis=0) if seeds.size else np.zeros(n, dtype=np.float32)
+        seeds = (
+            has_vec[np.argsort(-w[dw.has_vector[hist]], kind="stable")][: p.recent_seeds]
+            if hist.size
+            else hist
         )
+        seed_sims = dw.unit[seeds] @ dw.unit.T if seeds.size else np.zeros((0, n), dtype=np.float32)
+        seed_cos = seed_sims.max(axis=0) if seeds.size else np.zeros(n, dtype=np.float32)
         profile = (w[:, None] * self.genres_unit[hist]).sum(axis=0) if hist.size else np.zeros(0)
         norm = float(np.linalg.norm(profile)) if profile.size else 0.0
         affinity = (
@@ -234,13 +238,15 @@ class Channels:
         add(_top(ease, p.ease, excluded), 0)
         add(_top(knn, p.itemknn, excluded), 1)
         if uvec is not None:
-            near = dw.annoy_neighbours(uvec, p.annoy_user + min(hist.size, 4 * p.annoy_user))
+            # Ask for enough neighbours to survive filtering out the user's own items.
+            near = dw.annoy_neighbours(uvec, p.annoy_user + min(hist.size, 2 * p.annoy_user))
             near_arr = np.asarray(near, dtype=np.int64)
             add(near_arr[~excluded[near_arr]][: p.annoy_user] if near_arr.size else near_arr, 2)
-        for seed in seeds.tolist():
-            near_arr = np.asarray(dw.annoy_neighbours(dw.unit[seed], p.per_seed + 1 + p.per_seed), dtype=np.int64)
-            if near_arr.size:
-                add(near_arr[~excluded[near_arr]][: p.per_seed], 3)
+        # Neighbours of the strongest items come from the exact similarities the features need anyway:
+        # at this catalogue size that is cheaper than one Annoy query per item.
+        not_indexed = excluded | ~dw.indexed
+        for row in seed_sims:
+            add(_top(row, p.per_seed, not_indexed), 3)
         if norm > 0 and self.genre_pool.shape[0]:
             top_genres = np.argsort(-profile, kind="stable")[: p.popular_genres]
             pool = self.genre_pool[top_genres].ravel()
@@ -372,7 +378,7 @@ class Channels:
             hist_in = np.flatnonzero(rows >= 0)
             chosen_in = np.flatnonzero(targets >= 0)
             if hist_in.size and chosen_in.size:
-                contrib = np.asarray(self.ease.weights[rows[hist_in]][:, targets[chosen_in]])
+                contrib = np.asarray(self.ease.weights[np.ix_(rows[hist_in], targets[chosen_in])])
                 best = contrib.argmax(axis=0)
                 for j, c in enumerate(chosen_in.tolist()):
                     if contrib[best[j], j] > 0:

@@ -156,7 +156,7 @@ _SEQUEL_WORDS = {
     "ni",
     "san",
 }
-_SPLIT = re.compile(r"\s*(?::|：|\s-\s|\s~|~\s|!!|\(|（|\[)\s*")
+_SPLIT = re.compile(r"\s*(?::|\uff1a|\s-\s|\s~|~\s|!!|\(|\uff08|\[)\s*")
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +24,7 @@ class Word2VecParams:
     dim: int = 32
     window: int = 5
     negative: int = 5
-    epochs: int = 5
+    epochs: int = 4
     min_count: int = 1
     workers: int = 2
 
@@ -56,15 +57,29 @@ def train_item_vectors(
     has_vector : numpy.ndarray
         bool ``(n_items,)``: the item appeared in the walks.
     """
-    from gensim.models import Word2Vec
-
     vectors = np.zeros((n_items, params.dim), dtype=np.float32)
     has_vector = np.zeros(n_items, dtype=bool)
     sentences = [[str(x) for x in row[row >= 0].tolist()] for row in walks]
     sentences = [s for s in sentences if len(s) > 1]
     if not sentences:
         return vectors, has_vector
-    model = Word2Vec(
+    gensim_log = logging.getLogger("gensim")
+    level = gensim_log.level
+    gensim_log.setLevel(max(level, logging.WARNING))  # per-epoch INFO lines drown the progress output
+    try:
+        model = _word2vec(sentences, params, seed)
+    finally:
+        gensim_log.setLevel(level)
+    keys = np.array([int(k) for k in model.wv.index_to_key], dtype=np.int64)
+    vectors[keys] = model.wv.vectors.astype(np.float32)
+    has_vector[keys] = True
+    return vectors, has_vector
+
+
+def _word2vec(sentences: list[list[str]], params: Word2VecParams, seed: int) -> Any:
+    from gensim.models import Word2Vec
+
+    return Word2Vec(
         sentences=sentences,
         vector_size=params.dim,
         window=params.window,
@@ -75,16 +90,12 @@ def train_item_vectors(
         epochs=params.epochs,
         seed=seed,
     )
-    keys = np.array([int(k) for k in model.wv.index_to_key], dtype=np.int64)
-    vectors[keys] = model.wv.vectors.astype(np.float32)
-    has_vector[keys] = True
-    return vectors, has_vector
 
 
 def normalize_rows(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """Rows scaled to unit length (zero rows stay zero)."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 def weighted_user_vector(
@@ -123,4 +134,4 @@ def weighted_user_vector(
     norm = float(np.linalg.norm(mean))
     if norm <= 1e-12:
         return None
-    return (mean / norm).astype(np.float32)
+    return np.asarray(mean / norm, dtype=np.float32)

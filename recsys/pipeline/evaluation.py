@@ -125,7 +125,8 @@ def format_table(metrics: Mapping[str, Mapping[str, float]], fmt: str = "lines")
     head = "model".ljust(width) + "  " + "  ".join(k.rjust(11) for k in METRIC_KEYS)
     rows = [head]
     rows += [
-        n.ljust(width) + "  " + "  ".join(f"{metrics[n].get(k, 0.0):11.4f}" for k in METRIC_KEYS) for n in names
+        n.ljust(width) + "  " + "  ".join(f"{metrics[n].get(k, 0.0):11.4f}" for k in METRIC_KEYS)
+        for n in names
     ]
     return "\n".join(rows)
 

@@ -22,7 +22,6 @@ import numpy.typing as npt
 
 from recsys.pipeline.data import Dataset, ItemTable
 
-
 _HEADER_USER = frozenset({"user", "user_id", "userid", "uid", "users"})
 
 

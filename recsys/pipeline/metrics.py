@@ -72,8 +72,12 @@ def evaluate_lists(
     out: dict[str, float] = {}
     evaluated = [i for i, rel in enumerate(relevant) if len(rel) > 0]
     for k in ks:
-        out[f"recall@{k}"] = float(np.mean([recall_at_k(lists[i], relevant[i], k) for i in evaluated])) if evaluated else 0.0
-        out[f"ndcg@{k}"] = float(np.mean([ndcg_at_k(lists[i], relevant[i], k) for i in evaluated])) if evaluated else 0.0
+        out[f"recall@{k}"] = (
+            float(np.mean([recall_at_k(lists[i], relevant[i], k) for i in evaluated])) if evaluated else 0.0
+        )
+        out[f"ndcg@{k}"] = (
+            float(np.mean([ndcg_at_k(lists[i], relevant[i], k) for i in evaluated])) if evaluated else 0.0
+        )
     for k in ks:
         out[f"coverage@{k}"] = coverage_at_k(lists[evaluated] if evaluated else lists[:0], n_items, k)
     out["users"] = float(len(evaluated))

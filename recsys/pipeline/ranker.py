@@ -40,7 +40,7 @@ class RankerParams:
     weight_decay: float = 1e-5
     batch_users: int = 128
     rows_per_user: int = 256
-    max_epochs: int = 12
+    max_epochs: int = 10
     patience: int = 2
     validation_fraction: float = 0.1
 
@@ -80,7 +80,12 @@ class Ranker:
     """A trained ranker: network + feature standardisation."""
 
     def __init__(
-        self, net: RankerNet, feature_names: Sequence[str], mean: FloatArray, std: FloatArray, params: RankerParams
+        self,
+        net: RankerNet,
+        feature_names: Sequence[str],
+        mean: FloatArray,
+        std: FloatArray,
+        params: RankerParams,
     ) -> None:
         self.net = net.eval()
         self.feature_names = list(feature_names)
@@ -244,7 +249,7 @@ def train_ranker(
     std = np.where(std > 1e-6, std, 1.0).astype(np.float32)
     normed = [(((groups[i][0] - mean) / std).astype(np.float32), groups[i][1]) for i in usable]
     order = rng.permutation(len(normed))
-    n_val = max(1, int(round(p.validation_fraction * len(normed)))) if len(normed) > 1 else 0
+    n_val = max(1, round(p.validation_fraction * len(normed))) if len(normed) > 1 else 0
     val_idx = order[:n_val].tolist()
     train_idx = order[n_val:].tolist() or val_idx
 
@@ -275,14 +280,14 @@ def train_ranker(
             count += len(batch)
         net.eval()
         with torch.no_grad():
-            val_total = sum(
-                float(listwise_loss(net(x), y, m).item()) * x.shape[0] for x, y, m in val_batches
-            )
+            val_total = sum(float(listwise_loss(net(x), y, m).item()) * x.shape[0] for x, y, m in val_batches)
         val_loss = val_total / max(1, len(val_idx))
         history.train_loss.append(total / max(1, count))
         history.validation_loss.append(val_loss)
         if progress is not None:
-            progress(f"ranker epoch {epoch + 1}: train {total / max(1, count):.4f}, validation {val_loss:.4f}")
+            progress(
+                f"ranker epoch {epoch + 1}: train {total / max(1, count):.4f}, validation {val_loss:.4f}"
+            )
         if val_loss < best_loss - 1e-4:
             best_loss = val_loss
             best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from recsys.pipeline.ann import AnnoyConfig
 from recsys.pipeline.candidates import CHANNELS, FEATURE_NAMES, CandidateSet, ChannelParams, Channels
 from recsys.pipeline.data import PART_HOLDOUT, ItemTable, assign_parts
+from recsys.pipeline.embeddings import Word2VecParams
 from recsys.pipeline.ranker import Ranker, RankerParams, TrainingHistory, train_ranker
 from recsys.pipeline.recommenders import (
     DeepWalkParams,
@@ -48,10 +49,10 @@ class PipelineParams:
     ease_l2: float = 200.0
     ease_min_item_users: int = 10
     knn_neighbours: int = 100
-    deepwalk: DeepWalkParams = DeepWalkParams()
-    channels: ChannelParams = ChannelParams()
-    ranker: RankerParams = RankerParams()
-    rerank: RerankParams = RerankParams()
+    deepwalk: DeepWalkParams = field(default_factory=DeepWalkParams)
+    channels: ChannelParams = field(default_factory=ChannelParams)
+    ranker: RankerParams = field(default_factory=RankerParams)
+    rerank: RerankParams = field(default_factory=RerankParams)
     holdout_fraction: float = 0.2
     random_negatives: int = 20
 
@@ -248,7 +249,9 @@ class PipelineRecommender(Recommender):
         """Hold out part of each user's rows, fit channels on the rest, train the ranker to find the
         held-out rows, then refit the channels on all of ``train``."""
         coo = train.matrix.tocsr().tocoo()
-        parts = assign_parts(coo.row, seed=self.seed + 1, test_fraction=0.0, holdout_fraction=self.params.holdout_fraction)
+        parts = assign_parts(
+            coo.row, seed=self.seed + 1, test_fraction=0.0, holdout_fraction=self.params.holdout_fraction
+        )
         hold = parts == PART_HOLDOUT
         fit_matrix = split_matrix(train.matrix, ~hold)
         fit_positions = split_matrix(train.positions, ~hold) if train.positions is not None else None
@@ -384,7 +387,10 @@ class PipelineRecommender(Recommender):
             for r in range(rows.shape[0]):
                 lo, hi = rows.indptr[r], rows.indptr[r + 1]
                 recs = self.recommend_items(
-                    rows.indices[lo:hi].astype(np.int64), rows.data[lo:hi].astype(np.float32), k=k, explain=False
+                    rows.indices[lo:hi].astype(np.int64),
+                    rows.data[lo:hi].astype(np.float32),
+                    k=k,
+                    explain=False,
                 )
                 for j, rec in enumerate(recs):
                     ids[r, j] = rec.item
@@ -418,35 +424,25 @@ class PipelineRecommender(Recommender):
         return model
 
 
-def params_from_dict(raw: dict[str, object]) -> PipelineParams:
+def params_from_dict(raw: dict[str, Any]) -> PipelineParams:
     """Rebuild :class:`PipelineParams` from its ``asdict`` form (as stored in ``pipeline.json``)."""
-
-    def sub(key: str) -> dict[str, object]:
-        value = raw.get(key, {})
-        return dict(value) if isinstance(value, dict) else {}
-
-    dw = sub("deepwalk")
-    w2v = dw.pop("word2vec", {})
-    annoy = dw.pop("annoy", {})
+    dw = dict(raw.get("deepwalk", {}))
     deepwalk = DeepWalkParams(
-        **dw,  # type: ignore[arg-type]
-        word2vec=_word2vec(w2v),
-        annoy=AnnoyConfig(**annoy) if isinstance(annoy, dict) else AnnoyConfig(25, -1),
+        walks_per_node=int(dw.get("walks_per_node", 5)),
+        walk_length=int(dw.get("walk_length", 20)),
+        word2vec=Word2VecParams(**dw.get("word2vec", {})),
+        min_item_users=int(dw.get("min_item_users", 5)),
+        annoy=AnnoyConfig(**dw["annoy"]) if "annoy" in dw else AnnoyConfig(25, -1),
     )
-    ranker = sub("ranker")
-    if "hidden" in ranker and isinstance(ranker["hidden"], list):
+    ranker = dict(raw.get("ranker", {}))
+    if "hidden" in ranker:
         ranker["hidden"] = tuple(ranker["hidden"])
-    scalars = {k: v for k, v in raw.items() if k not in {"deepwalk", "channels", "ranker", "rerank"}}
+    nested = {"deepwalk", "channels", "ranker", "rerank"}
+    scalars = {k: v for k, v in raw.items() if k not in nested}
     return PipelineParams(
-        **scalars,  # type: ignore[arg-type]
+        **scalars,
         deepwalk=deepwalk,
-        channels=ChannelParams(**sub("channels")),  # type: ignore[arg-type]
-        ranker=RankerParams(**ranker),  # type: ignore[arg-type]
-        rerank=RerankParams(**sub("rerank")),  # type: ignore[arg-type]
+        channels=ChannelParams(**raw.get("channels", {})),
+        ranker=RankerParams(**ranker),
+        rerank=RerankParams(**raw.get("rerank", {})),
     )
-
-
-def _word2vec(raw: object) -> object:
-    from recsys.pipeline.embeddings import Word2VecParams
-
-    return Word2VecParams(**raw) if isinstance(raw, dict) else Word2VecParams()

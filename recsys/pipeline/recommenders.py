@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -157,7 +157,11 @@ def _save_arrays(directory: Path, meta: dict[str, Any], **arrays: npt.NDArray[An
 
 
 def _load_array(directory: Path, name: str, mmap: bool = False) -> npt.NDArray[Any]:
-    return np.load(directory / f"{name}.npy", allow_pickle=False, mmap_mode="r" if mmap else None)
+    loaded = np.load(directory / f"{name}.npy", allow_pickle=False, mmap_mode="r" if mmap else None)
+    # A plain ndarray view of the mapping: the pages stay shared between processes, and indexing
+    # skips numpy.memmap's per-call bookkeeping.
+    array: npt.NDArray[Any] = np.asarray(loaded)
+    return array
 
 
 def _load_meta(directory: Path) -> dict[str, Any]:
@@ -421,9 +425,9 @@ class DeepWalkParams:
 
     walks_per_node: int = 5
     walk_length: int = 20
-    word2vec: Word2VecParams = Word2VecParams()
+    word2vec: Word2VecParams = field(default_factory=Word2VecParams)
     min_item_users: int = 5
-    annoy: AnnoyConfig = AnnoyConfig(n_trees=25, search_k=-1)
+    annoy: AnnoyConfig = field(default_factory=lambda: AnnoyConfig(n_trees=25, search_k=-1))
 
 
 class DeepWalkRecommender(Recommender):

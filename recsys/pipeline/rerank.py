@@ -72,25 +72,50 @@ def rerank(
     spread = float(s.std())
     z = (s - s.mean()) / spread if spread > 1e-12 else np.zeros(n)
     order = np.argsort(-s, kind="stable")
-    # Work in score order: position j is candidate order[j].
+    window = max(1, p.window)
+    # Most lists are decided within the first few windows of the score order; work on that prefix
+    # and fall back to every candidate only if a window ever reaches past it (same result).
+    pool = min(n, 2 * window + 2 * k)
+    chosen = _greedy(order[:pool], z, g, fr, k, window, p, exact=pool == n)
+    if chosen is None:
+        chosen = _greedy(order, z, g, fr, k, window, p, exact=True)
+    assert chosen is not None
+    return chosen
+
+
+def _greedy(
+    order: npt.NDArray[np.int64],
+    z: npt.NDArray[np.float64],
+    g: npt.NDArray[np.float64],
+    fr: npt.NDArray[np.int64],
+    k: int,
+    window: int,
+    p: RerankParams,
+    *,
+    exact: bool,
+) -> list[int] | None:
+    """The greedy pass over candidates in ``order``; None when ``order`` is a prefix too short to be
+    sure of the result."""
     z_o = z[order]
     g_o = g[order]
     fr_o = fr[order]
     totals_o = g_o.sum(axis=1)
-    available = np.ones(n, dtype=bool)
+    available = np.ones(order.size, dtype=bool)
     picked_genres = np.zeros(g.shape[1], dtype=np.float64)
     chosen: list[int] = []
     use_genres = p.genre_penalty > 0 and g.shape[1] > 0
-    window = max(1, p.window)
     while len(chosen) < k:
         open_positions = np.flatnonzero(available)[:window]
+        if open_positions.size < window and not exact:
+            return None
         if open_positions.size == 0:
             break
         value = z_o[open_positions]
         if use_genres and chosen:
+            totals = totals_o[open_positions]
             shared = g_o[open_positions] @ picked_genres
-            denom = np.maximum(totals_o[open_positions] * len(chosen), 1e-12)
-            value = value - p.genre_penalty * np.where(totals_o[open_positions] > 0, shared / denom, 0.0)
+            overlap = np.where(totals > 0, shared / np.maximum(totals * len(chosen), 1e-12), 0.0)
+            value = value - p.genre_penalty * overlap
         best = int(open_positions[int(np.argmax(value))])
         chosen.append(int(order[best]))
         available[best] = False

@@ -35,7 +35,8 @@ _INTERACTIONS_SQL = (
     "WHERE kind IN ({kinds}) ORDER BY id"
 )
 _COLLECTION_SQL = (
-    "SELECT user_id, anime_id, is_favorite, score, source, updated_at FROM favorites_collectionentry ORDER BY id"
+    "SELECT user_id, anime_id, is_favorite, score, source, updated_at "
+    "FROM favorites_collectionentry ORDER BY id"
 )
 _ANIME_SQL = "SELECT id, title, type, year, aired_from, score, members FROM catalog_anime"
 _GENRES_SQL = (
@@ -91,9 +92,16 @@ def _fetch(sql: str, schema: pa.Schema, chunk: int = 100_000) -> pa.Table:
             if not rows:
                 break
             columns = list(zip(*rows, strict=True))
-            arrays = [pa.array(list(col), type=schema.field(name).type) for name, col in zip(names, columns, strict=True)]
+            arrays = [_column(col, schema.field(name).type) for name, col in zip(names, columns, strict=True)]
             batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
     return pa.Table.from_batches(batches, schema=schema)
+
+
+def _column(values: tuple[object, ...], kind: pa.DataType) -> pa.Array:
+    if pa.types.is_boolean(kind):
+        # MySQL returns booleans as TINYINT.
+        return pa.array([None if v is None else bool(v) for v in values], type=kind)
+    return pa.array(list(values), type=kind)
 
 
 def export_tables(export_dir: Path, progress: Callable[[str], None] | None = None) -> dict[str, Path]:
@@ -172,8 +180,10 @@ def prepare_dataset(
 
     from_log = pd.DataFrame({"last_kind": last_kind})
     from_log = from_log[from_log["last_kind"].isin(POSITIVE_KINDS)]
-    from_log = from_log.join(first_t.rename("t")).join(last_score.rename("score_log")).join(
-        last_fav.rename("fav_log")
+    from_log = (
+        from_log.join(first_t.rename("t"))
+        .join(last_score.rename("score_log"))
+        .join(last_fav.rename("fav_log"))
     )
 
     col = collection.copy()
@@ -186,8 +196,11 @@ def prepare_dataset(
     col = col.set_index(key)[["is_favorite", "score", "t_col"]].rename(columns={"score": "score_col"})
     col = col[~col.index.duplicated(keep="last")]
     pairs = from_log.join(col, how="outer")
-    pairs["score"] = pairs["score_col"].where(pairs["score_col"].notna() & (pairs["score_col"] > 0), pairs["score_log"])
-    pairs["favorite"] = pairs["is_favorite"].where(pairs["is_favorite"].notna(), pairs["fav_log"]).fillna(False).astype(bool)
+    pairs["score"] = pairs["score_col"].where(
+        pairs["score_col"].notna() & (pairs["score_col"] > 0), pairs["score_log"]
+    )
+    favorite = pairs["is_favorite"].astype("boolean").combine_first(pairs["fav_log"].astype("boolean"))
+    pairs["favorite"] = favorite.fillna(False).astype(bool)
     pairs["timestamp"] = pairs["t"].where(pairs["t"].notna(), pairs["t_col"])
     pairs = pairs.reset_index()
 

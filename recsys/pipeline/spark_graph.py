@@ -159,7 +159,9 @@ def build_item_graphs(
         memberships = F.array(
             *[F.when(F.col("part").isin(list(parts)), F.lit(name)) for name, parts in datasets.items()]
         )
-        expanded = rows.select("*", F.explode(F.filter(memberships, lambda x: x.isNotNull())).alias("dataset"))
+        expanded = rows.select(
+            "*", F.explode(F.filter(memberships, lambda x: x.isNotNull())).alias("dataset")
+        )
         sequence = Window.partitionBy("dataset", "user").orderBy(
             F.col("dated").asc(),
             F.col("t").asc_nulls_first(),

@@ -95,9 +95,7 @@ def _transitions(edges: EdgeList) -> _Transitions:
     cumulative = np.cumsum(g.data)
     base = np.r_[0.0, cumulative][g.indptr[:-1]]
     out_weight = np.asarray(g.sum(axis=1), dtype=np.float64).ravel()
-    return _Transitions(
-        g.indptr.astype(np.int64), g.indices.astype(np.int32), cumulative, base, out_weight
-    )
+    return _Transitions(g.indptr.astype(np.int64), g.indices.astype(np.int32), cumulative, base, out_weight)
 
 
 def _start_nodes(t: _Transitions, walks_per_node: int, rng: np.random.Generator) -> npt.NDArray[np.int64]:

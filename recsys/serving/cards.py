@@ -25,14 +25,13 @@ CARD_TTL_SECONDS = 60
 def cards_for(*, anime_ids: Sequence[int], language: str | None) -> list[dict[str, Any]]:
     """Cards of the visible anime among ``anime_ids``, in order (shared: copy before changing)."""
     lang = display_language(language)
-    prefix = f"card:{lang}:"
 
-    def load(keys: list[str]) -> dict[str, Any]:
-        ids = [int(k[len(prefix) :]) for k in keys]
-        return {f"{prefix}{card['id']}": card for card in anime_cards(anime_ids=ids, language=lang)}
+    def load(keys: list[tuple[str, str, int]]) -> dict[tuple[str, str, int], Any]:
+        cards = anime_cards(anime_ids=[key[2] for key in keys], language=lang)
+        return {("card", lang, card["id"]): card for card in cards}
 
-    found = process_cache.get_many([f"{prefix}{i}" for i in anime_ids], CARD_TTL_SECONDS, load)
-    cards = (found.get(f"{prefix}{i}") for i in anime_ids)
+    found = process_cache.get_many([("card", lang, i) for i in anime_ids], CARD_TTL_SECONDS, load)
+    cards = (found.get(("card", lang, i)) for i in anime_ids)
     return [card for card in cards if card is not None]
 
 

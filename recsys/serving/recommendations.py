@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
+from catalog.selectors import display_language
 from recsys.pipeline.contract import Candidate
-from recsys.selectors import UserHistory, not_interested_ids, user_history
+from recsys.selectors import UserHistory, UserState, user_state
 from recsys.serving.bundles import ActiveModel, active_model
 from recsys.serving.cards import cards_for
 from recsys.serving.popularity import (
@@ -24,6 +25,7 @@ from recsys.serving.popularity import (
     popular_diverse,
     popular_for_genres,
 )
+from recsys.serving.process_cache import process_cache
 from recsys.serving.reasons import (
     reason_because,
     reason_popular,
@@ -41,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 # Ask the bundle for a few more than needed: a candidate may be hidden between two cache refreshes.
 _SLACK = 10
+RESULT_TTL_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -147,36 +150,17 @@ def _served_version(model: ActiveModel) -> str | None:
     return model.version if model.bundle is not None else None
 
 
-def recommend_for_user(
-    *, user: User | AnonymousUser | None, limit: int, language: str | None
-) -> RecommendationResult:
-    """Up to ``limit`` recommendations for ``user``, each with a reason.
-
-    Anonymous users and users with an empty collection get popular anime spread across genres.
-    Nothing the user has in their collection, marked "not interested", or that operators hid is
-    ever returned. Any failure of the model or Redis falls back to popularity with
-    ``degraded=True``.
-    """
-    model = active_model()
-    if user is None or not user.is_authenticated:
-        items = _popular_items(exclude=set(hidden_anime_ids()), limit=limit, language=language)
-        return RecommendationResult(
-            items=items[:limit], degraded=model.degraded, version=_served_version(model)
-        )
-
-    history = user_history(user_id=user.pk)
-    exclude = history.anime_ids | not_interested_ids(user_id=user.pk) | hidden_anime_ids()
-    if not history.items:
-        items = _popular_items(exclude=exclude, limit=limit, language=language)
-        return RecommendationResult(
-            items=items[:limit], degraded=model.degraded, version=_served_version(model)
-        )
-
+def _fresh(
+    model: ActiveModel, *, user_id: int, state: UserState, limit: int, language: str | None
+) -> tuple[list[dict[str, Any]], bool]:
+    """Compute the list for a user with history: (items, degraded)."""
+    history = state.history
+    exclude = history.anime_ids | state.not_interested | hidden_anime_ids()
     degraded = model.degraded
-    items = []
+    items: list[dict[str, Any]] = []
     if model.bundle is not None:
         try:
-            vector, redis_ok = _user_vector(model, user.pk, history)
+            vector, redis_ok = _user_vector(model, user_id, history)
             candidates = model.bundle.recommend(
                 history=history.items, user_vector=vector, exclude=set(exclude), k=limit + _SLACK
             )
@@ -192,4 +176,60 @@ def recommend_for_user(
         items += _genre_popular_items(
             history=history, exclude=shown, limit=limit - len(items), language=language
         )
-    return RecommendationResult(items=items[:limit], degraded=degraded, version=_served_version(model))
+    return items[:limit], degraded
+
+
+def recommend_for_user(
+    *, user: User | AnonymousUser | None, limit: int, language: str | None
+) -> RecommendationResult:
+    """Up to ``limit`` recommendations for ``user``, each with a reason.
+
+    Anonymous users and users with an empty collection get popular anime spread across genres.
+    Nothing the user has in their collection, marked "not interested", or that operators hid is
+    ever returned. Any failure of the model or Redis falls back to popularity with
+    ``degraded=True``.
+
+    The collection and "not interested" list are read on every call; a computed list is reused
+    (per process, ``RESULT_TTL_SECONDS``) only while both, the model version and the request are
+    unchanged, so a new rating or "not interested" shows in the very next answer.
+    """
+    model = active_model()
+    version = _served_version(model)
+    lang = display_language(language)
+    if user is None or not user.is_authenticated:
+        key: tuple[Any, ...] = ("recs", model.version, model.degraded, None, limit, lang)
+        items = process_cache.get_or_set(
+            key,
+            RESULT_TTL_SECONDS,
+            lambda: _popular_items(exclude=set(hidden_anime_ids()), limit=limit, language=language)[:limit],
+        )
+        return RecommendationResult(items=_copies(items), degraded=model.degraded, version=version)
+
+    state = user_state(user_id=user.pk)
+    key = (
+        "recs",
+        model.version,
+        model.degraded,
+        user.pk,
+        state.history.stamp,
+        state.not_interested,
+        limit,
+        lang,
+    )
+    cached = process_cache.get(key)
+    if cached is not None:
+        return RecommendationResult(items=_copies(cached), degraded=model.degraded, version=version)
+    if not state.history.items:
+        exclude = set(state.not_interested | hidden_anime_ids())
+        items = _popular_items(exclude=exclude, limit=limit, language=language)[:limit]
+        degraded = model.degraded
+    else:
+        items, degraded = _fresh(model, user_id=user.pk, state=state, limit=limit, language=language)
+    # A list that fell back because something failed just now is not worth keeping.
+    if degraded == model.degraded:
+        process_cache.set(key, items, RESULT_TTL_SECONDS)
+    return RecommendationResult(items=_copies(items), degraded=degraded, version=version)
+
+
+def _copies(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [dict(item) for item in items]

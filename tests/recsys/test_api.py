@@ -146,8 +146,8 @@ def test_stored_user_vector_is_used_until_the_history_changes(catalog):
     assert isinstance(bundle, FakeBundle)
     calls = bundle.user_vector_calls
 
-    # when the history is unchanged, the vector comes from Redis
-    response = client.get("/api/recommendations/")
+    # when the history is unchanged, the vector comes from Redis (another limit: no cached list)
+    response = client.get("/api/recommendations/", {"limit": 5})
     assert bundle.user_vector_calls == calls
     assert _ids(response)[0] == catalog["anime"]["Action"][1].id
 
@@ -155,6 +155,39 @@ def test_stored_user_vector_is_used_until_the_history_changes(catalog):
     CollectionEntryFactory.create(user=user, anime=catalog["anime"]["Romance"][0], score=10, is_favorite=True)
     client.get("/api/recommendations/")
     assert bundle.user_vector_calls == calls + 1
+
+
+def test_a_computed_list_is_reused_only_while_the_user_state_is_unchanged(
+    monkeypatch, catalog, active_model, user, user_client
+):
+    # given
+    CollectionEntryFactory.create(user=user, anime=catalog["anime"]["Action"][0], score=10)
+    bundle = bundles.active_model().bundle
+    assert isinstance(bundle, FakeBundle)
+    calls: list[int] = []
+    real_recommend = bundle.recommend
+
+    def counting_recommend(**kwargs):
+        calls.append(kwargs["k"])
+        return real_recommend(**kwargs)
+
+    monkeypatch.setattr(bundle, "recommend", counting_recommend)
+    first = _ids(user_client.get("/api/recommendations/", {"limit": 3}))
+
+    # when nothing changed
+    again = _ids(user_client.get("/api/recommendations/", {"limit": 3}))
+    # then the list is reused
+    assert again == first and len(calls) == 1
+
+    # when the user rates something, or hides the top pick
+    CollectionEntryFactory.create(user=user, anime=catalog["anime"]["Action"][1], score=9)
+    rated = _ids(user_client.get("/api/recommendations/", {"limit": 3}))
+    NotInterested.objects.create(user=user, anime_id=rated[0])
+    hidden = _ids(user_client.get("/api/recommendations/", {"limit": 3}))
+    # then each answer is computed afresh
+    assert len(calls) == 3
+    assert catalog["anime"]["Action"][1].id not in rated
+    assert rated[0] not in hidden
 
 
 def test_reasons_are_translated(catalog, active_model):

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from animesite.env import BASE_DIR
 from recsys.pipeline.evaluation import format_table, write_evaluation
 
 
@@ -38,7 +39,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--out", type=Path, default=None, help="output folder (default var/eval)")
-        parser.add_argument("--table", choices=("lines", "csv"), default="lines", help="how to print the table")
+        parser.add_argument(
+            "--table", choices=("lines", "csv"), default="lines", help="how to print the table"
+        )
         parser.add_argument(
             "--no-spark", action="store_true", help="build the item graph with numpy instead of Spark"
         )
@@ -53,7 +56,7 @@ class Command(BaseCommand):
         for path in (train_file, test_file):
             if path is not None and not path.is_file():
                 raise CommandError(f"no such file: {path}")
-        out_dir: Path = options["out"] or Path(settings.BASE_DIR) / "var" / "eval"
+        out_dir: Path = options["out"] or BASE_DIR / "var" / "eval"
         started = time.perf_counter()
 
         def progress(message: str) -> None:

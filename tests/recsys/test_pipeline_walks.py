@@ -1,0 +1,155 @@
+"""Behaviour sequences, the item graph and weighted random walks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from recsys.pipeline.data import (
+    PART_FIT,
+    PART_HOLDOUT,
+    PART_TEST,
+    Dataset,
+    ItemTable,
+    assign_parts,
+    sequence_positions,
+)
+from recsys.pipeline.synthetic import synthetic_dataset
+from recsys.pipeline.walks import EdgeList, random_walks, random_walks_reference, sequence_edges
+
+
+def _positions(rows: list[tuple[int, int, int]], n_users: int, n_items: int) -> sp.csr_matrix:
+    users, items, pos = zip(*rows, strict=True)
+    return sp.csr_matrix((np.array(pos) + 1, (users, items)), shape=(n_users, n_items))
+
+
+def test_sequence_edges_count_every_move_and_add_repeats():
+    # given two users: 0 goes 2 -> 0 -> 1, user 1 goes 2 -> 0 -> 3
+    positions = _positions([(0, 2, 0), (0, 0, 1), (0, 1, 2), (1, 2, 0), (1, 0, 1), (1, 3, 2)], 2, 4)
+
+    # when
+    edges = sequence_edges(positions).sorted()
+
+    # then the shared move 2 -> 0 has weight 2, the others 1, and nothing crosses users
+    got = {(int(s), int(d)): float(w) for s, d, w in zip(edges.src, edges.dst, edges.weight, strict=True)}
+    assert got == {(2, 0): 2.0, (0, 1): 1.0, (0, 3): 1.0}
+
+
+def test_sequence_positions_order_undated_by_air_date_then_dated_by_time():
+    # given one user with three data-set rows (no time) and two site events
+    air = np.array([300.0, 100.0, np.nan, 200.0, 50.0])
+    user = np.zeros(5, dtype=np.int64)
+    item = np.array([0, 1, 2, 3, 4])
+    timestamp = np.array([np.nan, np.nan, np.nan, 2000.0, 1000.0])
+
+    # when
+    pos = sequence_positions(user, item, timestamp, air)
+
+    # then undated rows come first by air date (unknown last), then site events by time
+    order = item[np.argsort(pos)].tolist()
+    assert order == [1, 0, 2, 4, 3]
+
+
+def test_walks_match_the_reference_implementation_for_the_same_seed():
+    # given a small weighted graph with a dead end (node 3)
+    edges = EdgeList(
+        src=np.array([0, 0, 1, 1, 2, 2, 2], dtype=np.int32),
+        dst=np.array([1, 2, 0, 3, 0, 1, 3], dtype=np.int32),
+        weight=np.array([3, 1, 1, 2, 1, 1, 5], dtype=np.float32),
+        n_nodes=4,
+    )
+
+    # when
+    fast = random_walks(edges, walks_per_node=20, walk_length=6, seed=7)
+    slow = random_walks_reference(edges, walks_per_node=20, walk_length=6, seed=7)
+
+    # then every walk is identical and walks stop at the dead end
+    assert [row[row >= 0].tolist() for row in fast] == slow
+    for row in fast:
+        walk = row[row >= 0].tolist()
+        assert 3 not in walk[:-1]
+        assert len(walk) == 6 or walk[-1] == 3
+
+
+def test_walks_are_deterministic_per_seed():
+    edges = sequence_edges(synthetic_dataset(n_users=60, n_items=30, seed=1).positions())
+
+    first = random_walks(edges, walks_per_node=3, walk_length=10, seed=5)
+    again = random_walks(edges, walks_per_node=3, walk_length=10, seed=5)
+    other = random_walks(edges, walks_per_node=3, walk_length=10, seed=6)
+
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_walk_transitions_follow_edge_weights():
+    # given node 0 with out-edges weighted 1 : 3 : 6
+    edges = EdgeList(
+        src=np.array([0, 0, 0, 1, 2, 3], dtype=np.int32),
+        dst=np.array([1, 2, 3, 0, 0, 0], dtype=np.int32),
+        weight=np.array([1, 3, 6, 1, 1, 1], dtype=np.float32),
+        n_nodes=4,
+    )
+
+    # when
+    walks = random_walks(edges, walks_per_node=3000, walk_length=2, seed=11)
+
+    # then the first step out of node 0 lands in proportion to the weights
+    from_zero = walks[walks[:, 0] == 0, 1]
+    shares = np.bincount(from_zero, minlength=4)[1:] / from_zero.size
+    assert shares == pytest.approx([0.1, 0.3, 0.6], abs=0.03)
+
+
+def test_assign_parts_is_a_seeded_per_user_split():
+    data = synthetic_dataset(n_users=50, n_items=40, seed=3)
+
+    parts = assign_parts(data.user, seed=9)
+
+    assert np.array_equal(parts, assign_parts(data.user, seed=9))
+    assert not np.array_equal(parts, assign_parts(data.user, seed=10))
+    for u in range(data.n_users):
+        n = int((data.user == u).sum())
+        n_test = int(((data.user == u) & (parts == PART_TEST)).sum())
+        n_hold = int(((data.user == u) & (parts == PART_HOLDOUT)).sum())
+        assert n_test == int(np.floor(0.2 * n))
+        assert n_hold == int(np.floor(0.2 * (n - n_test)))
+    assert set(np.unique(parts).tolist()) == {PART_FIT, PART_HOLDOUT, PART_TEST}
+
+
+@pytest.mark.spark
+def test_spark_graph_job_builds_the_same_graphs_as_numpy(tmp_path: Path):
+    # given interactions with both dated and undated rows, split into parts
+    from recsys.pipeline.spark_graph import build_item_graphs, write_rows
+    from recsys.pipeline.train import item_graphs
+
+    base = synthetic_dataset(n_users=40, n_items=25, seed=2)
+    timestamp = np.where(base.user % 5 == 0, 1_600_000_000.0 + np.arange(base.n_rows) * 3.0, np.nan)
+    items = ItemTable.bare(base.items.anime_ids)
+    items.air_key = np.where(np.arange(base.n_items) % 7 == 0, np.nan, (np.arange(base.n_items) * 37) % 11)
+    data = Dataset(
+        user_ids=base.user_ids,
+        items=items,
+        user=base.user,
+        item=base.item,
+        score=base.score,
+        favorite=base.favorite,
+        timestamp=timestamp,
+    )
+    data.part = assign_parts(data.user, seed=1)
+
+    # when
+    rows = write_rows(data, tmp_path / "rows.parquet")
+    spark = build_item_graphs(rows_path=rows, out_dir=tmp_path, n_items=data.n_items, master="local[1]")
+    reference = item_graphs(data, work_dir=tmp_path, spark_master=None)
+
+    # then
+    assert set(spark) == {"full", "train", "fit"}
+    for name, graph in spark.items():
+        ref = reference[name]
+        assert len(graph) == len(ref) > 0
+        assert np.array_equal(graph.src, ref.src)
+        assert np.array_equal(graph.dst, ref.dst)
+        assert np.array_equal(graph.weight, ref.weight)
