@@ -21,7 +21,13 @@ _HISTORY_SQL = (
     "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', updated_at), source "
     f"FROM {CollectionEntry._meta.db_table} "
 )
-_NOT_INTERESTED_SQL = f"SELECT anime_id FROM {NotInterested._meta.db_table} WHERE user_id = %s"
+_NOT_INTERESTED_SQL = f"SELECT id, anime_id FROM {NotInterested._meta.db_table} WHERE user_id = %s"
+_STAMP_SQL = (
+    "SELECT COUNT(*), COALESCE(MAX(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', updated_at)), 0), "
+    f"(SELECT COUNT(*) FROM {NotInterested._meta.db_table} WHERE user_id = %s), "
+    f"(SELECT COALESCE(MAX(id), 0) FROM {NotInterested._meta.db_table} WHERE user_id = %s) "
+    f"FROM {CollectionEntry._meta.db_table} WHERE user_id = %s"
+)
 
 
 def _fetch(sql: str, params: Sequence[int]) -> list[tuple[Any, ...]]:
@@ -87,13 +93,32 @@ class UserState:
 
     history: UserHistory
     not_interested: frozenset[int]
+    not_interested_stamp: tuple[int, int]  # (count, latest row id): changes with every add or undo
+
+    @property
+    def stamp(self) -> tuple[HistoryStamp, tuple[int, int]]:
+        return self.history.stamp, self.not_interested_stamp
 
 
 def user_state(*, user_id: int) -> UserState:
     """The user's collection and "not interested" list, read fresh (two small queries)."""
+    hidden_rows = _fetch(_NOT_INTERESTED_SQL, [user_id])
     return UserState(
         history=user_history(user_id=user_id),
-        not_interested=frozenset(row[0] for row in _fetch(_NOT_INTERESTED_SQL, [user_id])),
+        not_interested=frozenset(row[1] for row in hidden_rows),
+        not_interested_stamp=(len(hidden_rows), max((row[0] for row in hidden_rows), default=0)),
+    )
+
+
+def user_state_stamp(*, user_id: int) -> tuple[HistoryStamp, tuple[int, int]]:
+    """``user_state(user_id=...).stamp`` in one cheap aggregate query, without reading the rows.
+
+    Any add, change or removal of a collection entry or a "not interested" mark changes it.
+    """
+    n_items, last_changed_us, n_hidden, last_hidden_id = _fetch(_STAMP_SQL, [user_id, user_id, user_id])[0]
+    return (
+        HistoryStamp(n_items=int(n_items), last_changed_us=int(last_changed_us)),
+        (int(n_hidden), int(last_hidden_id)),
     )
 
 

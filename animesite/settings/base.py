@@ -111,7 +111,7 @@ CACHES = {
 }
 DJANGO_REDIS_IGNORE_EXCEPTIONS = True
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1")
@@ -125,8 +125,9 @@ CELERY_TASK_ROUTES = {"recsys.tasks.train_recsys_task": {"queue": "training"}}
 CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Seeded into django-celery-beat's tables, where operators can edit them in the admin.
-CELERY_BEAT_SCHEDULE = {
+# Seeded into django-celery-beat by `manage.py setup_schedules`; operators edit them in the admin
+# (kept out of CELERY_BEAT_SCHEDULE, which the database scheduler would re-apply on every start).
+PERIODIC_TASK_DEFAULTS = {
     "nightly-retrain": {
         "task": "recsys.tasks.train_recsys_task",
         "schedule": crontab(hour=3, minute=30),

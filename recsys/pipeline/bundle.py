@@ -104,6 +104,18 @@ class PipelineBundle:
             (int(self._ids[j]), float(s)) for j, s in zip(ids.tolist(), sims.tolist(), strict=True) if j >= 0
         ]
 
+    def similar_cooccurrence(self, anime_id: int, k: int) -> list[tuple[int, float]]:
+        """ItemKNN neighbours (cosine of who-watched-what): taste-based, where the item vectors,
+        learned from air-date-ordered sequences, also carry the era an anime aired in."""
+        i = self._index.get(anime_id)
+        if i is None or k <= 0:
+            return []
+        assert self.model.channels is not None
+        ids, sims = self.model.channels.itemknn.similar_items(i, k)
+        return [
+            (int(self._ids[j]), float(s)) for j, s in zip(ids.tolist(), sims.tolist(), strict=True) if j >= 0
+        ]
+
 
 def load_bundle(path: Path) -> PipelineBundle:
     """Load the version folder ``path`` (its name is the version).

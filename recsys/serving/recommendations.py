@@ -16,7 +16,7 @@ import redis
 
 from catalog.selectors import display_language
 from recsys.pipeline.contract import Candidate
-from recsys.selectors import UserHistory, UserState, user_state
+from recsys.selectors import UserHistory, UserState, user_state, user_state_stamp
 from recsys.serving.bundles import ActiveModel, active_model
 from recsys.serving.cards import cards_for
 from recsys.serving.popularity import (
@@ -189,9 +189,9 @@ def recommend_for_user(
     ever returned. Any failure of the model or Redis falls back to popularity with
     ``degraded=True``.
 
-    The collection and "not interested" list are read on every call; a computed list is reused
-    (per process, ``RESULT_TTL_SECONDS``) only while both, the model version and the request are
-    unchanged, so a new rating or "not interested" shows in the very next answer.
+    The state of the collection and "not interested" list is read on every call; a computed list
+    is reused (per process, ``RESULT_TTL_SECONDS``) only while that state, the model version and
+    the request are unchanged, so a new rating or "not interested" shows in the very next answer.
     """
     model = active_model()
     version = _served_version(model)
@@ -205,20 +205,13 @@ def recommend_for_user(
         )
         return RecommendationResult(items=_copies(items), degraded=model.degraded, version=version)
 
-    state = user_state(user_id=user.pk)
-    key = (
-        "recs",
-        model.version,
-        model.degraded,
-        user.pk,
-        state.history.stamp,
-        state.not_interested,
-        limit,
-        lang,
-    )
-    cached = process_cache.get(key)
+    # Most calls repeat an earlier one: check the user's state stamp before reading their rows.
+    request_key = ("recs", model.version, model.degraded, user.pk, limit, lang)
+    cached = process_cache.get((*request_key, user_state_stamp(user_id=user.pk)))
     if cached is not None:
         return RecommendationResult(items=_copies(cached), degraded=model.degraded, version=version)
+    state = user_state(user_id=user.pk)
+    key = (*request_key, state.stamp)
     if not state.history.items:
         exclude = set(state.not_interested | hidden_anime_ids())
         items = _popular_items(exclude=exclude, limit=limit, language=language)[:limit]

@@ -118,6 +118,6 @@ def test_beat_task_refreshes_the_rankings_and_is_scheduled():
     assert result == {"refreshed": 4, "failed": 0}
     cached = cache.get(ranking_cache_key(kind="popular", filters=RankingFilters()))
     assert [entry[0] for entry in cached["entries"]] == [anime.id]
-    schedule = settings.CELERY_BEAT_SCHEDULE["rankings-refresh"]
+    schedule = settings.PERIODIC_TASK_DEFAULTS["rankings-refresh"]
     assert schedule["task"] == "rankings.tasks.rankings_refresh_task"
     assert schedule["schedule"] <= 15 * 60

@@ -119,6 +119,8 @@ def test_bundle_one_entry_per_franchise_and_similar(trained):
     assert 0 < len(similar) <= 5
     assert ids[1] not in [a for a, _ in similar]
     assert bundle.similar(123_456_789, 5) == []
+    by_cooccurrence = bundle.similar_cooccurrence(ids[1], 5)
+    assert 0 < len(by_cooccurrence) <= 5 and ids[1] not in [a for a, _ in by_cooccurrence]
 
 
 def test_bundle_without_history_still_answers(trained):
@@ -239,3 +241,41 @@ def test_evaluate_recsys_on_external_files(tmp_path: Path):
     assert set(payload["metrics"]) >= {"popularity", "itemknn", "ease", "deepwalk", "pipeline"}
     assert payload["metrics"]["ease"]["users"] > 50
     assert (tmp_path / "eval" / "evaluation-train.png").stat().st_size > 1000
+
+
+@pytest.mark.django_db
+def test_train_bundle_reads_the_database_and_writes_a_loadable_version(tmp_path: Path, settings):
+    # given data-set users whose collections follow two tastes
+    from favorites.models import CollectionEntry
+    from recsys.pipeline.train import train_bundle
+
+    settings.SPARK_MASTER = ""  # build the graph with numpy; the Spark job has its own test
+    # distinct franchises: a title ending in a number would read as a sequel
+    anime = [cast(Anime, AnimeFactory(title=f"Story {i} Of Anime", year=1990 + i % 30)) for i in range(40)]
+    rng = np.random.default_rng(0)
+    entries = []
+    for u in range(80):
+        user = cast(User, UserFactory())
+        side = u % 2
+        picks = rng.choice(np.arange(side, 40, 2), size=12, replace=False)
+        for i in picks.tolist():
+            Interaction.objects.create(user=user, anime=anime[i], kind="list", score=8, source="dataset")
+            entries.append(CollectionEntry(user=user, anime=anime[i], score=8, source="dataset"))
+    CollectionEntry.objects.bulk_create(entries)
+    lines: list[str] = []
+
+    # when
+    report = train_bundle(out_dir=tmp_path / "v1", progress=lines.append, seed=1)
+    bundle = load_bundle(tmp_path / "v1")
+
+    # then
+    assert report.n_users == 80 and report.n_items == 40
+    assert report.primary_metric == report.metrics["pipeline"]["ndcg@20"]
+    assert "export" in report.timings and "graph" in report.timings
+    assert any(line.startswith("[export] done") for line in lines)
+    history = [HistoryItem(anime_id=anime[0].id, score=9), HistoryItem(anime_id=anime[2].id, score=9)]
+    recs = bundle.recommend(history=history, user_vector=None, exclude=set(), k=5)
+    assert recs and not {r.anime_id for r in recs} & {anime[0].id, anime[2].id}
+    # the user likes even-numbered anime: most recommendations follow that taste
+    evens = sum(1 for r in recs if [a.id for a in anime].index(r.anime_id) % 2 == 0)
+    assert evens >= 3

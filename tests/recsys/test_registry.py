@@ -364,3 +364,39 @@ def test_stored_vector_is_ignored_once_the_history_changes(world):
     assert changed.stamp != history.stamp
     assert stored_user_vector(version=mv.version, user_id=alice.pk, stamp=changed.stamp) is None
     assert stored_user_vector(version=mv.version, user_id=alice.pk, stamp=HistoryStamp(2, 0)) is None
+
+
+def test_user_state_stamp_matches_the_full_read_and_follows_every_change(world):
+    # given
+    from recsys.models import NotInterested
+    from recsys.selectors import user_state, user_state_stamp
+
+    alice = world["alice"]
+
+    def both():
+        return user_state(user_id=alice.pk).stamp, user_state_stamp(user_id=alice.pk)
+
+    seen = []
+    full, quick = both()
+    assert full == quick
+    seen.append(quick)
+    # when: add, change, remove an entry; mark and unmark "not interested"
+    entry = CollectionEntryFactory.create(user=alice, anime=world["anime"][2], score=5)
+    seen.append(both()[1])
+    entry.score = 6
+    entry.save(update_fields=["score", "updated_at"])
+    seen.append(both()[1])
+    entry.delete()
+    seen.append(both()[1])
+    mark = NotInterested.objects.create(user=alice, anime=world["anime"][2])
+    seen.append(both()[1])
+    mark.delete()
+    NotInterested.objects.create(user=alice, anime=world["anime"][2])
+    full, quick = both()
+    seen.append(quick)
+    # then every state has its own stamp (removing the new entry restores the first state), and
+    # both reads agree
+    assert full == quick
+    assert seen[3] == seen[0]
+    distinct = [seen[i] for i in (0, 1, 2, 4, 5)]
+    assert len(set(distinct)) == len(distinct)
