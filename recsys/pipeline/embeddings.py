@@ -9,8 +9,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-logger = logging.getLogger(__name__)
-
 
 @dataclass(frozen=True)
 class Word2VecParams:
