@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -103,7 +104,7 @@ def user_register_and_login(
     *, request: HttpRequest, username: str, password: str, password_confirm: str, email: str = ""
 ) -> User:
     user = user_register(username=username, password=password, password_confirm=password_confirm, email=email)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     return user
 
 

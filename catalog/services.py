@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,16 +22,38 @@ logger = logging.getLogger(__name__)
 def anime_changed(*, anime_ids: Iterable[int]) -> None:
     """Call after any write to anime rows (admin edits, bulk actions, imports).
 
-    Propagates the change to the search index through a Celery task once the transaction
-    commits, never inside the request.
+    Once the transaction commits: propagates the change to the search index through a Celery
+    task (never inside the request), and renews the catalogue generation, so every process drops
+    the cards and lists it derived from the old rows (:func:`catalog_generation`).
     """
     ids = sorted({int(i) for i in anime_ids})
     if not ids:
         return
     from catalog.tasks import search_sync_anime
 
+    def after_commit() -> None:
+        catalog_generation_renew()  # never raises
+        search_sync_anime.delay(ids)
+
     # robust: a broker outage must not turn a committed edit into an error page.
-    transaction.on_commit(lambda: search_sync_anime.delay(ids), robust=True)
+    transaction.on_commit(after_commit, robust=True)
+
+
+CATALOG_GENERATION_KEY = "catalog:generation"
+
+
+def catalog_generation_renew() -> None:
+    """Give the catalogue a new generation (best effort: caches still expire while Redis is down)."""
+    try:
+        cache.set(CATALOG_GENERATION_KEY, str(time.time_ns()), timeout=None)
+    except Exception:
+        logger.warning("catalogue generation not renewed", exc_info=True)
+
+
+def catalog_generation() -> str:
+    """The catalogue's current generation ("0" before the first edit, and while Redis is down)."""
+    value = cache.get(CATALOG_GENERATION_KEY)
+    return "0" if value is None else str(value)
 
 
 @transaction.atomic

@@ -34,7 +34,7 @@ from animesite.exceptions import ApplicationError
 from catalog.models import Anime
 from favorites.mal_export import MalEntry, MalExportError, parse_mal_export, read_upload
 from favorites.models import CollectionEntry, EntrySource, ImportJob, WatchStatus
-from recsys.events import interaction_record
+from recsys.events import interaction_record, user_state_changed
 from recsys.models import Interaction
 
 logger = logging.getLogger(__name__)
@@ -382,6 +382,8 @@ def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
                 source=Interaction.Source.MAL_IMPORT,
                 occurred_at=row_time,
             )
+    if new_entries:
+        user_state_changed(user_id=user.pk)  # bulk inserts send no signals
 
     return {
         "total": len(job.entries),

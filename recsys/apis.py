@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
@@ -14,12 +15,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from animesite.params import query_params_validate
 from catalog.apis import AnimeCardSerializer
 from catalog.models import Anime
 from recsys.services import not_interested_add, not_interested_remove
 from recsys.serving.cards import anime_is_visible
 from recsys.serving.recommendations import recommend_for_user
 from recsys.serving.similar import similar_for_anime
+
+
+def _json_response(body: bytes) -> HttpResponse:
+    return HttpResponse(body, content_type="application/json")
 
 
 class RecommendationListApi(APIView):
@@ -51,16 +57,14 @@ class RecommendationListApi(APIView):
     @extend_schema(
         operation_id="recommendations_list", parameters=[InputSerializer], responses=OutputSerializer
     )
-    def get(self, request: Request) -> Response:
-        params = self.InputSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
+    def get(self, request: Request) -> HttpResponse:
+        params = query_params_validate(self.InputSerializer, request.query_params)
         result = recommend_for_user(
-            user=request.user, limit=params.validated_data["limit"], language=translation.get_language()
+            user=request.user, limit=params["limit"], language=translation.get_language()
         )
-        # The items leave the serving layer already in the documented shape (a test holds them to
-        # OutputSerializer); running them through DRF fields again would cost more than the whole
-        # recommendation.
-        return Response({"results": result.items, "degraded": result.degraded, "version": result.version})
+        # The answer leaves the serving layer already encoded in the documented shape (a test holds
+        # it to OutputSerializer), once per computed answer however often it is reused.
+        return _json_response(result.body)
 
 
 class NotInterestedApi(APIView):
@@ -129,23 +133,15 @@ class SimilarAnimeApi(APIView):
         method = serializers.ChoiceField(choices=["vectors", "content"])
 
     @extend_schema(operation_id="anime_similar", parameters=[InputSerializer], responses=OutputSerializer)
-    def get(self, request: Request, anime_id: int) -> Response:
-        params = self.InputSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
+    def get(self, request: Request, anime_id: int) -> HttpResponse:
+        params = query_params_validate(self.InputSerializer, request.query_params)
         if not anime_is_visible(anime_id=anime_id, user=request.user):
             raise NotFound(_("No such anime."))
         result = similar_for_anime(
-            anime_id=anime_id, limit=params.validated_data["limit"], language=translation.get_language()
+            anime_id=anime_id, limit=params["limit"], language=translation.get_language()
         )
-        # Already in the documented shape, as for recommendations.
-        return Response(
-            {
-                "results": result.items,
-                "degraded": result.degraded,
-                "version": result.version,
-                "method": result.method,
-            }
-        )
+        # Already encoded in the documented shape, as for recommendations.
+        return _json_response(result.body)
 
 
 class HealthApi(APIView):

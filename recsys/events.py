@@ -66,3 +66,20 @@ def _trending_count(*, anime_id: int, kind: str, at: datetime) -> None:
         trending_record(anime_id=anime_id, kind=kind, at=at)
     except Exception:
         logger.warning("trending counter not updated for anime %s (%s)", anime_id, kind, exc_info=True)
+
+
+def user_state_changed(*, user_id: int) -> None:
+    """The user's collection or "not interested" list changed: give them a new state token now
+    and again after commit (an answer computed in between from the old rows would otherwise be
+    kept under the new token), so reused recommendations are recomputed on the next request.
+    Best effort: while Redis is down, serving reads the state from the database anyway."""
+    from recsys.serving.store import user_state_touch
+
+    def touch() -> None:
+        try:
+            user_state_touch(user_id=user_id)
+        except Exception:
+            logger.warning("state token of user %s not renewed", user_id, exc_info=True)
+
+    touch()
+    transaction.on_commit(touch, robust=True)

@@ -15,7 +15,7 @@ pids+=($!)
 pids+=($!)
 echo "worker and beat started (logs in var/log/)"
 echo "serving http://127.0.0.1:${PORT}/  (admin: /admin/, API docs: /api/docs/)  Ctrl-C stops"
-.venv/bin/gunicorn animesite.wsgi:application --bind "127.0.0.1:${PORT}" --workers "${WEB_WORKERS:-3}" \
-  --threads 2 --access-logfile var/log/access.log &
+.venv/bin/gunicorn animesite.wsgi:application --config gunicorn.conf.py --bind "127.0.0.1:${PORT}" \
+  --access-logfile var/log/access.log &
 pids+=($!)
 wait -n "${pids[@]}"

@@ -70,6 +70,9 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# Sessions resolve their user from the cache (``accounts.backends``); passwords are checked in the
+# database as usual.
+AUTHENTICATION_BACKENDS = ["accounts.backends.CachedModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -2,7 +2,8 @@
 
 Recommendations and similar lists keep showing the same few thousand anime; caching their cards
 takes the catalogue queries out of almost every request. Hidden and unknown anime are cached as
-misses, so an anime an operator hides disappears from these lists within ``CARD_TTL_SECONDS``.
+misses; an operator's edit (hiding included) empties the cache of every process within seconds
+(:mod:`recsys.serving.freshness`), ``CARD_TTL_SECONDS`` bounds it while Redis is down.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.models import Anime
 from catalog.selectors import anime_cards, display_language
+from recsys.serving.freshness import catalogue_check
 from recsys.serving.process_cache import process_cache
 
 if TYPE_CHECKING:
@@ -19,11 +21,12 @@ if TYPE_CHECKING:
 
     from accounts.models import User
 
-CARD_TTL_SECONDS = 60
+CARD_TTL_SECONDS = 600
 
 
 def cards_for(*, anime_ids: Sequence[int], language: str | None) -> list[dict[str, Any]]:
     """Cards of the visible anime among ``anime_ids``, in order (shared: copy before changing)."""
+    catalogue_check()
     lang = display_language(language)
 
     def load(keys: list[tuple[str, str, int]]) -> dict[tuple[str, str, int], Any]:

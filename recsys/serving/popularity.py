@@ -19,7 +19,7 @@ from recsys.serving.process_cache import process_cache
 POOL_SIZE = 1000
 DIVERSE_SIZE = 200
 REDIS_TTL_SECONDS = 600
-PROCESS_TTL_SECONDS = 60
+PROCESS_TTL_SECONDS = 300
 _POOL_KEY = "recsys:popular-pool:v1"
 
 
@@ -122,7 +122,7 @@ def popular_for_genres(
 
 
 def hidden_anime_ids() -> frozenset[int]:
-    """Anime hidden by operators (re-read every minute; cards drop hidden anime in any case)."""
+    """Anime hidden by operators (re-read after every catalogue edit, see ``serving.freshness``)."""
     return process_cache.get_or_set(
         "hidden_anime_ids",
         PROCESS_TTL_SECONDS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable, Hashable, Sequence
@@ -32,10 +33,13 @@ class ProcessCache:
         return default
 
     def set(self, key: Hashable, value: Any, ttl: float) -> None:
+        """Keep ``value`` for ``ttl`` seconds, stretched by up to 10 % at random so that entries
+        filled together do not all expire in the same second."""
+        expires = time.monotonic() + ttl * (1.0 + 0.1 * random.random())
         with self._lock:
             if len(self._values) >= self.max_entries:
                 self._prune()
-            self._values[key] = (time.monotonic() + ttl, value)
+            self._values[key] = (expires, value)
 
     def _prune(self) -> None:
         now = time.monotonic()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -17,8 +18,10 @@ import redis
 from catalog.selectors import display_language
 from recsys.pipeline.contract import Candidate
 from recsys.selectors import UserHistory, UserState, user_state, user_state_stamp
+from recsys.serving.bodies import json_body
 from recsys.serving.bundles import ActiveModel, active_model
 from recsys.serving.cards import cards_for
+from recsys.serving.freshness import catalogue_check
 from recsys.serving.popularity import (
     genre_affinity,
     hidden_anime_ids,
@@ -32,7 +35,7 @@ from recsys.serving.reasons import (
     reason_popular_in_genre,
     reason_text,
 )
-from recsys.serving.store import stored_user_vector
+from recsys.serving.store import stored_user_vector, user_state_token
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -43,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 # Ask the bundle for a few more than needed: a candidate may be hidden between two cache refreshes.
 _SLACK = 10
-RESULT_TTL_SECONDS = 30
+RESULT_TTL_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -52,11 +55,16 @@ class RecommendationResult:
 
     ``degraded`` is True when the model could not be used as intended (no active version, Redis
     unreachable, artifacts missing); ``version`` names the model version that served the answer.
+    ``body`` is the API's JSON for it, encoded once however often the answer is reused.
     """
 
     items: list[dict[str, Any]]
     degraded: bool
     version: str | None
+
+    @cached_property
+    def body(self) -> bytes:
+        return json_body({"results": self.items, "degraded": self.degraded, "version": self.version})
 
 
 def _with_reason(
@@ -179,6 +187,15 @@ def _fresh(
     return items[:limit], degraded
 
 
+def _state_token(user_id: int) -> str | None:
+    """The user's state token from Redis; None when Redis is down (the database decides then)."""
+    try:
+        return user_state_token(user_id=user_id)
+    except redis.RedisError:
+        logger.warning("Redis unreachable while reading a state token", exc_info=True)
+        return None
+
+
 def recommend_for_user(
     *, user: User | AnonymousUser | None, limit: int, language: str | None
 ) -> RecommendationResult:
@@ -189,40 +206,50 @@ def recommend_for_user(
     ever returned. Any failure of the model or Redis falls back to popularity with
     ``degraded=True``.
 
-    The state of the collection and "not interested" list is read on every call; a computed list
-    is reused (per process, ``RESULT_TTL_SECONDS``) only while that state, the model version and
-    the request are unchanged, so a new rating or "not interested" shows in the very next answer.
+    A computed answer is reused (per process, ``RESULT_TTL_SECONDS``) only while the model
+    version, the catalogue (:mod:`recsys.serving.freshness`), the request and the user's state are
+    unchanged: the state is the user's token in
+    Redis, renewed by every change of the collection or "not interested" list
+    (:func:`recsys.events.user_state_changed`), or, while Redis is down, the stamp of those rows
+    in the database. A new rating or "not interested" therefore shows in the very next answer.
+    The result is shared: read it, do not change it.
     """
+    catalogue_check()
     model = active_model()
     version = _served_version(model)
     lang = display_language(language)
     if user is None or not user.is_authenticated:
         key: tuple[Any, ...] = ("recs", model.version, model.degraded, None, limit, lang)
-        items = process_cache.get_or_set(
+        return process_cache.get_or_set(
             key,
             RESULT_TTL_SECONDS,
-            lambda: _popular_items(exclude=set(hidden_anime_ids()), limit=limit, language=language)[:limit],
+            lambda: RecommendationResult(
+                items=_popular_items(exclude=set(hidden_anime_ids()), limit=limit, language=language)[:limit],
+                degraded=model.degraded,
+                version=version,
+            ),
         )
-        return RecommendationResult(items=_copies(items), degraded=model.degraded, version=version)
 
-    # Most calls repeat an earlier one: check the user's state stamp before reading their rows.
+    # Most calls repeat an earlier one: compare the user's state before reading their rows. The
+    # token is read before the rows, so a change during the computation keys a new answer.
     request_key = ("recs", model.version, model.degraded, user.pk, limit, lang)
-    cached = process_cache.get((*request_key, user_state_stamp(user_id=user.pk)))
+    token = _state_token(user.pk)
+    state_key: Any = ("token", token) if token is not None else user_state_stamp(user_id=user.pk)
+    cached = process_cache.get((*request_key, state_key))
     if cached is not None:
-        return RecommendationResult(items=_copies(cached), degraded=model.degraded, version=version)
+        result: RecommendationResult = cached
+        return result
     state = user_state(user_id=user.pk)
-    key = (*request_key, state.stamp)
+    if token is None:
+        state_key = state.stamp
     if not state.history.items:
         exclude = set(state.not_interested | hidden_anime_ids())
         items = _popular_items(exclude=exclude, limit=limit, language=language)[:limit]
         degraded = model.degraded
     else:
         items, degraded = _fresh(model, user_id=user.pk, state=state, limit=limit, language=language)
+    result = RecommendationResult(items=items, degraded=degraded or token is None, version=version)
     # A list that fell back because something failed just now is not worth keeping.
-    if degraded == model.degraded:
-        process_cache.set(key, items, RESULT_TTL_SECONDS)
-    return RecommendationResult(items=_copies(items), degraded=degraded, version=version)
-
-
-def _copies(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [dict(item) for item in items]
+    if result.degraded == model.degraded:
+        process_cache.set((*request_key, state_key), result, RESULT_TTL_SECONDS)
+    return result

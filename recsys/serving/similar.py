@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from catalog.selectors import display_language
+from recsys.serving.bodies import json_body
 from recsys.serving.bundles import ActiveModel, active_model
 from recsys.serving.cards import cards_for
 from recsys.serving.content import content_similar
+from recsys.serving.freshness import catalogue_check
 from recsys.serving.popularity import hidden_anime_ids
 from recsys.serving.process_cache import process_cache
 
 logger = logging.getLogger(__name__)
 
 _SLACK = 5
-# Neighbours only change with the model version or the catalogue: answers are reused for a minute.
-RESULT_TTL_SECONDS = 60
+# Neighbours only change with the model version or the catalogue (whose edits empty the cache,
+# see ``serving.freshness``): answers are reused for ten minutes.
+RESULT_TTL_SECONDS = 600
 
 METHOD_VECTORS = "vectors"
 METHOD_CONTENT = "content"
@@ -32,6 +36,13 @@ class SimilarResult:
     version: str | None
     method: str
 
+    @cached_property
+    def body(self) -> bytes:
+        """The API's JSON for this answer, encoded once however often it is reused."""
+        return json_body(
+            {"results": self.items, "degraded": self.degraded, "version": self.version, "method": self.method}
+        )
+
 
 def similar_for_anime(*, anime_id: int, limit: int, language: str | None) -> SimilarResult:
     """Up to ``limit`` anime like ``anime_id``; hidden anime never appear.
@@ -39,6 +50,7 @@ def similar_for_anime(*, anime_id: int, limit: int, language: str | None) -> Sim
     Uses the active model's item vectors (Annoy neighbours); anime without a vector, or serving
     without a model (``degraded``), fall back to shared genres and tags.
     """
+    catalogue_check()
     model = active_model()
     key = f"similar:{model.version}:{model.degraded}:{anime_id}:{limit}:{display_language(language)}"
     return process_cache.get_or_set(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -16,7 +17,7 @@ from catalog.models import Anime
 from recsys.apis import RecommendationListApi, SimilarAnimeApi
 from recsys.models import Interaction, NotInterested
 from recsys.registry import model_version_train
-from recsys.serving import bundles
+from recsys.serving import bundles, freshness
 from recsys.serving.process_cache import process_cache
 from tests.factories import AnimeFactory, CollectionEntryFactory, GenreFactory, TagFactory, UserFactory
 from tests.recsys.serving_fakes import FakeBundle, fake_load, fake_train
@@ -31,6 +32,7 @@ def serving(settings, tmp_path, monkeypatch):
     monkeypatch.setattr(bundles, "bundle_loader", fake_load)
     bundles.active_model_forget()
     process_cache.clear()
+    freshness.catalogue_check_reset()
     yield
     bundles.active_model_forget()
     process_cache.clear()
@@ -313,10 +315,47 @@ def test_query_count_does_not_grow_with_the_number_of_items(catalog, active_mode
     # and warm ones
     with CaptureQueriesContext(connection) as warm:
         client.get("/api/recommendations/", {"limit": 10})
-    # then: user and the user's state stamp (the session itself comes from the cache); the list
-    # comes from the per-process cache
+    # then: the session, the user and the user's state token come from Redis and the list from the
+    # per-process cache, so a repeated request does not touch the database
     assert len(many) == len(few)
-    assert len(warm) == 2
+    assert len(warm) == 0
+
+
+def test_changes_that_bypass_the_api_still_renew_the_answer(catalog, active_model, user, user_client):
+    # given a reused answer
+    CollectionEntryFactory.create(user=user, anime=catalog["anime"]["Action"][0], score=10)
+    before = _ids(user_client.get("/api/recommendations/", {"limit": 3}))
+    assert catalog["anime"]["Action"][1].id in before
+    # when an operator adds to the collection in the admin (a plain save), and marks one as not
+    # interested the same way
+    CollectionEntryFactory.create(user=user, anime=catalog["anime"]["Action"][1], score=9)
+    NotInterested.objects.create(user=user, anime=catalog["anime"]["Action"][2])
+    # then the next answer reflects both
+    after = _ids(user_client.get("/api/recommendations/", {"limit": 3}))
+    assert catalog["anime"]["Action"][1].id not in after
+    assert catalog["anime"]["Action"][2].id not in after
+
+
+def test_state_is_read_from_the_database_while_redis_is_down(
+    monkeypatch, catalog, active_model, user, user_client
+):
+    # given a reused answer, then the state tokens become unreadable
+    from recsys.serving import recommendations
+
+    CollectionEntryFactory.create(user=user, anime=catalog["anime"]["Action"][0], score=10)
+    assert catalog["anime"]["Action"][1].id in _ids(user_client.get("/api/recommendations/", {"limit": 3}))
+
+    def down(*, user_id):
+        raise redis.ConnectionError("down")
+
+    monkeypatch.setattr(recommendations, "user_state_token", down)
+    # when the collection changes
+    CollectionEntryFactory.create(user=user, anime=catalog["anime"]["Action"][1], score=9)
+    response = user_client.get("/api/recommendations/", {"limit": 3})
+    # then the change shows, flagged degraded
+    assert response.status_code == 200
+    assert catalog["anime"]["Action"][1].id not in _ids(response)
+    assert response.json()["degraded"] is True
 
 
 # --- degraded paths ----------------------------------------------------------------------------
@@ -457,6 +496,27 @@ def test_similar_excludes_hidden_anime_and_404s_for_hidden_or_unknown(api_client
     assert hidden.status_code == unknown.status_code == 404
     assert unknown.json()["code"] == "not_found"
     assert bad.status_code == 400 and "limit" in bad.json()["extra"]["fields"]
+
+
+def test_an_operator_hiding_an_anime_takes_it_out_of_reused_answers_at_once(
+    monkeypatch, django_capture_on_commit_callbacks, catalog, active_model, user, user_client
+):
+    # given answers that are being reused
+    from catalog.services import anime_set_hidden
+
+    monkeypatch.setattr(freshness, "CHECK_INTERVAL_SECONDS", 0.0)
+    freshness.catalogue_check_reset()
+    action = catalog["anime"]["Action"]
+    CollectionEntryFactory.create(user=user, anime=action[0], score=10)
+    assert action[1].id in _ids(user_client.get("/api/recommendations/", {"limit": 3}))
+    assert action[1].id in _ids(APIClient().get(f"/api/anime/{action[0].id}/similar/", {"limit": 3}))
+    # when an operator hides it (the admin's action)
+    with django_capture_on_commit_callbacks(execute=True):
+        anime_set_hidden(anime_ids=[action[1].id], hidden=True)
+    # then neither list shows it any more, and its own page is gone
+    assert action[1].id not in _ids(user_client.get("/api/recommendations/", {"limit": 3}))
+    assert action[1].id not in _ids(APIClient().get(f"/api/anime/{action[0].id}/similar/", {"limit": 3}))
+    assert APIClient().get(f"/api/anime/{action[1].id}/similar/").status_code == 404
 
 
 # --- health and schema -------------------------------------------------------------------------

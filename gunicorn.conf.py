@@ -1,0 +1,16 @@
+"""Gunicorn settings of the web server (`make run`) and of the serving benchmark.
+
+Threaded workers, one process per core: requests spend part of their time waiting on Redis and
+MariaDB, which threads overlap, while separate processes use every core. Override with
+``WEB_WORKERS`` / ``WEB_THREADS``; ``--bind`` comes from the command line.
+"""
+
+import os
+
+workers = int(os.environ.get("WEB_WORKERS") or os.cpu_count() or 2)
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS") or 4)
+keepalive = 30
+# The model is loaded on a worker's first recommendation; a promotion reloads it in the
+# background of the serving threads (see recsys.serving.bundles).
+timeout = 60
