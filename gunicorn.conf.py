@@ -14,3 +14,11 @@ keepalive = 30
 # The model is loaded on a worker's first recommendation; a promotion reloads it in the
 # background of the serving threads (see recsys.serving.bundles).
 timeout = 60
+
+
+def post_worker_init(worker: object) -> None:
+    """The application is imported: keep its objects out of the garbage collector's full passes
+    (see ``recsys.serving.bundles._heap_settle``, which does the same once the model is loaded)."""
+    import gc
+
+    gc.freeze()

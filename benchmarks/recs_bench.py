@@ -292,7 +292,11 @@ globals().update(
 )
 
 
+_deployed_post_worker_init = post_worker_init  # noqa: F821 (from the deployed settings)
+
+
 def post_worker_init(worker):
+    _deployed_post_worker_init(worker)
     from recsys.serving import recommendations, similar
 
     recommendations.RESULT_TTL_SECONDS = 0
