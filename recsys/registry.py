@@ -32,7 +32,9 @@ from recsys.serving.store import (
     ACTIVE_KEY,
     BATCH_TIMEOUT_SECONDS,
     NAMESPACE_PREFIX,
+    item_vectors_key,
     meta_key,
+    pack_item_vector,
     pack_user_vector,
     redis_client,
     user_vectors_key,
@@ -182,7 +184,7 @@ def _namespace_delete(version: str) -> None:
     client = redis_client(timeout=BATCH_TIMEOUT_SECONDS)
     if client.get(ACTIVE_KEY) == version.encode():
         return
-    client.delete(meta_key(version), user_vectors_key(version))
+    client.delete(meta_key(version), user_vectors_key(version), item_vectors_key(version))
 
 
 def _mark_failed(model_version: ModelVersion, exc: BaseException, *, stage: str) -> None:
@@ -226,6 +228,25 @@ def _report_record(model_version: ModelVersion, report: TrainReport) -> None:
             "finished_at",
         ]
     )
+
+
+def item_vectors_publish(*, version: str, bundle: Bundle) -> int:
+    """Write the version's item vectors to its Redis namespace; returns how many."""
+    client = redis_client(timeout=BATCH_TIMEOUT_SECONDS)
+    key = item_vectors_key(version)
+    client.delete(key)
+    ids, matrix = bundle.item_vectors()
+    pipe = client.pipeline(transaction=False)
+    for start in range(0, len(ids), WRITE_BATCH):
+        batch = {
+            str(int(a)): pack_item_vector(v)
+            for a, v in zip(
+                ids[start : start + WRITE_BATCH], matrix[start : start + WRITE_BATCH], strict=True
+            )
+        }
+        pipe.hset(key, mapping=batch)  # type: ignore[arg-type]
+    pipe.execute()
+    return len(ids)
 
 
 def user_vectors_publish(*, version: str, bundle: Bundle, progress: ProgressFn = _quiet) -> int:
@@ -305,9 +326,13 @@ def model_version_activate(
         )
     bundle = (load_fn or _default_load_fn())(Path(model_version.artifact_dir))
     started = time.perf_counter()
+    items = item_vectors_publish(version=model_version.version, bundle=bundle)
     written = user_vectors_publish(version=model_version.version, bundle=bundle, progress=progress)
     publish_seconds = time.perf_counter() - started
-    progress(f"published {written} user vectors in {publish_seconds:.1f}s; flipping the active pointer")
+    progress(
+        f"published {items} item and {written} user vectors in {publish_seconds:.1f}s; "
+        "flipping the active pointer"
+    )
     _pointer_flip(model_version)
     model_version.timings = {**model_version.timings, "publish_vectors": round(publish_seconds, 3)}
     model_version.save(update_fields=["timings"])

@@ -104,6 +104,13 @@ class PipelineBundle:
             (int(self._ids[j]), float(s)) for j, s in zip(ids.tolist(), sims.tolist(), strict=True) if j >= 0
         ]
 
+    def item_vectors(self) -> tuple[Sequence[int], np.ndarray]:
+        """The anime indexed in Annoy and their unit vectors (``n x dim``, float32)."""
+        assert self.model.channels is not None
+        deepwalk = self.model.channels.deepwalk
+        rows = np.flatnonzero(deepwalk.indexed)
+        return self._ids[rows].tolist(), np.ascontiguousarray(deepwalk.unit[rows], dtype=np.float32)
+
     def similar_cooccurrence(self, anime_id: int, k: int) -> list[tuple[int, float]]:
         """ItemKNN neighbours (cosine of who-watched-what): taste-based, where the item vectors,
         learned from air-date-ordered sequences, also carry the era an anime aired in."""

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 
 @dataclass(frozen=True)
 class HistoryItem:
@@ -96,6 +99,11 @@ class Bundle(Protocol):
 
     def similar(self, anime_id: int, k: int) -> list[tuple[int, float]]:
         """Nearest neighbours of an anime by item vector; empty when it has no vector."""
+        ...
+
+    def item_vectors(self) -> tuple[Sequence[int], npt.NDArray[np.float32]]:
+        """The anime that have a vector and their unit vectors (``n x dim``, float32), the ones
+        ``similar`` searches; promotion publishes them to the online store."""
         ...
 
 

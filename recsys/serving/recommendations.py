@@ -21,6 +21,7 @@ from recsys.selectors import UserHistory, UserState, user_state, user_state_stam
 from recsys.serving.bodies import json_body
 from recsys.serving.bundles import ActiveModel, active_model
 from recsys.serving.cards import cards_for
+from recsys.serving.exact import exact_vectors
 from recsys.serving.freshness import catalogue_check
 from recsys.serving.popularity import (
     genre_affinity,
@@ -154,6 +155,36 @@ def _model_items(
     return items
 
 
+def _exact_items(
+    version: str, *, user_id: int, history: UserHistory, exclude: set[int], limit: int, language: str | None
+) -> list[dict[str, Any]]:
+    """Nearest anime to the user's vector by exact search over the version's published item
+    vectors (no ranker): the answer while the version's files cannot be used."""
+    vectors = exact_vectors(version)
+    if vectors is None:
+        return []
+    vector: Sequence[float] | None = None
+    try:
+        vector = stored_user_vector(version=version, user_id=user_id, stamp=history.stamp)
+    except redis.RedisError:
+        vector = None
+    if vector is None:
+        vector = vectors.user_vector(history.items)
+    if vector is None:
+        return []
+    nearest = vectors.nearest(vector, limit + _SLACK, exclude=exclude)
+    liked = [item.anime_id for item in history.items if item.score is None or item.score >= 7] or [
+        item.anime_id for item in history.items
+    ]
+    titles = {card["id"]: card["title"] for card in cards_for(anime_ids=liked, language=language)}
+    items = []
+    for card in cards_for(anime_ids=[anime_id for anime_id, _ in nearest], language=language)[:limit]:
+        because = vectors.closest_in(card["id"], list(titles))
+        reason = reason_because(anime_id=because, title=titles[because]) if because else reason_popular()
+        items.append(_with_reason(card, reason, "exact_user", language))
+    return items
+
+
 def _served_version(model: ActiveModel) -> str | None:
     return model.version if model.bundle is not None else None
 
@@ -179,6 +210,10 @@ def _fresh(
             logger.exception("model %s failed to recommend; serving popularity", model.version)
             degraded = True
             items = []
+    elif model.version is not None:
+        items = _exact_items(
+            model.version, user_id=user_id, history=history, exclude=exclude, limit=limit, language=language
+        )
     if len(items) < limit:
         shown = exclude | {item["id"] for item in items}
         items += _genre_popular_items(

@@ -12,6 +12,7 @@ from recsys.serving.bodies import json_body
 from recsys.serving.bundles import ActiveModel, active_model
 from recsys.serving.cards import cards_for
 from recsys.serving.content import content_similar
+from recsys.serving.exact import exact_vectors
 from recsys.serving.freshness import catalogue_check
 from recsys.serving.popularity import hidden_anime_ids
 from recsys.serving.process_cache import process_cache
@@ -47,8 +48,9 @@ class SimilarResult:
 def similar_for_anime(*, anime_id: int, limit: int, language: str | None) -> SimilarResult:
     """Up to ``limit`` anime like ``anime_id``; hidden anime never appear.
 
-    Uses the active model's item vectors (Annoy neighbours); anime without a vector, or serving
-    without a model (``degraded``), fall back to shared genres and tags.
+    Uses the active model's item vectors (Annoy neighbours). When the version's files cannot be
+    used, its item vectors published in Redis are searched exactly (``degraded``); anime without
+    a vector, or serving without any model, fall back to shared genres and tags.
     """
     catalogue_check()
     model = active_model()
@@ -68,6 +70,10 @@ def _similar(model: ActiveModel, *, anime_id: int, limit: int, language: str | N
         except Exception:
             logger.exception("model %s failed to find similar anime", model.version)
             degraded = True
+    elif model.version is not None:
+        vectors = exact_vectors(model.version)
+        if vectors is not None:
+            neighbours = vectors.similar(anime_id, limit + _SLACK + 1)
     neighbours = [(i, s) for i, s in neighbours if i != anime_id and i not in hidden]
     method = METHOD_VECTORS
     if not neighbours:

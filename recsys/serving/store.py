@@ -5,6 +5,8 @@ Layout (``<v>`` is a model version such as ``20261128-051500-ab12``):
 - ``recsys:active``: the version serving traffic; written last when a version is promoted.
 - ``recsys:v:<v>:meta``: hash with ``dim``, ``n_users``, ``promoted_at``.
 - ``recsys:v:<v>:users``: hash ``user id -> packed vector`` (see :func:`pack_user_vector`).
+- ``recsys:v:<v>:items``: hash ``anime id -> unit vector`` (little-endian float32), what serving
+  searches exactly when the version's files cannot be used (:mod:`recsys.serving.exact`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import redis
 from django.conf import settings
 
@@ -55,6 +58,26 @@ def namespace(version: str) -> str:
 
 def meta_key(version: str) -> str:
     return f"{namespace(version)}:meta"
+
+
+def item_vectors_key(version: str) -> str:
+    return f"{namespace(version)}:items"
+
+
+def pack_item_vector(vector: Sequence[float]) -> bytes:
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def item_vectors_read(*, version: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None:
+    """Every published item vector of ``version``: (anime ids, ``n x dim`` matrix), or None if
+    there are none. Raises ``redis.RedisError`` when Redis cannot be reached."""
+    raw = redis_client(timeout=BATCH_TIMEOUT_SECONDS).hgetall(item_vectors_key(version))
+    if not raw:
+        return None
+    pairs = sorted((int(key), value) for key, value in raw.items())
+    ids = np.array([anime_id for anime_id, _ in pairs], dtype=np.int64)
+    matrix = np.stack([np.frombuffer(value, dtype="<f4") for _, value in pairs]).astype(np.float32)
+    return ids, matrix
 
 
 def user_vectors_key(version: str) -> str:

@@ -29,6 +29,13 @@ class FakeBundle:
         weight = (item.score or 7) / 10.0
         return weight + (1.0 if item.is_favorite else 0.0)
 
+    def item_vectors(self) -> tuple[Sequence[int], np.ndarray]:
+        matrix = np.array([self.vectors[i] for i in self.item_ids], dtype=np.float32).reshape(
+            len(self.item_ids), -1
+        )
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        return list(self.item_ids), matrix / np.where(norms > 0, norms, 1.0)
+
     def user_vector(self, history: Sequence[HistoryItem]) -> list[float] | None:
         self.user_vector_calls += 1
         known = [(self.vectors[h.anime_id], self._weight(h)) for h in history if h.anime_id in self.vectors]

@@ -396,12 +396,47 @@ def test_redis_unreachable_degrades_without_failing(settings, catalog, active_mo
     assert len(_ids(anonymous)) == 3
 
 
-def test_missing_artifacts_degrade_to_popularity(monkeypatch, catalog, active_model, user, user_client):
+def test_missing_artifacts_degrade_to_exact_search_over_the_published_vectors(
+    monkeypatch, catalog, active_model, user, user_client
+):
     # given a working model, then its folder disappears
+    monkeypatch.setattr(bundles, "CHECK_INTERVAL_SECONDS", 0.0)
+    action = catalog["anime"]["Action"]
+    CollectionEntryFactory.create(user=user, anime=action[0], score=10)
+    assert user_client.get("/api/recommendations/").json()["degraded"] is False
+    shutil.rmtree(Path(active_model.artifact_dir))
+
+    # when
+    response = user_client.get("/api/recommendations/", {"limit": 3})
+    similar = APIClient().get(f"/api/anime/{action[0].id}/similar/", {"limit": 3})
+
+    # then: still personal, from the item vectors promotion put in Redis, and flagged degraded
+    assert response.status_code == similar.status_code == 200
+    body = response.json()
+    assert body["degraded"] is True
+    assert _ids_from(body) == [a.id for a in action[1:4]]
+    assert body["results"][0]["channel"] == "exact_user"
+    assert body["results"][0]["reason"] == {
+        "code": "because_you_liked",
+        "anime_id": action[0].id,
+        "title": action[0].title,
+    }
+    assert similar.json()["degraded"] is True
+    assert similar.json()["method"] == "vectors"
+    assert _ids(similar) == [a.id for a in action[1:4]]
+
+
+def test_missing_artifacts_and_vectors_degrade_to_popularity(
+    monkeypatch, catalog, active_model, user, user_client
+):
+    # given a working model, then its folder and its published item vectors disappear
+    from recsys.serving.store import item_vectors_key, redis_client
+
     monkeypatch.setattr(bundles, "CHECK_INTERVAL_SECONDS", 0.0)
     CollectionEntryFactory.create(user=user, anime=catalog["anime"]["Action"][0], score=10)
     assert user_client.get("/api/recommendations/").json()["degraded"] is False
     shutil.rmtree(Path(active_model.artifact_dir))
+    redis_client().delete(item_vectors_key(active_model.version))
 
     # when
     response = user_client.get("/api/recommendations/", {"limit": 3})
@@ -412,6 +447,7 @@ def test_missing_artifacts_degrade_to_popularity(monkeypatch, catalog, active_mo
     assert body["degraded"] is True
     assert body["version"] is None
     assert _ids_from(body) == [a.id for a in catalog["anime"]["Action"][1:4]]
+    assert body["results"][0]["reason"]["code"] == "popular_in_genre"
 
 
 def test_a_failing_bundle_degrades_instead_of_500(monkeypatch, catalog, active_model, user, user_client):

@@ -123,6 +123,26 @@ def test_bundle_one_entry_per_franchise_and_similar(trained):
     assert 0 < len(by_cooccurrence) <= 5 and ids[1] not in [a for a, _ in by_cooccurrence]
 
 
+def test_published_item_vectors_find_what_annoy_finds(trained):
+    # given the vectors promotion publishes, searched exactly the way degraded serving does
+    from recsys.serving.exact import ExactVectors
+
+    bundle = load_bundle(trained[0])
+    ids, unit = bundle.item_vectors()
+    order = np.argsort(ids)
+    exact = ExactVectors(ids=np.asarray(ids, dtype=np.int64)[order], unit=unit[order])
+    # then they are unit vectors of items the bundle knows, and the neighbours mostly agree
+    assert unit.shape == (len(ids), bundle.dim)
+    np.testing.assert_allclose(np.linalg.norm(unit, axis=1), 1.0, rtol=1e-5)
+    assert set(ids) <= set(bundle.item_ids)
+    overlaps = []
+    for anime_id in ids[:20]:
+        by_annoy = {a for a, _ in bundle.similar(anime_id, 10)}
+        by_exact = {a for a, _ in exact.similar(anime_id, 10)}
+        overlaps.append(len(by_annoy & by_exact) / max(1, len(by_exact)))
+    assert np.mean(overlaps) >= 0.8  # Annoy is approximate (tuned for recall >= 0.95 at 50)
+
+
 def test_bundle_without_history_still_answers(trained):
     out, _ = trained
     bundle = load_bundle(out)

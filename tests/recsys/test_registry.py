@@ -110,6 +110,16 @@ def test_first_version_is_promoted_and_user_vectors_are_published(world):
     # alice: score 10 -> weight 1.0 on [1, 0]; no score -> weight 0.7 on [0, 1]
     np.testing.assert_allclose(vector, [1.0 / 1.7, 0.7 / 1.7], rtol=1e-6)
     assert client.hget(meta_key(mv.version), "n_users") == b"2"
+    # and every item vector, as unit vectors, for exact search when the files cannot be used
+    from recsys.serving.store import item_vectors_read
+
+    read = item_vectors_read(version=mv.version)
+    assert read is not None
+    ids, matrix = read
+    bundle_ids, bundle_matrix = fake_load(Path(mv.artifact_dir)).item_vectors()
+    assert ids.tolist() == sorted(bundle_ids)
+    np.testing.assert_allclose(np.linalg.norm(matrix, axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(matrix, bundle_matrix[np.argsort(bundle_ids)], rtol=1e-6)
 
 
 def test_better_version_replaces_the_active_one_and_worse_one_is_rejected(world):

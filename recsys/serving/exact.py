@@ -1,0 +1,110 @@
+"""Exact search over the active version's item vectors in Redis: the fallback when the version's
+files (Annoy index, ranker, channels) cannot be used on this machine.
+
+Promotion publishes every item vector to ``recsys:v:<version>:items``. A process whose bundle is
+missing or failed to load reads them once (about a megabyte), and answers similar anime and
+recommendations by exact cosine search, flagged degraded: slower per query than Annoy and without
+the ranker, but still personal.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import redis
+
+from recsys.pipeline.contract import HistoryItem
+from recsys.serving.process_cache import process_cache
+from recsys.serving.store import item_vectors_read
+
+logger = logging.getLogger(__name__)
+
+VECTORS_TTL_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class ExactVectors:
+    """Unit item vectors of one version, searched exactly."""
+
+    ids: npt.NDArray[np.int64]
+    unit: npt.NDArray[np.float32]
+
+    @property
+    def dim(self) -> int:
+        return int(self.unit.shape[1])
+
+    def _rows(self, anime_ids: Sequence[int]) -> npt.NDArray[np.int64]:
+        pos = np.searchsorted(self.ids, anime_ids)
+        pos = np.clip(pos, 0, max(len(self.ids) - 1, 0))
+        found = self.ids[pos] == np.asarray(anime_ids, dtype=np.int64) if len(self.ids) else pos < 0
+        return np.asarray(pos[found], dtype=np.int64)
+
+    def nearest(self, vector: Sequence[float], k: int, *, exclude: set[int]) -> list[tuple[int, float]]:
+        """The ``k`` anime whose vectors have the highest cosine with ``vector``."""
+        v = np.asarray(vector, dtype=np.float32)
+        norm = float(np.linalg.norm(v))
+        if k <= 0 or norm == 0.0 or v.shape[0] != self.dim:
+            return []
+        scores = self.unit @ (v / norm)
+        if exclude:
+            scores[self._rows(sorted(exclude))] = -np.inf
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [(int(self.ids[i]), float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+    def similar(self, anime_id: int, k: int) -> list[tuple[int, float]]:
+        rows = self._rows([anime_id])
+        if rows.size == 0:
+            return []
+        return self.nearest(self.unit[rows[0]], k, exclude={anime_id})
+
+    def user_vector(self, history: Sequence[HistoryItem]) -> list[float] | None:
+        """Mean of the unit vectors of the user's items, weighted by score and favourite."""
+        weights: dict[int, float] = {}
+        for item in history:
+            weight = 0.7 if item.score is None else min(max((item.score - 3) / 5, 0.1), 1.4)
+            weights[item.anime_id] = weight * (2.0 if item.is_favorite else 1.0)
+        ids = sorted(weights)
+        rows = self._rows(ids)
+        if rows.size == 0:
+            return None
+        known = set(self.ids[rows].tolist())
+        w = np.array([weights[i] for i in ids if i in known], dtype=np.float32)
+        vector = (self.unit[rows] * w[:, None]).sum(axis=0)
+        return [float(x) for x in vector]
+
+    def closest_in(self, anime_id: int, candidates: Sequence[int]) -> int | None:
+        """Of ``candidates``, the anime whose vector is closest to ``anime_id``'s."""
+        target = self._rows([anime_id])
+        rows = self._rows(list(candidates))
+        if target.size == 0 or rows.size == 0:
+            return None
+        best = int(np.argmax(self.unit[rows] @ self.unit[target[0]]))
+        return int(self.ids[rows[best]])
+
+
+def exact_vectors(version: str) -> ExactVectors | None:
+    """The published item vectors of ``version`` (read once per process), or None if Redis has
+    none or cannot be reached."""
+
+    def load() -> ExactVectors | None:
+        try:
+            read = item_vectors_read(version=version)
+        except redis.RedisError:
+            logger.warning("Redis unreachable: no item vectors for exact search", exc_info=True)
+            return None
+        if read is None:
+            return None
+        ids, matrix = read
+        return ExactVectors(ids=ids, unit=matrix)
+
+    key = ("exact_vectors", version)
+    found: ExactVectors | None = process_cache.get(key)
+    if found is None:
+        found = load()
+        if found is not None:
+            process_cache.set(key, found, VECTORS_TTL_SECONDS)
+    return found
