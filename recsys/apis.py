@@ -130,7 +130,7 @@ class SimilarAnimeApi(APIView):
         results = ItemSerializer(many=True)
         degraded = serializers.BooleanField()
         version = serializers.CharField(allow_null=True)
-        method = serializers.ChoiceField(choices=["vectors", "content"])
+        method = serializers.ChoiceField(choices=["cooccurrence", "vectors", "content"])
 
     @extend_schema(operation_id="anime_similar", parameters=[InputSerializer], responses=OutputSerializer)
     def get(self, request: Request, anime_id: int) -> HttpResponse:

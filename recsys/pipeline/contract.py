@@ -101,6 +101,10 @@ class Bundle(Protocol):
         """Nearest neighbours of an anime by item vector; empty when it has no vector."""
         ...
 
+    def similar_cooccurrence(self, anime_id: int, k: int) -> list[tuple[int, float]]:
+        """Anime most often liked by the same users (taste neighbours); empty when none."""
+        ...
+
     def item_vectors(self) -> tuple[Sequence[int], npt.NDArray[np.float32]]:
         """The anime that have a vector and their unit vectors (``n x dim``, float32), the ones
         ``similar`` searches; promotion publishes them to the online store."""

@@ -24,6 +24,7 @@ _SLACK = 5
 # see ``serving.freshness``): answers are reused for ten minutes.
 RESULT_TTL_SECONDS = 600
 
+METHOD_COOCCURRENCE = "cooccurrence"
 METHOD_VECTORS = "vectors"
 METHOD_CONTENT = "content"
 
@@ -48,9 +49,16 @@ class SimilarResult:
 def similar_for_anime(*, anime_id: int, limit: int, language: str | None) -> SimilarResult:
     """Up to ``limit`` anime like ``anime_id``; hidden anime never appear.
 
-    Uses the active model's item vectors (Annoy neighbours). When the version's files cannot be
-    used, its item vectors published in Redis are searched exactly (``degraded``); anime without
-    a vector, or serving without any model, fall back to shared genres and tags.
+    In order of preference:
+
+    - ``cooccurrence``: the anime most often liked by the same users (the model's ItemKNN
+      neighbours). Taste first: the item vectors, learned from lists ordered by air date (the data
+      set has no watch times), place an anime among others of its era more than among others of
+      its kind, so they come second;
+    - ``vectors``: Annoy neighbours of the item vector; when the version's files cannot be used,
+      exact search over its item vectors published in Redis (``degraded``);
+    - ``content``: shared genres and tags, for anime the model does not know and when there is no
+      model at all.
     """
     catalogue_check()
     model = active_model()
@@ -60,22 +68,34 @@ def similar_for_anime(*, anime_id: int, limit: int, language: str | None) -> Sim
     )
 
 
+def _visible(
+    neighbours: list[tuple[int, float]], anime_id: int, hidden: frozenset[int]
+) -> list[tuple[int, float]]:
+    return [(i, s) for i, s in neighbours if i != anime_id and i not in hidden]
+
+
 def _similar(model: ActiveModel, *, anime_id: int, limit: int, language: str | None) -> SimilarResult:
     hidden = hidden_anime_ids()
     neighbours: list[tuple[int, float]] = []
     degraded = model.degraded
+    method = METHOD_COOCCURRENCE
     if model.bundle is not None:
         try:
-            neighbours = model.bundle.similar(anime_id, limit + _SLACK + 1)
+            neighbours = _visible(
+                model.bundle.similar_cooccurrence(anime_id, limit + _SLACK + 1), anime_id, hidden
+            )
+            if not neighbours:
+                method = METHOD_VECTORS
+                neighbours = _visible(model.bundle.similar(anime_id, limit + _SLACK + 1), anime_id, hidden)
         except Exception:
             logger.exception("model %s failed to find similar anime", model.version)
             degraded = True
+            neighbours = []
     elif model.version is not None:
+        method = METHOD_VECTORS
         vectors = exact_vectors(model.version)
         if vectors is not None:
-            neighbours = vectors.similar(anime_id, limit + _SLACK + 1)
-    neighbours = [(i, s) for i, s in neighbours if i != anime_id and i not in hidden]
-    method = METHOD_VECTORS
+            neighbours = _visible(vectors.similar(anime_id, limit + _SLACK + 1), anime_id, hidden)
     if not neighbours:
         method = METHOD_CONTENT
         neighbours = content_similar(anime_id=anime_id, k=limit + _SLACK, exclude=set(hidden))

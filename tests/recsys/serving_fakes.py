@@ -18,6 +18,9 @@ FILE_NAME = "fake_bundle.json"
 
 
 class FakeBundle:
+    # Taste neighbours the next loaded bundles answer with (tests set it; empty: none).
+    cooccurrence: dict[int, list[tuple[int, float]]] = {}
+
     def __init__(self, version: str, vectors: Mapping[int, Sequence[float] | np.ndarray]) -> None:
         self.version = version
         self.vectors = {int(k): np.asarray(v, dtype=np.float64) for k, v in vectors.items()}
@@ -28,6 +31,9 @@ class FakeBundle:
     def _weight(item: HistoryItem) -> float:
         weight = (item.score or 7) / 10.0
         return weight + (1.0 if item.is_favorite else 0.0)
+
+    def similar_cooccurrence(self, anime_id: int, k: int) -> list[tuple[int, float]]:
+        return self.cooccurrence.get(anime_id, [])[:k]
 
     def item_vectors(self) -> tuple[Sequence[int], np.ndarray]:
         matrix = np.array([self.vectors[i] for i in self.item_ids], dtype=np.float32).reshape(

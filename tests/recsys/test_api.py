@@ -494,6 +494,22 @@ def test_similar_uses_item_vectors(api_client, catalog, active_model):
     assert body["results"][0]["similarity"] > body["results"][2]["similarity"]
 
 
+def test_similar_prefers_anime_liked_by_the_same_users(monkeypatch, api_client, catalog, active_model):
+    # given taste neighbours that cross the vector clusters (one of them hidden)
+    romance, action = catalog["anime"]["Romance"], catalog["anime"]["Action"]
+    Anime.objects.filter(pk=action[1].pk).update(is_hidden=True)
+    taste = {romance[0].id: [(action[0].id, 0.9), (action[1].id, 0.8), (romance[2].id, 0.7)]}
+    monkeypatch.setattr(FakeBundle, "cooccurrence", taste)
+    # when
+    body = api_client.get(f"/api/anime/{romance[0].id}/similar/", {"limit": 3}).json()
+    other = api_client.get(f"/api/anime/{romance[1].id}/similar/", {"limit": 3}).json()
+    # then taste first, hidden anime never; anime without taste neighbours use the vectors
+    assert body["method"] == "cooccurrence"
+    assert _ids_from(body) == [action[0].id, romance[2].id]
+    assert body["results"][0]["similarity"] == 0.9
+    assert other["method"] == "vectors"
+
+
 def test_similar_falls_back_to_content_for_anime_without_a_vector(api_client, catalog, active_model):
     # when
     body = api_client.get(f"/api/anime/{catalog['fresh'].id}/similar/", {"limit": 4}).json()

@@ -85,7 +85,7 @@ export interface SimilarResponse {
   results: SimilarItem[]
   degraded: boolean
   version: string | null
-  method: 'vectors' | 'content'
+  method: 'cooccurrence' | 'vectors' | 'content'
 }
 
 // --- search -------------------------------------------------------------------------------------
