@@ -16,6 +16,9 @@ class User(AbstractUser):
     dataset_user_id = models.PositiveIntegerField(null=True, blank=True, unique=True)
     preferred_language = models.CharField(max_length=16, default="en", blank=True)
 
+    # Set per request on users read through ``accounts.selectors.user_get_cached`` (not a column).
+    redis_companions: dict[str, bytes | None]
+
     @property
     def is_dataset_user(self) -> bool:
         return self.source == self.Source.DATASET

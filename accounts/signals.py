@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.cache import cache
+import redis
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.models import User
 from accounts.selectors import user_cache_key
+from animesite.redis import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +23,8 @@ def user_cache_drop(user_id: Any) -> None:
 
     def drop() -> None:
         try:
-            cache.delete(user_cache_key(user_id))
-        except Exception:
+            redis_client().delete(user_cache_key(user_id))
+        except redis.RedisError:
             logger.warning("cache unreachable: cached user %s not dropped", user_id, exc_info=True)
 
     drop()

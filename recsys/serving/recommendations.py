@@ -36,7 +36,7 @@ from recsys.serving.reasons import (
     reason_popular_in_genre,
     reason_text,
 )
-from recsys.serving.store import stored_user_vector, user_state_token
+from recsys.serving.store import stored_user_vector, user_state_key, user_state_token
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -222,10 +222,17 @@ def _fresh(
     return items[:limit], degraded
 
 
-def _state_token(user_id: int) -> str | None:
-    """The user's state token from Redis; None when Redis is down (the database decides then)."""
+def _state_token(user: User) -> str | None:
+    """The user's state token from Redis; None when Redis is down (the database decides then).
+
+    Usually already read with the user itself (``accounts.selectors.user_companion_key_register``).
+    """
+    companions = getattr(user, "redis_companions", None)
+    if companions is not None and (key := user_state_key(user.pk)) in companions:
+        raw = companions[key]
+        return "0" if raw is None else raw.decode()
     try:
-        return user_state_token(user_id=user_id)
+        return user_state_token(user_id=user.pk)
     except redis.RedisError:
         logger.warning("Redis unreachable while reading a state token", exc_info=True)
         return None
@@ -268,7 +275,7 @@ def recommend_for_user(
     # Most calls repeat an earlier one: compare the user's state before reading their rows. The
     # token is read before the rows, so a change during the computation keys a new answer.
     request_key = ("recs", model.version, model.degraded, user.pk, limit, lang)
-    token = _state_token(user.pk)
+    token = _state_token(user)
     state_key: Any = ("token", token) if token is not None else user_state_stamp(user_id=user.pk)
     cached = process_cache.get((*request_key, state_key))
     if cached is not None:

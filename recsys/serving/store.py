@@ -12,44 +12,22 @@ Layout (``<v>`` is a model version such as ``20261128-051500-ab12``):
 from __future__ import annotations
 
 import struct
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import redis
-from django.conf import settings
+
+from animesite.redis import redis_client
 
 ACTIVE_KEY = "recsys:active"
 NAMESPACE_PREFIX = "recsys:v:"
 
 # Serving gives up quickly and degrades; batch writes (promotion) may wait longer.
-SERVING_TIMEOUT_SECONDS = 0.25
 BATCH_TIMEOUT_SECONDS = 30.0
 
 _HEADER = struct.Struct("<Iq")  # history length, latest history change (unix microseconds)
-
-_clients: dict[tuple[str, float], redis.Redis] = {}
-_clients_lock = threading.Lock()
-
-
-def redis_client(*, timeout: float = SERVING_TIMEOUT_SECONDS) -> redis.Redis:
-    """A Redis client for ``settings.REDIS_URL`` (one connection pool per URL and timeout)."""
-    url = str(settings.REDIS_URL)
-    key = (url, timeout)
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = redis.Redis.from_url(
-                url,
-                socket_timeout=timeout,
-                socket_connect_timeout=timeout,
-                health_check_interval=30,
-            )
-            _clients[key] = client
-        return client
 
 
 def namespace(version: str) -> str:

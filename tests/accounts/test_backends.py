@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
+import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts import selectors
-from accounts.selectors import user_cache_key, user_get_cached
+from accounts.selectors import user_cache_key, user_companion_key_register, user_get_cached
+from animesite.redis import redis_client
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +61,7 @@ def test_deactivation_and_deletion_take_effect_at_once(user, user_client, django
     user.save(update_fields=["is_active"])
     assert user_client.get(ME_URL).json()["is_authenticated"] is True
     django_user_model.objects.filter(pk=user.pk).delete()
-    assert cache.get(user_cache_key(user.pk)) is None
+    assert redis_client().get(user_cache_key(user.pk)) is None
     assert user_client.get(ME_URL).json()["is_authenticated"] is False
 
 
@@ -69,15 +70,32 @@ def test_unknown_and_malformed_ids_are_no_user(user):
     assert user_get_cached(user_id="not-a-number") is None
 
 
-def test_an_unreachable_cache_falls_back_to_the_database(monkeypatch, user, user_client):
-    # given a cache that fails on every call
+def test_unreachable_redis_falls_back_to_the_database(monkeypatch, user, user_client):
+    # given a Redis that refuses every call
     class Down:
-        def get(self, *args, **kwargs):
-            raise ConnectionError("cache down")
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise redis.ConnectionError("down")
 
-        set = get
+            return fail
 
-    monkeypatch.setattr(selectors, "cache", Down())
-    # when / then: the session still resolves to its user
+    monkeypatch.setattr(selectors, "redis_client", lambda **kwargs: Down())
+    # when / then: the session still resolves to its user (the session itself is cached_db)
     assert user_get_cached(user_id=user.pk) == user
     assert user_client.get(ME_URL).json()["id"] == user.id
+
+
+def test_companion_keys_are_read_with_the_user(user):
+    # given a registered per-user key with a value
+    user_companion_key_register(lambda pk: f"test-companion:{pk}")
+    redis_client().set(f"test-companion:{user.pk}", b"v1")
+    # when the user comes from the database, then from Redis
+    first = user_get_cached(user_id=user.pk)
+    second = user_get_cached(user_id=user.pk)
+    # then both carry the value; a missing key reads as None
+    assert first is not None and second is not None
+    assert first.redis_companions[f"test-companion:{user.pk}"] == b"v1"
+    assert second.redis_companions[f"test-companion:{user.pk}"] == b"v1"
+    redis_client().delete(f"test-companion:{user.pk}")
+    third = user_get_cached(user_id=user.pk)
+    assert third is not None and third.redis_companions[f"test-companion:{user.pk}"] is None

@@ -345,9 +345,16 @@ def test_state_is_read_from_the_database_while_redis_is_down(
     CollectionEntryFactory.create(user=user, anime=catalog["anime"]["Action"][0], score=10)
     assert catalog["anime"]["Action"][1].id in _ids(user_client.get("/api/recommendations/", {"limit": 3}))
 
-    def down(*, user_id):
+    def down(*args, **kwargs):
         raise redis.ConnectionError("down")
 
+    class Down:
+        def __getattr__(self, name):
+            return down
+
+    from accounts import selectors
+
+    monkeypatch.setattr(selectors, "redis_client", lambda **kwargs: Down())
     monkeypatch.setattr(recommendations, "user_state_token", down)
     # when the collection changes
     CollectionEntryFactory.create(user=user, anime=catalog["anime"]["Action"][1], score=9)
