@@ -82,10 +82,11 @@ def test_real_pipeline_trains_promotes_and_serves(settings, tmp_path, taste_clus
     assert sum(item["genres"] == ["Action"] for item in body["results"]) >= 3
     assert any(item["reason"]["code"] == "because_you_liked" for item in body["results"])
 
-    # and similar anime come from the item vectors
+    # and similar anime are the ones the same users liked, mostly action anime like it
     similar = client.get(f"/api/anime/{action[0].id}/similar/", {"limit": 5}).json()
-    assert similar["method"] == "vectors"
+    assert similar["method"] == "cooccurrence"
     assert len(similar["results"]) == 5
     assert action[0].id not in [item["id"] for item in similar["results"]]
+    assert sum(item["genres"] == ["Action"] for item in similar["results"]) >= 3
     bundles.active_model_forget()
     process_cache.clear()
