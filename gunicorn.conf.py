@@ -17,8 +17,16 @@ timeout = 60
 
 
 def post_worker_init(worker: object) -> None:
-    """The application is imported: keep its objects out of the garbage collector's full passes
-    (see ``recsys.serving.bundles._heap_settle``, which does the same once the model is loaded)."""
+    """The application is imported: load the active model now rather than on a visitor's first
+    request, then keep every object alive at this point out of the garbage collector's full
+    passes (see ``recsys.serving.bundles._heap_settle``, which also runs after each model load)."""
     import gc
+    import logging
 
+    try:
+        from recsys.serving.bundles import active_model
+
+        active_model()
+    except Exception:  # serving degrades on its own; a worker must start regardless
+        logging.getLogger("gunicorn.error").exception("model not loaded at worker start")
     gc.freeze()
