@@ -250,11 +250,10 @@ def recommend_for_user(
 
     A computed answer is reused (per process, ``RESULT_TTL_SECONDS``) only while the model
     version, the catalogue (:mod:`recsys.serving.freshness`), the request and the user's state are
-    unchanged: the state is the user's token in
-    Redis, renewed by every change of the collection or "not interested" list
-    (:func:`recsys.events.user_state_changed`), or, while Redis is down, the stamp of those rows
-    in the database. A new rating or "not interested" therefore shows in the very next answer.
-    The result is shared: read it, do not change it.
+    unchanged. The state is the user's token in Redis, renewed by every change of the collection
+    or "not interested" list (:func:`recsys.events.user_state_changed`), or, while Redis is down,
+    the stamp of those rows in the database. A new rating or "not interested" therefore shows in
+    the very next answer. The result is shared: read it, do not change it.
     """
     catalogue_check()
     model = active_model()
