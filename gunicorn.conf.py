@@ -11,8 +11,8 @@ workers = int(os.environ.get("WEB_WORKERS") or os.cpu_count() or 2)
 worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS") or 4)
 keepalive = 30
-# The model is loaded on a worker's first recommendation; a promotion reloads it in the
-# background of the serving threads (see recsys.serving.bundles).
+# Each worker loads the active model at start (post_worker_init); a promotion reloads it in one
+# serving thread while the others keep answering (see recsys.serving.bundles).
 timeout = 60
 
 

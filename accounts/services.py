@@ -1,9 +1,12 @@
-"""Account writes: registration, login and logout."""
+"""Account writes: registration, login and logout, and dropping a cached user row."""
 
 from __future__ import annotations
 
+import logging
 import re
+from typing import Any
 
+import redis
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.password_validation import validate_password
@@ -13,7 +16,11 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import user_cache_key
 from animesite.exceptions import ApplicationError
+from animesite.redis import redis_client
+
+logger = logging.getLogger(__name__)
 
 USERNAME_MIN_LENGTH = 3
 USERNAME_MAX_LENGTH = 30
@@ -110,3 +117,17 @@ def user_register_and_login(
 
 def user_logout(*, request: HttpRequest) -> None:
     logout(request)
+
+
+def user_cache_drop(*, user_id: Any) -> None:
+    """Forget the cached user now and again after the surrounding transaction commits (a request
+    reading the old row in between would otherwise cache it again)."""
+
+    def drop() -> None:
+        try:
+            redis_client().delete(user_cache_key(user_id))
+        except redis.RedisError:
+            logger.warning("cache unreachable: cached user %s not dropped", user_id, exc_info=True)
+
+    drop()
+    transaction.on_commit(drop, robust=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import F, Prefetch, Q
 from django.utils import translation
 
@@ -251,3 +252,13 @@ def anime_detail(anime: Anime, language: str | None = None) -> dict[str, Any]:
         "is_featured": anime.is_featured,
         "is_hidden": anime.is_hidden,
     }
+
+
+# Renewed after every committed catalogue edit (``catalog.services.catalog_generation_renew``).
+CATALOG_GENERATION_KEY = "catalog:generation"
+
+
+def catalog_generation() -> str:
+    """The catalogue's current generation ("0" before the first edit, and while Redis is down)."""
+    value = cache.get(CATALOG_GENERATION_KEY)
+    return "0" if value is None else str(value)

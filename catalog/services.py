@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Anime
+from catalog.selectors import CATALOG_GENERATION_KEY
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -24,7 +25,8 @@ def anime_changed(*, anime_ids: Iterable[int]) -> None:
 
     Once the transaction commits: propagates the change to the search index through a Celery
     task (never inside the request), and renews the catalogue generation, so every process drops
-    the cards and lists it derived from the old rows (:func:`catalog_generation`).
+    the cards and lists it derived from the old rows
+    (:func:`catalog.selectors.catalog_generation`).
     """
     ids = sorted({int(i) for i in anime_ids})
     if not ids:
@@ -39,21 +41,12 @@ def anime_changed(*, anime_ids: Iterable[int]) -> None:
     transaction.on_commit(after_commit, robust=True)
 
 
-CATALOG_GENERATION_KEY = "catalog:generation"
-
-
 def catalog_generation_renew() -> None:
     """Give the catalogue a new generation (best effort: caches still expire while Redis is down)."""
     try:
         cache.set(CATALOG_GENERATION_KEY, str(time.time_ns()), timeout=None)
     except Exception:
         logger.warning("catalogue generation not renewed", exc_info=True)
-
-
-def catalog_generation() -> str:
-    """The catalogue's current generation ("0" before the first edit, and while Redis is down)."""
-    value = cache.get(CATALOG_GENERATION_KEY)
-    return "0" if value is None else str(value)
 
 
 @transaction.atomic

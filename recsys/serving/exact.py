@@ -18,6 +18,7 @@ import numpy.typing as npt
 import redis
 
 from recsys.pipeline.contract import HistoryItem
+from recsys.pipeline.data import interaction_weights
 from recsys.serving.process_cache import process_cache
 from recsys.serving.store import item_vectors_read
 
@@ -38,10 +39,12 @@ class ExactVectors:
         return int(self.unit.shape[1])
 
     def _rows(self, anime_ids: Sequence[int]) -> npt.NDArray[np.int64]:
-        pos = np.searchsorted(self.ids, anime_ids)
-        pos = np.clip(pos, 0, max(len(self.ids) - 1, 0))
-        found = self.ids[pos] == np.asarray(anime_ids, dtype=np.int64) if len(self.ids) else pos < 0
-        return np.asarray(pos[found], dtype=np.int64)
+        """Rows of the known anime among ``anime_ids`` (``ids`` is sorted)."""
+        wanted = np.asarray(anime_ids, dtype=np.int64)
+        if self.ids.size == 0 or wanted.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.ids, wanted), self.ids.size - 1)
+        return np.asarray(pos[self.ids[pos] == wanted], dtype=np.int64)
 
     def nearest(self, vector: Sequence[float], k: int, *, exclude: set[int]) -> list[tuple[int, float]]:
         """The ``k`` anime whose vectors have the highest cosine with ``vector``."""
@@ -62,18 +65,18 @@ class ExactVectors:
         return self.nearest(self.unit[rows[0]], k, exclude={anime_id})
 
     def user_vector(self, history: Sequence[HistoryItem]) -> list[float] | None:
-        """Mean of the unit vectors of the user's items, weighted by score and favourite."""
-        weights: dict[int, float] = {}
-        for item in history:
-            weight = 0.7 if item.score is None else min(max((item.score - 3) / 5, 0.1), 1.4)
-            weights[item.anime_id] = weight * (2.0 if item.is_favorite else 1.0)
-        ids = sorted(weights)
-        rows = self._rows(ids)
-        if rows.size == 0:
+        """Weighted sum of the unit vectors of the user's items, with the training pipeline's
+        weights (score, favourite, recency: :func:`recsys.pipeline.data.interaction_weights`)."""
+        known = {h.anime_id: h for h in history if self._rows([h.anime_id]).size}  # last entry wins
+        if not known:
             return None
-        known = set(self.ids[rows].tolist())
-        w = np.array([weights[i] for i in ids if i in known], dtype=np.float32)
-        vector = (self.unit[rows] * w[:, None]).sum(axis=0)
+        entries = [known[i] for i in sorted(known)]
+        weights = interaction_weights(
+            [np.nan if h.score is None else float(h.score) for h in entries],
+            [h.is_favorite for h in entries],
+            [np.nan if h.timestamp is None else float(h.timestamp) for h in entries],
+        )
+        vector = (self.unit[self._rows(sorted(known))] * weights[:, None]).sum(axis=0)
         return [float(x) for x in vector]
 
     def closest_in(self, anime_id: int, candidates: Sequence[int]) -> int | None:

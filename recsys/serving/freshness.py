@@ -2,7 +2,7 @@
 
 The per-process caches (cards, hidden anime, popular lists, reused answers) are all derived from
 catalogue rows. Every entry point of serving calls :func:`catalogue_check`, which re-reads the
-catalogue generation (:func:`catalog.services.catalog_generation`, renewed after each committed
+catalogue generation (:func:`catalog.selectors.catalog_generation`, renewed after each committed
 edit) at most every ``CHECK_INTERVAL_SECONDS`` and empties the process cache when it moved. So a
 hidden or edited anime leaves every list within seconds, and the caches can otherwise live long.
 """
@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 
-from catalog.services import catalog_generation
+from catalog.selectors import catalog_generation
 from recsys.serving.process_cache import process_cache
 
 logger = logging.getLogger(__name__)

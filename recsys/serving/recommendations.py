@@ -36,7 +36,7 @@ from recsys.serving.reasons import (
     reason_popular_in_genre,
     reason_text,
 )
-from recsys.serving.store import stored_user_vector, user_state_key, user_state_token
+from recsys.serving.store import stored_user_vector, user_state_key, user_state_token, user_state_token_from
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -229,8 +229,7 @@ def _state_token(user: User) -> str | None:
     """
     companions = getattr(user, "redis_companions", None)
     if companions is not None and (key := user_state_key(user.pk)) in companions:
-        raw = companions[key]
-        return "0" if raw is None else raw.decode()
+        return user_state_token_from(companions[key])
     try:
         return user_state_token(user_id=user.pk)
     except redis.RedisError:

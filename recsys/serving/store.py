@@ -130,7 +130,11 @@ def user_state_token(*, user_id: int) -> str:
     redis.RedisError
         When Redis cannot be reached; callers read the state from the database instead.
     """
-    raw = redis_client().get(user_state_key(user_id))
+    return user_state_token_from(redis_client().get(user_state_key(user_id)))
+
+
+def user_state_token_from(raw: object) -> str:
+    """The token a raw Redis value stands for ("0" for a missing key)."""
     if raw is None:
         return "0"
     return raw.decode() if isinstance(raw, bytes) else str(raw)
