@@ -80,6 +80,10 @@ def main() -> int:
         print(f"no CUDA device (torch {torch.__version__}); CPU only")
     summary: dict[str, dict[str, object]] = {}
     for dev in devices:
+
+        def report(line: str, name: str = dev.type) -> None:
+            print(f"  [{name}] {line}", flush=True)
+
         start = time.perf_counter()
         ranker, history = train_ranker(
             groups,
@@ -87,7 +91,7 @@ def main() -> int:
             seed=args.seed,
             params=RankerParams(),
             device=dev,
-            progress=lambda line, d=dev: print(f"  [{d.type}] {line}", flush=True),
+            progress=report,
         )
         seconds = time.perf_counter() - start
         row: dict[str, object] = {
