@@ -20,12 +20,12 @@ from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import User
+from catalog.filters import CatalogFilter
 from catalog.models import Anime
 from catalog.selectors import anime_card_queryset, anime_cards_from, display_language
 from favorites.models import CollectionEntry
 from rankings.selectors import (
     CACHE_VERSION,
-    RankingFilters,
     RankingKind,
     popular_diverse,
     ranking_get,
@@ -103,13 +103,13 @@ def home_shared(*, language: str, now: datetime) -> dict[str, Any]:
         "results": season_cards,
     }
 
-    trending_ranking = ranking_get(kind=RankingKind.TRENDING, filters=RankingFilters(), now=now)
+    trending_ranking = ranking_get(kind=RankingKind.TRENDING, filters=CatalogFilter(), now=now)
     basis = "activity"
     entries = trending_ranking.entries[:HOME_SECTION_SIZE]
     if not entries:
         # Nothing happened lately (a new site, or a quiet week): say so and show popular anime.
         basis = "popular"
-        entries = ranking_get(kind=RankingKind.POPULAR, filters=RankingFilters()).entries[:HOME_SECTION_SIZE]
+        entries = ranking_get(kind=RankingKind.POPULAR, filters=CatalogFilter()).entries[:HOME_SECTION_SIZE]
     trending = {
         "basis": basis,
         "degraded": trending_ranking.degraded,

@@ -72,7 +72,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from activity import trending
-from catalog.models import Anime, Genre
+from catalog.filters import CatalogFilter
+from catalog.models import Anime
 from catalog.selectors import anime_cards
 from favorites.models import CollectionEntry
 
@@ -96,33 +97,14 @@ class RankingKind(enum.StrEnum):
     TRENDING = "trending"
 
 
-@dataclass(frozen=True)
-class RankingFilters:
-    """A validated filter set; ``genre`` is a genre slug."""
-
-    genre: str | None = None
-    type: str | None = None
-    season: str | None = None
-    year: int | None = None
-
-    def key(self) -> str:
-        return ":".join(
-            f"{name}={value}" for name, value in self.as_dict().items() if value is not None and value != ""
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"genre": self.genre, "type": self.type, "season": self.season, "year": self.year}
-
-    def apply(self, qs: QuerySet[Anime]) -> QuerySet[Anime]:
-        if self.genre:
-            qs = qs.filter(id__in=Genre.objects.filter(slug=self.genre).values("anime__id"))
-        if self.type:
-            qs = qs.filter(type=self.type)
-        if self.season:
-            qs = qs.filter(season=self.season)
-        if self.year is not None:
-            qs = qs.filter(year=self.year)
-        return qs
+def ranking_filters_dict(filters: CatalogFilter) -> dict[str, Any]:
+    """The filters a leaderboard was computed for, one value each (``None``: not filtered)."""
+    return {
+        "genre": filters.genres[0] if filters.genres else None,
+        "type": filters.types[0] if filters.types else None,
+        "season": filters.seasons[0] if filters.seasons else None,
+        "year": filters.years[0] if filters.years else None,
+    }
 
 
 @dataclass
@@ -130,7 +112,7 @@ class Ranking:
     """``entries``: ``(anime_id, value, details)`` best first."""
 
     kind: str
-    filters: RankingFilters
+    filters: CatalogFilter
     entries: list[tuple[int, float, dict[str, Any]]]
     parameters: dict[str, Any] = field(default_factory=dict)
     computed_at: datetime = field(default_factory=timezone.now)
@@ -139,7 +121,7 @@ class Ranking:
     def to_cache(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
-            "filters": self.filters.as_dict(),
+            "filters": self.filters.key(),
             "entries": [list(entry) for entry in self.entries],
             "parameters": self.parameters,
             "computed_at": self.computed_at.isoformat(),
@@ -150,7 +132,7 @@ class Ranking:
     def from_cache(cls, data: dict[str, Any]) -> Ranking:
         return cls(
             kind=data["kind"],
-            filters=RankingFilters(**data["filters"]),
+            filters=CatalogFilter.from_key(data["filters"]),
             entries=[(int(a), float(v), dict(d)) for a, v, d in data["entries"]],
             parameters=data["parameters"],
             computed_at=datetime.fromisoformat(data["computed_at"]),
@@ -158,44 +140,7 @@ class Ranking:
         )
 
 
-def ranking_filters_validate(
-    *, genre: str | None = None, type: str | None = None, season: str | None = None, year: Any = None
-) -> tuple[RankingFilters, dict[str, list[str]]]:
-    """Clean query parameters into filters; the second value names each bad parameter."""
-    errors: dict[str, list[str]] = {}
-    genre_slug: str | None = None
-    if genre:
-        found = (
-            Genre.objects.filter(Q(slug__iexact=genre.strip()) | Q(name__iexact=genre.strip()))
-            .values_list("slug", flat=True)
-            .first()
-        )
-        if found is None:
-            errors["genre"] = [gettext("Unknown genre %(genre)r.") % {"genre": genre}]
-        genre_slug = found
-    type_value: str | None = None
-    if type:
-        by_lower = {value.lower(): value for value in Anime.Type.values}
-        type_value = by_lower.get(type.strip().lower())
-        if type_value is None:
-            errors["type"] = [gettext("Unknown type; use one of: %s.") % ", ".join(Anime.Type.values)]
-    season_value: str | None = None
-    if season:
-        season_value = season.strip().lower()
-        if season_value not in Anime.Season.values:
-            errors["season"] = [gettext("Unknown season; use one of: %s.") % ", ".join(Anime.Season.values)]
-    year_value: int | None = None
-    if year not in (None, ""):
-        try:
-            year_value = int(str(year))
-        except ValueError:
-            year_value = None
-        if year_value is None or not 1900 <= year_value <= 2100:
-            errors["year"] = [gettext("A year is a whole number from 1900 to 2100.")]
-    return RankingFilters(genre=genre_slug, type=type_value, season=season_value, year=year_value), errors
-
-
-def _visible(filters: RankingFilters) -> QuerySet[Anime]:
+def _visible(filters: CatalogFilter) -> QuerySet[Anime]:
     return filters.apply(Anime.objects.visible())
 
 
@@ -237,13 +182,13 @@ def top_rated_parameters() -> dict[str, Any]:
     }
 
 
-def _entries_of(filters: RankingFilters) -> QuerySet[CollectionEntry]:
+def _entries_of(filters: CatalogFilter) -> QuerySet[CollectionEntry]:
     """Collection entries of the visible anime that pass ``filters`` (one semi-join)."""
     return CollectionEntry.objects.filter(anime_id__in=_visible(filters).values("id"))
 
 
 def top_rated_compute(
-    *, filters: RankingFilters, limit: int = MAX_RANKED, min_votes: float | None = None
+    *, filters: CatalogFilter, limit: int = MAX_RANKED, min_votes: float | None = None
 ) -> Ranking:
     params = dict(_global_constants("top", top_rated_parameters, fresh=not filters.key()))
     if min_votes is not None:
@@ -280,7 +225,7 @@ def popular_parameters() -> dict[str, Any]:
     return {"max_members": max_members, "max_collections": max_collections, "weights": [0.5, 0.5]}
 
 
-def popular_compute(*, filters: RankingFilters, limit: int = MAX_RANKED) -> Ranking:
+def popular_compute(*, filters: CatalogFilter, limit: int = MAX_RANKED) -> Ranking:
     params = _global_constants("popular", popular_parameters, fresh=not filters.key())
     max_members, max_collections = params["max_members"], params["max_collections"]
     collections = Coalesce(
@@ -313,7 +258,7 @@ def popular_compute(*, filters: RankingFilters, limit: int = MAX_RANKED) -> Rank
     return Ranking(kind=RankingKind.POPULAR, filters=filters, entries=entries, parameters=params)
 
 
-def favorites_compute(*, filters: RankingFilters, limit: int = MAX_RANKED) -> Ranking:
+def favorites_compute(*, filters: CatalogFilter, limit: int = MAX_RANKED) -> Ranking:
     rows = (
         _entries_of(filters)
         .filter(Q(is_favorite=True) | Q(score=10))
@@ -339,7 +284,7 @@ def favorites_compute(*, filters: RankingFilters, limit: int = MAX_RANKED) -> Ra
 
 
 def trending_compute(
-    *, filters: RankingFilters, limit: int = MAX_RANKED, now: datetime | None = None
+    *, filters: CatalogFilter, limit: int = MAX_RANKED, now: datetime | None = None
 ) -> Ranking:
     now = now or trending.default_clock()
     degraded = False
@@ -369,7 +314,7 @@ def trending_compute(
     )
 
 
-def ranking_compute(*, kind: str, filters: RankingFilters, now: datetime | None = None) -> Ranking:
+def ranking_compute(*, kind: str, filters: CatalogFilter, now: datetime | None = None) -> Ranking:
     if kind == RankingKind.TOP:
         return top_rated_compute(filters=filters)
     if kind == RankingKind.POPULAR:
@@ -384,7 +329,7 @@ def ranking_compute(*, kind: str, filters: RankingFilters, now: datetime | None 
 # --- cache -----------------------------------------------------------------------------------
 
 
-def ranking_cache_key(*, kind: str, filters: RankingFilters) -> str:
+def ranking_cache_key(*, kind: str, filters: CatalogFilter) -> str:
     return f"rankings:{CACHE_VERSION}:{kind}:{filters.key()}"
 
 
@@ -399,18 +344,18 @@ def _hot_key() -> str:
     return f"{prefix}:rankings:{CACHE_VERSION}:hot"
 
 
-def ranking_mark_requested(*, kind: str, filters: RankingFilters, now: datetime | None = None) -> None:
+def ranking_mark_requested(*, kind: str, filters: CatalogFilter, now: datetime | None = None) -> None:
     """Remember that this filter combination is in use, so the beat task keeps it warm."""
     if not filters.key():
         return
-    spec = f"{kind}|{filters.genre or ''}|{filters.type or ''}|{filters.season or ''}|{filters.year or ''}"
+    spec = f"{kind}|{filters.key()}"
     try:
         trending._redis().zadd(_hot_key(), {spec: (now or timezone.now()).timestamp()})
     except Exception:
         logger.debug("could not remember ranking filters", exc_info=True)
 
 
-def ranking_hot_specs(*, now: datetime | None = None) -> list[tuple[str, RankingFilters]]:
+def ranking_hot_specs(*, now: datetime | None = None) -> list[tuple[str, CatalogFilter]]:
     """Filter combinations asked for within ``HOT_SPECS_WINDOW``, most recent first."""
     since = (now or timezone.now()).timestamp() - HOT_SPECS_WINDOW
     try:
@@ -422,24 +367,14 @@ def ranking_hot_specs(*, now: datetime | None = None) -> list[tuple[str, Ranking
         return []
     specs = []
     for item in raw:
-        kind, genre, type_, season, year = (item.decode() if isinstance(item, bytes) else item).split("|")
+        kind, _, key = (item.decode() if isinstance(item, bytes) else item).partition("|")
         if kind in RankingKind.__members__.values():
-            specs.append(
-                (
-                    kind,
-                    RankingFilters(
-                        genre=genre or None,
-                        type=type_ or None,
-                        season=season or None,
-                        year=int(year) if year else None,
-                    ),
-                )
-            )
+            specs.append((kind, CatalogFilter.from_key(key)))
     return specs
 
 
 def ranking_get(
-    *, kind: str, filters: RankingFilters, now: datetime | None = None, use_cache: bool = True
+    *, kind: str, filters: CatalogFilter, now: datetime | None = None, use_cache: bool = True
 ) -> Ranking:
     """The ranking from the cache, computed (and cached) on a miss."""
     key = ranking_cache_key(kind=kind, filters=filters)
@@ -480,7 +415,7 @@ def _diverse_pool() -> list[tuple[int, float, frozenset[int]]]:
     cached = cache.get(key)
     if isinstance(cached, list):
         return [(int(a), float(v), frozenset(g)) for a, v, g in cached]
-    popular = ranking_get(kind=RankingKind.POPULAR, filters=RankingFilters()).entries[:DIVERSE_POOL]
+    popular = ranking_get(kind=RankingKind.POPULAR, filters=CatalogFilter()).entries[:DIVERSE_POOL]
     genres: dict[int, set[int]] = {anime_id: set() for anime_id, _, _ in popular}
     rows = Anime.genres.through.objects.filter(anime_id__in=list(genres)).values_list("anime_id", "genre_id")
     for anime_id, genre_id in rows:

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from django.core.cache import cache
 
+from catalog.filters import CatalogFilter
 from rankings.selectors import (
-    RankingFilters,
     RankingKind,
     ranking_cache_key,
     ranking_cache_ttl,
@@ -26,7 +26,7 @@ def rankings_refresh(*, now: datetime | None = None, include_requested: bool = T
     Returns how many rankings were refreshed and how many failed (a failure is logged and the
     previous cached copy stays until it expires).
     """
-    specs: list[tuple[str, RankingFilters]] = [(kind.value, RankingFilters()) for kind in RankingKind]
+    specs: list[tuple[str, CatalogFilter]] = [(kind.value, CatalogFilter()) for kind in RankingKind]
     if include_requested:
         specs += ranking_hot_specs(now=now)
     refreshed = failed = 0
