@@ -20,9 +20,9 @@ from rankings.selectors import (
     RankingKind,
     ranking_filters_dict,
     ranking_get,
-    ranking_mark_requested,
     ranking_page_cards,
 )
+from rankings.services import ranking_mark_requested
 
 
 class RankingApi(APIView):

@@ -12,7 +12,7 @@ from activity.models import EventKind, Interaction
 from activity.services import event_record
 from catalog.filters import CatalogFilter
 from favorites.services import collection_entry_upsert
-from rankings.selectors import trending_compute
+from rankings.formulas import trending_compute
 from tests.factories import AnimeFactory, UserFactory
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -8,8 +8,8 @@ from django.core.cache import cache
 from catalog.filters import CatalogFilter
 from catalog.models import Anime
 from favorites.models import CollectionEntry
-from rankings.selectors import ranking_cache_key, ranking_hot_specs
-from rankings.services import rankings_refresh
+from rankings.selectors import ranking_cache_key
+from rankings.services import ranking_hot_specs, rankings_refresh
 from tests.factories import AnimeFactory, GenreFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,9 @@ import pytest
 
 from catalog.filters import CatalogFilter
 from favorites.models import CollectionEntry
-from rankings.selectors import (
+from rankings.formulas import (
     favorites_compute,
     popular_compute,
-    popular_diverse_ids,
     top_rated_compute,
     top_rated_parameters,
 )
@@ -159,20 +158,3 @@ def test_filters_restrict_the_global_ranking():
     unfiltered = dict((a, v) for a, v, _ in popular_compute(filters=CatalogFilter()).entries)
     filtered = dict((a, v) for a, v, _ in popular_compute(filters=CatalogFilter(years=(2016,))).entries)
     assert filtered[tv_2016.id] == unfiltered[tv_2016.id]
-
-
-def test_popular_diverse_spreads_picks_across_genres():
-    # given: three action anime more popular than one romance anime
-    action, romance = GenreFactory(name="Action"), GenreFactory(name="Romance")
-    a1 = AnimeFactory(members=1000, genres=[action])
-    a2 = AnimeFactory(members=900, genres=[action])
-    AnimeFactory(members=800, genres=[action])
-    r1 = AnimeFactory(members=500, genres=[romance])
-
-    # when
-    picks = popular_diverse_ids(limit=2)
-    without_first = popular_diverse_ids(limit=2, exclude={a1.id})
-
-    # then: after a1, a2 scores 0.9 - 0.7 = 0.2 and r1 0.5 - 0 = 0.5
-    assert picks == [a1.id, r1.id]
-    assert without_first == [a2.id, r1.id]
