@@ -1,4 +1,5 @@
-"""The collection API: my entries (favourite, watch status, score) and MyAnimeList imports."""
+"""The collection API: my entries (favourite, watch status, score, episode progress, rewatches,
+dates) and MyAnimeList imports."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from animesite.pagination import PageNumberPagination
 from catalog.models import Anime
 from catalog.selectors import anime_card
 from favorites.mal_export import MAX_UPLOAD_BYTES
-from favorites.models import CollectionEntry, ImportJob, WatchStatus
+from favorites.models import MAX_REWATCH_COUNT, CollectionEntry, ImportJob, WatchStatus
 from favorites.selectors import (
     COLLECTION_ORDERINGS,
     collection_anime_get,
@@ -40,6 +41,7 @@ from favorites.services import (
     collection_entry_delete,
     collection_entry_replace,
     collection_entry_upsert,
+    collection_episode_increment,
     collection_favorite_set,
     import_progress_key,
     mal_import_start,
@@ -52,6 +54,10 @@ class CollectionEntryOutputSerializer(serializers.Serializer):
     status = serializers.CharField()
     score = serializers.IntegerField(allow_null=True)
     is_favorite = serializers.BooleanField()
+    episodes_watched = serializers.IntegerField()
+    rewatch_count = serializers.IntegerField()
+    start_date = serializers.DateField(allow_null=True)
+    finish_date = serializers.DateField(allow_null=True)
     source = serializers.CharField()  # type: ignore[assignment]
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -66,6 +72,16 @@ def _anime_or_404(request: Request, anime_id: int) -> Anime:
     if anime is None:
         raise NotFound(_("No such anime."))
     return anime
+
+
+_OPTIONAL_FIELDS = ("status", "score", "episodes_watched", "rewatch_count", "start_date", "finish_date")
+
+
+def _optional_values(values: dict[str, Any]) -> dict[str, Any]:
+    """The fields a POST or PATCH named (the rest stay UNSET); a null favourite flag is unnamed."""
+    named: dict[str, Any] = {name: values.get(name, UNSET) for name in _OPTIONAL_FIELDS}
+    named["is_favorite"] = UNSET if values.get("is_favorite") is None else values["is_favorite"]
+    return named
 
 
 def _change_response(change: CollectionChange) -> Response:
@@ -90,6 +106,10 @@ class CollectionListCreateApi(APIView):
         status = serializers.ChoiceField(choices=WatchStatus.choices, required=False, allow_blank=True)
         score = serializers.IntegerField(min_value=1, max_value=10, required=False, allow_null=True)
         is_favorite = serializers.BooleanField(required=False, allow_null=True, default=None)
+        episodes_watched = serializers.IntegerField(min_value=0, required=False)
+        rewatch_count = serializers.IntegerField(min_value=0, max_value=MAX_REWATCH_COUNT, required=False)
+        start_date = serializers.DateField(required=False, allow_null=True)
+        finish_date = serializers.DateField(required=False, allow_null=True)
 
     @extend_schema(
         parameters=[FilterSerializer],
@@ -126,9 +146,7 @@ class CollectionListCreateApi(APIView):
         change = collection_entry_upsert(
             user=request.user,  # type: ignore[arg-type]
             anime=anime,
-            status=values.get("status", UNSET),
-            score=values.get("score", UNSET),
-            is_favorite=UNSET if values["is_favorite"] is None else values["is_favorite"],
+            **_optional_values(values),
         )
         return _change_response(change)
 
@@ -141,12 +159,20 @@ class CollectionEntryApi(APIView):
         status = serializers.ChoiceField(choices=WatchStatus.choices, default="", allow_blank=True)
         score = serializers.IntegerField(min_value=1, max_value=10, default=None, allow_null=True)
         is_favorite = serializers.BooleanField(default=False)
+        episodes_watched = serializers.IntegerField(min_value=0, default=0)
+        rewatch_count = serializers.IntegerField(min_value=0, max_value=MAX_REWATCH_COUNT, default=0)
+        start_date = serializers.DateField(default=None, allow_null=True)
+        finish_date = serializers.DateField(default=None, allow_null=True)
 
     @extend_schema_serializer(component_name="CollectionEntryPatch")
     class PatchSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=WatchStatus.choices, required=False, allow_blank=True)
         score = serializers.IntegerField(min_value=1, max_value=10, required=False, allow_null=True)
         is_favorite = serializers.BooleanField(required=False, allow_null=True, default=None)
+        episodes_watched = serializers.IntegerField(min_value=0, required=False)
+        rewatch_count = serializers.IntegerField(min_value=0, max_value=MAX_REWATCH_COUNT, required=False)
+        start_date = serializers.DateField(required=False, allow_null=True)
+        finish_date = serializers.DateField(required=False, allow_null=True)
 
     @extend_schema(responses=CollectionEntryOutputSerializer, summary="One entry of my collection")
     def get(self, request: Request, anime_id: int) -> Response:
@@ -178,13 +204,10 @@ class CollectionEntryApi(APIView):
         entry = collection_entry_get(user=request.user, anime_id=anime_id)  # type: ignore[arg-type]
         if entry is None:
             raise NotFound(_("This anime is not in your collection."))
-        values = data.validated_data
         change = collection_entry_upsert(
             user=request.user,  # type: ignore[arg-type]
             anime=entry.anime,
-            status=values.get("status", UNSET),
-            score=values.get("score", UNSET),
-            is_favorite=UNSET if values["is_favorite"] is None else values["is_favorite"],
+            **_optional_values(data.validated_data),
         )
         return _change_response(change)
 
@@ -219,6 +242,34 @@ class CollectionFavoriteApi(APIView):
         if change is None:
             raise NotFound(_("This anime is not in your collection."))
         return _change_response(change)
+
+
+class CollectionProgressApi(APIView):
+    """``POST`` records one more watched episode (the "+1" button)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema_serializer(component_name="CollectionProgress")
+    class OutputSerializer(CollectionEntryOutputSerializer):
+        offer_complete = serializers.BooleanField(
+            help_text="The last episode was reached and the entry is not completed yet: offer to complete it."
+        )
+
+    @extend_schema(
+        request=None,
+        responses={200: OutputSerializer, 201: OutputSerializer},
+        summary="One more episode watched (capped at the episode count)",
+    )
+    def post(self, request: Request, anime_id: int) -> Response:
+        anime = _anime_or_404(request, anime_id)
+        progress = collection_episode_increment(user=request.user, anime=anime)  # type: ignore[arg-type]
+        body = {
+            **CollectionEntryOutputSerializer(progress.change.entry).data,
+            "offer_complete": progress.offer_complete,
+        }
+        return Response(
+            body, status=status.HTTP_201_CREATED if progress.change.created else status.HTTP_200_OK
+        )
 
 
 @extend_schema_serializer(component_name="CollectionImportJob")

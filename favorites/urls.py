@@ -6,6 +6,7 @@ from favorites.apis import (
     CollectionImportApi,
     CollectionImportJobApi,
     CollectionListCreateApi,
+    CollectionProgressApi,
 )
 
 urlpatterns = [
@@ -13,5 +14,6 @@ urlpatterns = [
     path("collection/import/", CollectionImportApi.as_view(), name="collection-import"),
     path("collection/import/<int:job_id>/", CollectionImportJobApi.as_view(), name="collection-import-job"),
     path("collection/<int:anime_id>/", CollectionEntryApi.as_view(), name="collection-entry"),
+    path("collection/<int:anime_id>/progress/", CollectionProgressApi.as_view(), name="collection-progress"),
     path("collection/<int:anime_id>/favorite/", CollectionFavoriteApi.as_view(), name="collection-favorite"),
 ]
