@@ -26,7 +26,7 @@ from animesite.exceptions import ApplicationError
 from animesite.pagination import PageNumberPagination
 from catalog.models import Anime
 from catalog.selectors import anime_card
-from favorites.mal_export import MAX_UPLOAD_BYTES
+from favorites.mal_import import MAX_UPLOAD_BYTES, import_progress_key, mal_import_start
 from favorites.models import MAX_REWATCH_COUNT, CollectionEntry, ImportJob, WatchStatus
 from favorites.selectors import (
     COLLECTION_ORDERINGS,
@@ -43,8 +43,6 @@ from favorites.services import (
     collection_entry_upsert,
     collection_episode_increment,
     collection_favorite_set,
-    import_progress_key,
-    mal_import_start,
 )
 
 

@@ -10,10 +10,17 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from favorites import mal_import as mal
 from favorites import services
-from favorites.mal_export import MAX_UPLOAD_BYTES, MAX_XML_BYTES, MalExportError, parse_mal_export
+from favorites.mal_import import (
+    MAX_UPLOAD_BYTES,
+    MAX_XML_BYTES,
+    MalExportError,
+    mal_import_execute,
+    parse_mal_export,
+)
 from favorites.models import CollectionEntry, EntrySource, ImportJob
-from favorites.services import collection_entry_upsert, mal_import_execute
+from favorites.services import collection_entry_upsert
 from recsys.models import Interaction
 from tests.factories import AnimeFactory, UserFactory
 
@@ -332,7 +339,7 @@ def test_gzip_bomb_is_refused_after_the_decompressed_limit(user_client):
 def test_a_failure_midway_imports_nothing_and_marks_the_job_failed(user, monkeypatch):
     # given
     anime = [AnimeFactory(mal_id=60 + i) for i in range(4)]
-    job = services.mal_import_start(
+    job = mal.mal_import_start(
         user=user,
         upload=io.BytesIO(mal_xml(*[mal_entry(a.mal_id, "Completed", 7) for a in anime])),
         filename="animelist.xml",
@@ -364,7 +371,7 @@ def test_running_a_finished_job_again_does_nothing(user, django_capture_on_commi
     # given
     anime = AnimeFactory(mal_id=70)
     with django_capture_on_commit_callbacks(execute=True):
-        job = services.mal_import_start(
+        job = mal.mal_import_start(
             user=user, upload=io.BytesIO(mal_xml(mal_entry(anime.mal_id))), filename="a.xml", size=None
         )
 
@@ -380,7 +387,7 @@ def test_a_user_cannot_see_another_users_import(user_client, django_capture_on_c
     # given
     other = UserFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        job = services.mal_import_start(user=other, upload=io.BytesIO(mal_xml()), filename="a.xml", size=None)
+        job = mal.mal_import_start(user=other, upload=io.BytesIO(mal_xml()), filename="a.xml", size=None)
 
     # when
     response = user_client.get(f"/api/collection/import/{job.pk}/")
