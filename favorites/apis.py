@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -22,16 +24,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from animesite.exceptions import ApplicationError
 from animesite.pagination import PageNumberPagination
 from catalog.models import Anime
 from catalog.selectors import anime_card
-from favorites.mal_import import MAX_UPLOAD_BYTES, import_progress_key, mal_import_start
+from favorites.mal_import import MAX_UPLOAD_BYTES, import_progress_key, mal_export_write, mal_import_start
 from favorites.models import MAX_REWATCH_COUNT, CollectionEntry, ImportJob, WatchStatus
 from favorites.selectors import (
     COLLECTION_ORDERINGS,
     collection_anime_get,
     collection_entry_get,
+    collection_export_entries,
+    collection_export_left_out,
     collection_list,
     import_job_get,
 )
@@ -331,6 +336,31 @@ class CollectionImportApi(APIView):
             on_conflict=data.validated_data["on_conflict"],
         )
         return Response(ImportJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CollectionExportApi(APIView):
+    """My list as a MyAnimeList XML export (``animelist.xml``), importable here and elsewhere."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={(200, "application/xml"): OpenApiTypes.STR},
+        summary="Export my list as MyAnimeList XML",
+        description=(
+            "Entries without a watch status or whose anime has no MyAnimeList id cannot be written; "
+            "their number is in the X-Export-Left-Out header."
+        ),
+    )
+    def get(self, request: Request) -> HttpResponse:
+        user = request.user
+        assert isinstance(user, User)
+        body = mal_export_write(user=user, entries=collection_export_entries(user=user))
+        response = HttpResponse(body, content_type="application/xml; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="animelist_{slugify(user.username) or user.pk}.xml"'
+        )
+        response["X-Export-Left-Out"] = str(collection_export_left_out(user=user))
+        return response
 
 
 class CollectionImportJobApi(APIView):

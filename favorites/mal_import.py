@@ -24,15 +24,27 @@ Status mapping (text as exported, or MAL's numeric codes)::
 ``my_score`` 0 means "not scored" on MyAnimeList (never "disliked"): it becomes no score.
 ``my_last_updated`` (Unix seconds, present in most exports) says when the entry last changed on
 MyAnimeList; 0 or missing means unknown.
+
+Progress, rewatches and dates: ``my_watched_episodes`` (episodes watched; capped at the anime's
+episode count when applied), ``my_times_watched`` (completed rewatches, 0-999),
+``my_start_date`` / ``my_finish_date`` (``YYYY-MM-DD``; ``0000-00-00`` and dates with an unknown
+month or day, such as ``2015-00-00``, mean "unknown"). An unknown score or date never clears one
+set on this site. A missing field counts as 0 or unknown.
+
+Writing an export (:func:`mal_export_write`) produces the same format MyAnimeList's own export
+does, so the file imports back here (import -> export -> import changes nothing) and into
+MyAnimeList, AniList or Kitsu.
 """
 
 from __future__ import annotations
 
 import logging
 import zlib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
+from xml.etree import ElementTree
 from xml.parsers import expat
 
 from django.core.cache import cache
@@ -44,7 +56,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from animesite.exceptions import ApplicationError
 from catalog.models import Anime
-from favorites.models import CollectionEntry, EntrySource, ImportJob, WatchStatus
+from favorites.models import MAX_REWATCH_COUNT, CollectionEntry, EntrySource, ImportJob, WatchStatus
 from favorites.services import collection_entries_bulk_create, collection_entry_upsert, collection_lock
 
 logger = logging.getLogger(__name__)
@@ -70,7 +82,25 @@ STATUS_MAP: dict[str, str] = {
     "6": WatchStatus.WANT_TO_WATCH,
 }
 
-_ENTRY_FIELDS = {"series_animedb_id", "series_title", "my_status", "my_score", "my_last_updated"}
+_ENTRY_FIELDS = {
+    "series_animedb_id",
+    "series_title",
+    "my_status",
+    "my_score",
+    "my_last_updated",
+    "my_watched_episodes",
+    "my_times_watched",
+    "my_start_date",
+    "my_finish_date",
+}
+MAL_UNKNOWN_DATE = "0000-00-00"
+STATUS_EXPORT_NAMES: dict[str, str] = {
+    WatchStatus.WATCHING: "Watching",
+    WatchStatus.COMPLETED: "Completed",
+    WatchStatus.ON_HOLD: "On-Hold",
+    WatchStatus.DROPPED: "Dropped",
+    WatchStatus.WANT_TO_WATCH: "Plan to Watch",
+}
 
 
 class MalExportError(Exception):
@@ -89,9 +119,16 @@ class MalEntry:
     status: str
     score: int | None
     last_updated: int | None  # Unix seconds
+    episodes_watched: int = 0
+    rewatch_count: int = 0
+    start_date: date | None = None
+    finish_date: date | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["start_date"] = self.start_date.isoformat() if self.start_date else None
+        data["finish_date"] = self.finish_date.isoformat() if self.finish_date else None
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MalEntry:
@@ -101,7 +138,28 @@ class MalEntry:
             status=str(data["status"]),
             score=None if data.get("score") is None else int(data["score"]),
             last_updated=None if data.get("last_updated") is None else int(data["last_updated"]),
+            episodes_watched=int(data.get("episodes_watched") or 0),
+            rewatch_count=int(data.get("rewatch_count") or 0),
+            start_date=date.fromisoformat(data["start_date"]) if data.get("start_date") else None,
+            finish_date=date.fromisoformat(data["finish_date"]) if data.get("finish_date") else None,
         )
+
+
+def _mal_date(raw: str) -> date | str | None:
+    """A MyAnimeList date: the date, None when unknown (or partly unknown), the text when invalid."""
+    raw = raw.strip()
+    if not raw or raw == MAL_UNKNOWN_DATE:
+        return None
+    parts = raw.split("-")
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        return raw
+    year, month, day = (int(part) for part in parts)
+    if year == 0 or month == 0 or day == 0:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return raw
 
 
 def read_upload(fileobj: IO[bytes], *, size: int | None) -> bytes:
@@ -248,7 +306,38 @@ class _ExportReader:
                 _("%(where)s: my_last_updated %(v)r is not a Unix time.") % {"where": where, "v": raw_updated}
             )
             return
-        if status is None:
+        raw_episodes = fields.get("my_watched_episodes", "") or "0"
+        if not raw_episodes.isdigit():
+            self.errors.append(
+                _("%(where)s: my_watched_episodes %(v)r is not a number of episodes.")
+                % {"where": where, "v": raw_episodes}
+            )
+        raw_rewatches = fields.get("my_times_watched", "") or "0"
+        if not raw_rewatches.isdigit() or int(raw_rewatches) > MAX_REWATCH_COUNT:
+            self.errors.append(
+                _("%(where)s: my_times_watched %(v)r is not 0-%(max)d.")
+                % {"where": where, "v": raw_rewatches, "max": MAX_REWATCH_COUNT}
+            )
+        dates: dict[str, date | None] = {}
+        for name in ("my_start_date", "my_finish_date"):
+            value = _mal_date(fields.get(name, ""))
+            if isinstance(value, str):
+                self.errors.append(
+                    _("%(where)s: %(field)s %(v)r is not a date (YYYY-MM-DD).")
+                    % {"where": where, "field": name, "v": value}
+                )
+            else:
+                dates[name] = value
+        start, finish = dates.get("my_start_date"), dates.get("my_finish_date")
+        if start is not None and finish is not None and finish < start:
+            self.errors.append(
+                _("%(where)s: my_finish_date %(finish)s is before my_start_date %(start)s.")
+                % {"where": where, "finish": finish.isoformat(), "start": start.isoformat()}
+            )
+            return
+        if status is None or not raw_episodes.isdigit() or len(dates) != 2:
+            return
+        if not raw_rewatches.isdigit() or int(raw_rewatches) > MAX_REWATCH_COUNT:
             return
         self.entries.append(
             MalEntry(
@@ -257,6 +346,10 @@ class _ExportReader:
                 status=status,
                 score=score,
                 last_updated=int(raw_updated) or None,
+                episodes_watched=int(raw_episodes),
+                rewatch_count=int(raw_rewatches),
+                start_date=start,
+                finish_date=finish,
             )
         )
 
@@ -372,6 +465,7 @@ def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
     counts = {"imported": 0, "updated": 0, "unchanged": 0, "overwritten": 0}
     unknown: list[int] = []
     conflicts: list[dict[str, Any]] = []
+    capped: list[int] = []
     new_entries: list[tuple[CollectionEntry, datetime | None]] = []
     for position, mal in enumerate(entries, start=1):
         if position % IMPORT_PROGRESS_EVERY == 0:
@@ -382,9 +476,25 @@ def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
             continue
         mal_time = datetime.fromtimestamp(mal.last_updated, tz=UTC) if mal.last_updated else None
         current = existing.get(anime.pk)
-        # MAL score 0 means "not scored": it never clears a score given on this site.
+        # MAL score 0 and date 0000-00-00 mean "unknown": they never clear a value set on this site.
         score = mal.score if mal.score is not None else (current.score if current else None)
-        if current is not None and current.status == mal.status and current.score == score:
+        start_date = mal.start_date or (current.start_date if current else None)
+        finish_date = mal.finish_date or (current.finish_date if current else None)
+        if start_date and finish_date and finish_date < start_date:
+            start_date, finish_date = mal.start_date, mal.finish_date
+        episodes = mal.episodes_watched
+        if anime.episodes and episodes > anime.episodes:
+            episodes = anime.episodes
+            capped.append(mal.mal_id)
+        values: dict[str, Any] = {
+            "status": mal.status,
+            "score": score,
+            "episodes_watched": episodes,
+            "rewatch_count": mal.rewatch_count,
+            "start_date": start_date,
+            "finish_date": finish_date,
+        }
+        if current is not None and all(getattr(current, name) == value for name, value in values.items()):
             counts["unchanged"] += 1
             continue
         if current is not None and (mal_time is None or current.updated_at > mal_time):
@@ -403,21 +513,14 @@ def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
         if current is None:
             new_entries.append(
                 (
-                    CollectionEntry(
-                        user=user, anime=anime, status=mal.status, score=score, source=EntrySource.MAL_IMPORT
-                    ),
+                    CollectionEntry(user=user, anime=anime, source=EntrySource.MAL_IMPORT, **values),
                     mal_time,
                 )
             )
             counts["imported"] += 1
             continue
         collection_entry_upsert(
-            user=user,
-            anime=anime,
-            status=mal.status,
-            score=score,
-            source=EntrySource.MAL_IMPORT,
-            occurred_at=mal_time,
+            user=user, anime=anime, source=EntrySource.MAL_IMPORT, occurred_at=mal_time, **values
         )
         counts["updated"] += 1
 
@@ -434,4 +537,60 @@ def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
         "conflict_entries": conflicts[:MAX_REPORTED_IDS],
         "unknown": len(unknown),
         "unknown_ids": unknown[:MAX_REPORTED_IDS],
+        "episodes_capped": len(capped),
+        "episodes_capped_ids": capped[:MAX_REPORTED_IDS],
     }
+
+
+# --- Writing an export -------------------------------------------------------------------
+
+
+def _element(parent: ElementTree.Element, name: str, text: str) -> None:
+    ElementTree.SubElement(parent, name).text = text
+
+
+def mal_export_write(*, user: User, entries: Iterable[CollectionEntry]) -> bytes:
+    """A MyAnimeList list export (``animelist.xml``, UTF-8) of ``entries``.
+
+    The caller passes entries with a watch status and an anime with a MAL id (MyAnimeList knows
+    neither an entry without a status nor an anime without an id; see
+    ``favorites.selectors.collection_export_entries``). Per entry: ``series_animedb_id``,
+    ``series_title``, ``series_type``, ``series_episodes`` (0 when unknown),
+    ``my_watched_episodes``, ``my_start_date`` / ``my_finish_date`` (``0000-00-00`` when unknown),
+    ``my_score`` (0 when not scored), ``my_status`` (MyAnimeList's words), ``my_times_watched``,
+    ``my_last_updated`` (Unix seconds of the entry's last change) and ``update_on_import`` 1, so
+    MyAnimeList's importer updates entries that already exist there. Favourites have no place in
+    the format and are not written.
+    """
+    rows = list(entries)
+    root = ElementTree.Element("myanimelist")
+    info = ElementTree.SubElement(root, "myinfo")
+    _element(info, "user_name", user.username)
+    _element(info, "user_export_type", "1")
+    _element(info, "user_total_anime", str(len(rows)))
+    for status, name in (
+        (WatchStatus.WATCHING, "user_total_watching"),
+        (WatchStatus.COMPLETED, "user_total_completed"),
+        (WatchStatus.ON_HOLD, "user_total_onhold"),
+        (WatchStatus.DROPPED, "user_total_dropped"),
+        (WatchStatus.WANT_TO_WATCH, "user_total_plantowatch"),
+    ):
+        _element(info, name, str(sum(1 for row in rows if row.status == status)))
+    for row in rows:
+        anime = row.anime
+        item = ElementTree.SubElement(root, "anime")
+        _element(item, "series_animedb_id", str(anime.mal_id))
+        _element(item, "series_title", anime.title)
+        _element(item, "series_type", anime.type or "")
+        _element(item, "series_episodes", str(anime.episodes or 0))
+        _element(item, "my_id", "0")
+        _element(item, "my_watched_episodes", str(row.episodes_watched))
+        _element(item, "my_start_date", row.start_date.isoformat() if row.start_date else MAL_UNKNOWN_DATE)
+        _element(item, "my_finish_date", row.finish_date.isoformat() if row.finish_date else MAL_UNKNOWN_DATE)
+        _element(item, "my_score", str(row.score or 0))
+        _element(item, "my_status", STATUS_EXPORT_NAMES[row.status])
+        _element(item, "my_times_watched", str(row.rewatch_count))
+        _element(item, "my_last_updated", str(int(row.updated_at.timestamp())))
+        _element(item, "update_on_import", "1")
+    ElementTree.indent(root, space="  ")
+    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"

@@ -2,6 +2,7 @@ from django.urls import path
 
 from favorites.apis import (
     CollectionEntryApi,
+    CollectionExportApi,
     CollectionFavoriteApi,
     CollectionImportApi,
     CollectionImportJobApi,
@@ -11,6 +12,7 @@ from favorites.apis import (
 
 urlpatterns = [
     path("collection/", CollectionListCreateApi.as_view(), name="collection-list"),
+    path("collection/export/", CollectionExportApi.as_view(), name="collection-export"),
     path("collection/import/", CollectionImportApi.as_view(), name="collection-import"),
     path("collection/import/<int:job_id>/", CollectionImportJobApi.as_view(), name="collection-import-job"),
     path("collection/<int:anime_id>/", CollectionEntryApi.as_view(), name="collection-entry"),
