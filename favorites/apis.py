@@ -49,6 +49,7 @@ from favorites.services import (
     collection_episode_increment,
     collection_favorite_set,
 )
+from favorites.statistics import collection_statistics
 
 
 @extend_schema_serializer(component_name="CollectionEntry")
@@ -336,6 +337,35 @@ class CollectionImportApi(APIView):
             on_conflict=data.validated_data["on_conflict"],
         )
         return Response(ImportJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CollectionStatisticsApi(APIView):
+    """My list in figures, for the statistics page and its charts."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema_serializer(component_name="CollectionStatistics")
+    class OutputSerializer(serializers.Serializer):
+        total = serializers.IntegerField()
+        favorites = serializers.IntegerField()
+        scored = serializers.IntegerField()
+        mean_score = serializers.FloatField(allow_null=True)
+        statuses = serializers.ListField(child=serializers.DictField(), help_text="[{status, count}]")
+        scores = serializers.ListField(child=serializers.DictField(), help_text="[{score: 1..10, count}]")
+        genres = serializers.ListField(
+            child=serializers.DictField(), help_text="[{name, slug, count, mean_score}], most listed first"
+        )
+        types = serializers.ListField(child=serializers.DictField(), help_text="[{type, count, episodes}]")
+        episodes = serializers.IntegerField()
+        minutes = serializers.IntegerField()
+        days = serializers.FloatField(help_text="Days watched, from the per-type episode durations")
+        minutes_per_episode = serializers.DictField(help_text="The assumed episode duration per type")
+
+    @extend_schema(responses=OutputSerializer, summary="Statistics of my list")
+    def get(self, request: Request) -> Response:
+        user = request.user
+        assert isinstance(user, User)
+        return Response(self.OutputSerializer(collection_statistics(user=user)).data)
 
 
 class CollectionExportApi(APIView):
