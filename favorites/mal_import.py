@@ -54,9 +54,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from activity.models import Source
 from animesite.exceptions import ApplicationError
 from catalog.models import Anime
-from favorites.models import MAX_REWATCH_COUNT, CollectionEntry, EntrySource, ImportJob, WatchStatus
+from favorites.models import MAX_REWATCH_COUNT, CollectionEntry, ImportJob, WatchStatus
 from favorites.services import collection_entries_bulk_create, collection_entry_upsert, collection_lock
 
 logger = logging.getLogger(__name__)
@@ -513,20 +514,20 @@ def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
         if current is None:
             new_entries.append(
                 (
-                    CollectionEntry(user=user, anime=anime, source=EntrySource.MAL_IMPORT, **values),
+                    CollectionEntry(user=user, anime=anime, source=Source.MAL_IMPORT, **values),
                     mal_time,
                 )
             )
             counts["imported"] += 1
             continue
         collection_entry_upsert(
-            user=user, anime=anime, source=EntrySource.MAL_IMPORT, occurred_at=mal_time, **values
+            user=user, anime=anime, source=Source.MAL_IMPORT, occurred_at=mal_time, **values
         )
         counts["updated"] += 1
 
     # New entries in bulk: the collection lock is held and existing rows were read above, so
     # nothing can collide. Each still gets its "list" event through the one recording function.
-    collection_entries_bulk_create(user=user, rows=new_entries, source=EntrySource.MAL_IMPORT)
+    collection_entries_bulk_create(user=user, rows=new_entries, source=Source.MAL_IMPORT)
 
     return {
         "total": len(job.entries),

@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from activity.models import Source
+
 MAX_REWATCH_COUNT = 999
 
 
@@ -14,12 +16,6 @@ class WatchStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     ON_HOLD = "on_hold", _("On hold")
     DROPPED = "dropped", _("Dropped")
-
-
-class EntrySource(models.TextChoices):
-    SITE = "site", _("Site")
-    DATASET = "dataset", _("Data set")
-    MAL_IMPORT = "mal_import", _("MyAnimeList import")
 
 
 class CollectionEntry(models.Model):
@@ -49,9 +45,7 @@ class CollectionEntry(models.Model):
     )
     start_date = models.DateField(_("start date"), null=True, blank=True)
     finish_date = models.DateField(_("finish date"), null=True, blank=True)
-    source = models.CharField(
-        _("source"), max_length=16, choices=EntrySource.choices, default=EntrySource.SITE
-    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.SITE)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 

@@ -5,61 +5,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class Interaction(models.Model):
-    """The behaviour log every model trains on: data-set list entries and site events alike.
-
-    Data-set rows (``source=dataset``) have no timestamp (``occurred_at`` is null): the source
-    data carries none. Site events always carry the time they happened.
-    """
-
-    class Kind(models.TextChoices):
-        LIST = "list", _("Listed")  # data-set list entry, or added to a collection
-        RATE = "rate", _("Rated")
-        STATUS = "status", _("Changed status")
-        FAVORITE = "favorite", _("Favourited")
-        UNFAVORITE = "unfavorite", _("Unfavourited")
-        REMOVE = "remove", _("Removed from list")
-        VIEW = "view", _("Opened detail page")
-        CLICK = "click", _("Clicked a recommendation")
-        NOT_INTERESTED = "not_interested", _("Not interested")
-
-    class Source(models.TextChoices):
-        SITE = "site", _("Site")
-        DATASET = "dataset", _("Data set")
-        MAL_IMPORT = "mal_import", _("MyAnimeList import")
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="interactions",
-        verbose_name=_("user"),
-    )
-    anime = models.ForeignKey(
-        "catalog.Anime", on_delete=models.CASCADE, related_name="interactions", verbose_name=_("anime")
-    )
-    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    score = models.PositiveSmallIntegerField(
-        _("score"), null=True, blank=True
-    )  # 1-10 where the event has one
-    status = models.CharField(_("status"), max_length=16, blank=True, default="")
-    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.SITE)
-    occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("behaviour event")
-        verbose_name_plural = _("behaviour events")
-        ordering = ["id"]
-        indexes = [
-            models.Index(fields=["user", "occurred_at"]),
-            models.Index(fields=["anime", "kind"]),
-            models.Index(fields=["source", "kind"]),
-            models.Index(fields=["occurred_at"]),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} {self.kind} {self.anime_id}"
-
-
 class NotInterested(models.Model):
     """An anime the user asked never to be recommended again."""
 

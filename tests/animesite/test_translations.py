@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from favorites.models import CollectionEntry
-from recsys.models import Interaction, ModelVersion, NotInterested
+from recsys.models import ModelVersion, NotInterested
 from tests.factories import AnimeFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +65,6 @@ def test_ranking_filter_errors_are_chinese_on_the_chinese_site(api_client):
     [
         (NotInterested, "not-interested marks", "不感兴趣标记"),
         (CollectionEntry, "list entries", "片单条目"),
-        (Interaction, "behaviour events", "行为事件"),
         (ModelVersion, "model versions", "模型版本"),
     ],
 )

@@ -8,9 +8,9 @@ from xml.etree import ElementTree
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from activity.models import Interaction
 from favorites.mal_import import MalExportError, parse_mal_export
 from favorites.models import CollectionEntry
-from recsys.models import Interaction
 from tests.factories import AnimeFactory, CollectionEntryFactory
 
 pytestmark = pytest.mark.django_db
