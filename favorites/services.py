@@ -149,21 +149,26 @@ def collection_entry_upsert(
     """Create or change the user's entry for ``anime``; fields left UNSET keep their value.
 
     On the site (``source`` site), marking an entry completed without naming the progress sets
-    ``episodes_watched`` to the episode count when it is known. Imports never fill anything in.
+    ``episodes_watched`` to the episode count when it is known, and an empty finish date to today.
+    Imports never fill anything in.
     Idempotent: repeating the same call changes nothing and records no event. Raises
     ``ApplicationError`` with field errors for invalid values.
     """
     collection_lock(user=user)
 
     entry = CollectionEntry.objects.select_for_update().filter(user=user, anime=anime).first()
-    if (
+    completing = (
         source == Source.SITE
         and status == WatchStatus.COMPLETED
-        and isinstance(episodes_watched, Unset)
-        and anime.episodes
         and (entry is None or entry.status != WatchStatus.COMPLETED)
-    ):
+    )
+    if completing and isinstance(episodes_watched, Unset) and anime.episodes:
         episodes_watched = anime.episodes
+    if completing and isinstance(finish_date, Unset) and (entry is None or entry.finish_date is None):
+        today = timezone.localdate()
+        start = start_date if not isinstance(start_date, Unset) else (entry.start_date if entry else None)
+        if start is None or start <= today:
+            finish_date = today
     wanted: dict[str, Any] = {
         "status": status,
         "score": score,

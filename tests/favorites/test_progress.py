@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.utils import timezone
 
 from animesite.exceptions import ApplicationError
 from favorites.models import CollectionEntry
@@ -73,7 +74,8 @@ def test_marking_completed_on_the_site_fills_the_episodes(user):
     change = collection_entry_upsert(user=user, anime=anime, status="completed")
 
     assert change.entry.episodes_watched == 12
-    assert set(change.changed) == {"status", "episodes_watched"}
+    assert change.entry.finish_date == timezone.localdate()
+    assert set(change.changed) == {"status", "episodes_watched", "finish_date"}
 
 
 def test_an_import_marking_completed_fills_nothing_in(user):
@@ -82,6 +84,7 @@ def test_an_import_marking_completed_fills_nothing_in(user):
     change = collection_entry_upsert(user=user, anime=anime, status="completed", source="mal_import")
 
     assert change.entry.episodes_watched == 0
+    assert change.entry.finish_date is None
 
 
 @pytest.mark.parametrize(

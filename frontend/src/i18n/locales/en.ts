@@ -336,7 +336,7 @@ const en = {
   },
   collectionExport: {
     title: 'Export my list',
-    help: 'Download your list as a MyAnimeList XML file (status, score, episodes, rewatches, dates). MyAnimeList, AniList, Kitsu and this site can import it.',
+    help: 'Download your list as a MyAnimeList XML file (status, score, episodes, rewatches, dates). MyAnimeList, AniList, Kitsu and this site can import it. Entries without a watch status are left out: MyAnimeList needs one.',
     button: 'Download MyAnimeList XML',
   },
   stats: {

@@ -338,7 +338,7 @@ const zhCN: typeof en = {
   },
   collectionExport: {
     title: '导出我的片单',
-    help: '将片单下载为 MyAnimeList XML 文件（状态、评分、集数、重看次数、日期），可导入 MyAnimeList、AniList、Kitsu 和本站。',
+    help: '将片单下载为 MyAnimeList XML 文件（状态、评分、集数、重看次数、日期），可导入 MyAnimeList、AniList、Kitsu 和本站。没有观看状态的条目不会导出：MyAnimeList 要求每条都有状态。',
     button: '下载 MyAnimeList XML',
   },
   stats: {
