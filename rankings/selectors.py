@@ -17,24 +17,35 @@ scores per scored anime, at least ``TOP_MIN_VOTES_FLOOR``. An anime needs ``m`` 
 own mean weighs as much as the prior, so three 10s do not top the chart. Anime without a score
 are not ranked.
 
-**Most popular** -- MyAnimeList members and collections on this site, each scaled to 0-1 by its
+**Most popular** -- MyAnimeList members and list entries, each scaled to 0-1 by its
 catalogue-wide maximum, weighted equally::
 
     popular(a) = 0.5 * members(a) / max(members) + 0.5 * collections(a) / max(collections)
 
-``collections(a)`` counts collection entries of every source. MyAnimeList member counts run to
-millions while the site's collections are counted in thousands; scaling each by its maximum keeps
-either from drowning the other.
+``collections(a)`` counts list entries of every source. MyAnimeList member counts run to
+millions while the lists are counted in thousands; scaling each by its maximum keeps either from
+drowning the other. The details keep the two kinds of list apart: ``site_users`` (people of this
+site, imports from MyAnimeList included) and ``mal_users`` (the imported data set of MyAnimeList
+users), so a page never counts data-set users as people of this site.
 
-**Most favourited** -- the number of site users who marked the anime as a favourite. The data set
-has no favourite flag, so data-set users never favourite anything; ties (including the common
-"nobody yet") are broken by the number of 10/10 scores (``perfect_scores``, shown next to the
-count), then by members. Anime with neither a favourite nor a 10/10 score are not ranked.
+**Most favourited** -- the people who love an anime: list entries marked as a favourite on this
+site or scored 10/10, each person counted once::
+
+    loved(a) = |{entries e of a : e.is_favorite or e.score == 10}|
+
+A fresh site has few favourites, and the data set has no favourite flag, but its users' 10/10
+scores are an honest "loved it" signal: the details say how many come from this site
+(``site_users``, with ``favorites`` among them) and how many from MyAnimeList users of the data
+set (``mal_users``). Ties go to more site favourites, then more members. Anime nobody loves are
+not ranked.
 
 **Trending** -- time-decayed activity with a 7-day half-life, see ``activity.trending``: the sum
 over recent events of ``weight(kind) * 2 ** (-age / 7 days)``, read from a Redis sorted set kept up
 to date as events happen, or computed from the behaviour log when Redis is down
-(``degraded: true``).
+(``degraded: true``). While fewer than ``TRENDING_MIN_ACTIVE`` anime have recent activity (a new
+or quiet site), the list goes on with the anime airing this season (the latest season with at
+least ``SEASON_MIN_ANIME`` anime) by MyAnimeList members; every entry says its ``basis``
+(``activity`` or ``airing``) and the ranking's ``parameters.basis`` says which signals it holds.
 
 A ranking keeps its first ``MAX_RANKED`` anime. Results live in the cache for ``CACHE_TTL``
 (``TRENDING_CACHE_TTL`` for trending); a Celery beat task recomputes the unfiltered rankings and
@@ -72,6 +83,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from activity import trending
+from activity.models import Source
 from catalog.models import Anime, Genre
 from catalog.selectors import anime_cards
 from favorites.models import CollectionEntry
@@ -85,6 +97,7 @@ CACHE_TTL = 30 * 60
 TRENDING_CACHE_TTL = 2 * 60
 DEGRADED_CACHE_TTL = 30
 HOT_SPECS_WINDOW = 60 * 60
+TRENDING_MIN_ACTIVE = 12
 MAX_HOT_SPECS = 200
 CACHE_VERSION = "v1"
 
@@ -283,58 +296,85 @@ def popular_parameters() -> dict[str, Any]:
 def popular_compute(*, filters: RankingFilters, limit: int = MAX_RANKED) -> Ranking:
     params = _global_constants("popular", popular_parameters, fresh=not filters.key())
     max_members, max_collections = params["max_members"], params["max_collections"]
-    collections = Coalesce(
-        Subquery(
-            CollectionEntry.objects.filter(anime_id=OuterRef("pk"))
-            .order_by()
-            .values("anime_id")
-            .annotate(n=Count("id"))
-            .values("n")[:1],
-            output_field=IntegerField(),
-        ),
-        Value(0),
-    )
+
+    def entries_of(source_filter: Q) -> Coalesce:
+        return Coalesce(
+            Subquery(
+                CollectionEntry.objects.filter(source_filter, anime_id=OuterRef("pk"))
+                .order_by()
+                .values("anime_id")
+                .annotate(n=Count("id"))
+                .values("n")[:1],
+                output_field=IntegerField(),
+            ),
+            Value(0),
+        )
+
+    dataset = Q(source=Source.DATASET)
     members_part = Cast(F("members"), FloatField()) / Value(float(max_members)) if max_members else Value(0.0)
     collections_part = (
         Cast(F("n"), FloatField()) / Value(float(max_collections)) if max_collections else Value(0.0)
     )
     rows = (
         _visible(filters)
-        .annotate(n=collections)
+        .annotate(site=entries_of(~dataset), mal=entries_of(dataset))
+        .annotate(n=F("site") + F("mal"))
         .filter(Q(members__gt=0) | Q(n__gt=0))
         .annotate(pop=Value(0.5) * members_part + Value(0.5) * collections_part)
         .order_by("-pop", "-members", "id")
-        .values_list("id", "pop", "members", "n")[:limit]
+        .values_list("id", "pop", "members", "site", "mal")[:limit]
     )
     entries = [
-        (anime_id, round(float(pop), 6), {"members": int(members), "collections": int(n)})
-        for anime_id, pop, members, n in rows
+        (
+            anime_id,
+            round(float(pop), 6),
+            {
+                "members": int(members),
+                "collections": int(site) + int(mal),
+                "site_users": int(site),
+                "mal_users": int(mal),
+            },
+        )
+        for anime_id, pop, members, site, mal in rows
     ]
     return Ranking(kind=RankingKind.POPULAR, filters=filters, entries=entries, parameters=params)
 
 
 def favorites_compute(*, filters: RankingFilters, limit: int = MAX_RANKED) -> Ranking:
+    dataset = Q(source=Source.DATASET)
     rows = (
         _entries_of(filters)
         .filter(Q(is_favorite=True) | Q(score=10))
         .values("anime_id")
         .annotate(
+            loved=Count("id"),
             fav=Count("id", filter=Q(is_favorite=True)),
             perfect=Count("id", filter=Q(score=10)),
+            mal=Count("id", filter=dataset),
             members=Max("anime__members"),
         )
-        .order_by("-fav", "-perfect", "-members", "anime_id")
-        .values_list("anime_id", "fav", "perfect")[:limit]
+        .order_by("-loved", "-fav", "-members", "anime_id")
+        .values_list("anime_id", "loved", "fav", "perfect", "mal")[:limit]
     )
     entries = [
-        (anime_id, float(fav), {"favorites": int(fav), "perfect_scores": int(perfect)})
-        for anime_id, fav, perfect in rows
+        (
+            anime_id,
+            float(loved),
+            {
+                "loved": int(loved),
+                "favorites": int(fav),
+                "perfect_scores": int(perfect),
+                "site_users": int(loved) - int(mal),
+                "mal_users": int(mal),
+            },
+        )
+        for anime_id, loved, fav, perfect, mal in rows
     ]
     return Ranking(
         kind=RankingKind.FAVORITES,
         filters=filters,
         entries=entries,
-        parameters={"tie_break": ["perfect_scores", "members"]},
+        parameters={"counts": ["favorites", "perfect_scores"], "tie_break": ["favorites", "members"]},
     )
 
 
@@ -355,18 +395,57 @@ def trending_compute(
         allowed.update(
             _visible(filters).filter(id__in=ids[start : start + 1000]).values_list("id", flat=True)
         )
-    no_details: dict[str, Any] = {}
-    entries = [(anime_id, round(score, 4), no_details) for anime_id, score in scores if anime_id in allowed][
+    activity = {"basis": "activity"}
+    entries = [(anime_id, round(score, 4), activity) for anime_id, score in scores if anime_id in allowed][
         :limit
     ]
+    parameters: dict[str, Any] = {
+        "half_life_days": trending.HALF_LIFE.days,
+        "weights": trending.KIND_WEIGHTS,
+        "min_active": TRENDING_MIN_ACTIVE,
+        "basis": "activity",
+    }
+    active = len(entries)
+    if active < TRENDING_MIN_ACTIVE:
+        airing = trending_airing_entries(filters=filters, now=now, exclude={e[0] for e in entries})
+        entries += airing[: max(0, limit - active)]
+        if airing:
+            parameters["basis"] = "activity+airing" if active else "airing"
+            parameters["airing_season"] = airing[0][2]["season"]
     return Ranking(
         kind=RankingKind.TRENDING,
         filters=filters,
         entries=entries,
-        parameters={"half_life_days": trending.HALF_LIFE.days, "weights": trending.KIND_WEIGHTS},
+        parameters=parameters,
         computed_at=now,
         degraded=degraded,
     )
+
+
+def trending_airing_entries(
+    *, filters: RankingFilters, now: datetime, exclude: set[int]
+) -> list[tuple[int, float, dict[str, Any]]]:
+    """The anime airing this season by MyAnimeList members: what a new site can honestly call
+    trending before its own activity says more. "This season" is the current season, or the latest
+    earlier one with at least ``SEASON_MIN_ANIME`` visible anime. Value: members."""
+    from rankings.home import SEASON_MIN_ANIME, season_latest_with_anime, season_of
+
+    current_season, current_year = season_of(now)
+    shown = season_latest_with_anime(season=current_season, year=current_year, min_anime=SEASON_MIN_ANIME)
+    if shown is None:
+        return []
+    season = {"season": shown[0], "year": shown[1]}
+    rows = (
+        _visible(filters)
+        .filter(season=shown[0], year=shown[1])
+        .exclude(id__in=exclude)
+        .order_by("-members", "id")
+        .values_list("id", "members")[:MAX_RANKED]
+    )
+    return [
+        (anime_id, float(members), {"basis": "airing", "members": int(members), "season": season})
+        for anime_id, members in rows
+    ]
 
 
 def ranking_compute(*, kind: str, filters: RankingFilters, now: datetime | None = None) -> Ranking:

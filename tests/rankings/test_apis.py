@@ -57,7 +57,12 @@ def test_popular_ranking_pages_carry_cards_ranks_and_values(api_client):
     assert first["kind"] == "popular"
     assert [(r["id"], r["rank"]) for r in first["results"]] == [(anime[0].id, 1), (anime[1].id, 2)]
     assert first["results"][0]["value"] == pytest.approx(0.5)
-    assert first["results"][0]["details"] == {"members": 1000, "collections": 0}
+    assert first["results"][0]["details"] == {
+        "members": 1000,
+        "collections": 0,
+        "site_users": 0,
+        "mal_users": 0,
+    }
     assert {"mal_id", "title", "titles", "cover_url", "type", "year", "season", "genres"} <= set(
         first["results"][0]
     )
