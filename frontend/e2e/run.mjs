@@ -292,6 +292,33 @@ async function run(page) {
   const rankingApi = await apiGet(page, '/api/rankings/top/?genre=action&year=2013&page_size=5')
   check(rankingApi.body.results.every((r) => r.year === 2013 && r.genres.includes('Action')), 'ranking filters apply')
 
+  // --- the rankings tabs on a new site: honest signals, labelled --------------------------------
+  log('rankings tabs')
+  for (const kind of ['top', 'popular', 'favorites', 'trending']) {
+    await page.goto(`${BASE}/rankings/${kind}`)
+    await page.locator('.ranking-list:not(.stale) [data-testid="ranking-item"]').first().waitFor()
+    check((await page.getByTestId('ranking-item').count()) >= 12, `the ${kind} tab lists at least 12 anime`)
+  }
+  const loved = await apiGet(page, '/api/rankings/favorites/?page_size=5')
+  check(
+    loved.body.results[0].details.mal_users > 0 && loved.body.results[0].members > 100000,
+    `most favourited is led by an anime MyAnimeList users love (${loved.body.results[0].title})`,
+  )
+  const popularApi = await apiGet(page, '/api/rankings/popular/?page_size=5')
+  const topPopular = popularApi.body.results[0].details
+  check(topPopular.site_users + topPopular.mal_users === topPopular.collections, 'popular counts site users apart')
+  const trendingApi = await apiGet(page, '/api/rankings/trending/?page_size=50')
+  check(['airing', 'activity+airing'].includes(trendingApi.body.parameters.basis), `trending on a quiet site (${trendingApi.body.parameters.basis})`)
+  check(trendingApi.body.results.some((r) => r.details.basis === 'airing'), 'trending lists airing anime, labelled')
+  await page.goto(`${BASE}/rankings/favorites`)
+  await page.locator('.ranking-list:not(.stale) [data-testid="ranking-item"]').first().waitFor()
+  check((await page.getByTestId('ranking-item').first().innerText()).includes('MyAnimeList'), 'the favourites stat names MyAnimeList users')
+  await shot(page, 'rankings-favorites-zh')
+  await page.goto(`${BASE}/rankings/trending`)
+  await page.locator('.ranking-list:not(.stale) [data-testid="ranking-item"]').first().waitFor()
+  await page.getByText('新番 ·').first().waitFor()
+  await shot(page, 'rankings-trending-zh')
+
   // --- collection: inline edit and MyAnimeList import -------------------------------------------
   log('collection')
   await page.getByTestId('avatar-menu').click()
@@ -439,6 +466,13 @@ async function run(page) {
   await page.locator('[data-testid="chart-scores"] canvas').first().waitFor()
   check((await page.getByTestId('stats-duration-note').innerText()).includes('minutes'), 'English duration note')
   await shot(page, 'statistics-en', { fullPage: true })
+  await page.goto(`${BASE}/rankings/favorites`)
+  await page.locator('.ranking-list:not(.stale) [data-testid="ranking-item"]').first().waitFor()
+  check((await page.getByTestId('rankings-explain').innerText()).includes('People who love it'), 'English rankings explanation')
+  await shot(page, 'rankings-favorites-en')
+  await page.goto(`${BASE}/rankings/trending`)
+  await page.getByText('MyAnimeList members').first().waitFor()
+  await shot(page, 'rankings-trending-en')
 
   // --- phone width ----------------------------------------------------------------------------
   log('phone width')

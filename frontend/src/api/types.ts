@@ -254,7 +254,27 @@ export interface RankedAnime extends AnimeCard {
   rank: number
   value: number | null
   /** What the value was computed from (votes and mean, members and collections, favourites, ...). */
-  details?: Record<string, number | null>
+  details?: RankingDetails
+}
+
+/** What a ranking's value was computed from (see the formulas in rankings/selectors.py). */
+export interface RankingDetails {
+  votes?: number
+  mean?: number
+  members?: number
+  /** List entries of every source; site_users + mal_users. */
+  collections?: number
+  /** People of this site (MyAnimeList imports included). */
+  site_users?: number
+  /** MyAnimeList users of the imported data set. */
+  mal_users?: number
+  favorites?: number
+  perfect_scores?: number
+  /** People who favourited it or scored it 10/10. */
+  loved?: number
+  /** Trending: recent activity on this site, or an anime airing this season (by members). */
+  basis?: 'activity' | 'airing'
+  season?: { season: string; year: number }
 }
 
 export interface RankingResponse extends Paginated<RankedAnime> {

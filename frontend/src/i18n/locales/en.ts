@@ -357,6 +357,17 @@ const en = {
     scoreLabel: 'Score {score}',
     durationNote: 'Days watched assume a typical episode length per type: {list} (minutes).',
   },
+  rankingSignals: {
+    popular: '{members} MyAnimeList members · in the lists of {site} people here and {mal} MyAnimeList users (data set)',
+    favorites: 'Loved by {count}: {site} here ({favorites} favourites), {mal} MyAnimeList users (10/10)',
+    airing: 'Airing {season} · {members} MyAnimeList members',
+    explain: {
+      top: 'Weighted mean score: anime with few votes are pulled towards the overall mean, so a handful of 10s cannot top the chart.',
+      popular: 'MyAnimeList members and list entries. People of this site and the MyAnimeList users of the imported data set are counted apart.',
+      favorites: 'People who love it: favourites on this site and 10/10 scores, from people here and from MyAnimeList users of the imported data set (shown apart).',
+      trending: 'Recent activity on this site (older activity counts for less every day). While the site is quiet, the list goes on with this season\'s airing anime by MyAnimeList members.',
+    },
+  },
   notFound: {
     title: 'Page not found',
     text: 'The page you are looking for does not exist.',

@@ -359,6 +359,17 @@ const zhCN: typeof en = {
     scoreLabel: '{score} 分',
     durationNote: '观看天数按各形式的典型单集时长估算：{list}（分钟）。',
   },
+  rankingSignals: {
+    popular: '{members} 位 MyAnimeList 成员 · 片单中：本站 {site} 人，MyAnimeList 用户（数据集）{mal} 人',
+    favorites: '{count} 人喜爱：本站 {site} 人（{favorites} 人收藏），MyAnimeList 用户 {mal} 人（10 分）',
+    airing: '{season}新番 · {members} 位 MyAnimeList 成员',
+    explain: {
+      top: '加权平均分：评分人数少的番剧会向总体平均分收缩，几个满分无法让它登顶。',
+      popular: 'MyAnimeList 成员数与片单条目数。本站用户与导入数据集中的 MyAnimeList 用户分开统计。',
+      favorites: '喜爱它的人：本站的收藏与 10 分评分，来自本站用户和导入数据集中的 MyAnimeList 用户（分开显示）。',
+      trending: '本站近期的活跃度，越早的行为权重越低。本站活跃度不足时，榜单接着列出本季播出的新番（按 MyAnimeList 成员数）。',
+    },
+  },
   notFound: {
     title: '页面不存在',
     text: '你要找的页面不存在。',
