@@ -99,7 +99,7 @@ DEGRADED_CACHE_TTL = 30
 HOT_SPECS_WINDOW = 60 * 60
 TRENDING_MIN_ACTIVE = 12
 MAX_HOT_SPECS = 200
-CACHE_VERSION = "v1"
+CACHE_VERSION = "v2"  # v2: site and data-set users apart, trending bases
 
 
 class RankingKind(enum.StrEnum):
