@@ -6,14 +6,13 @@ what the sections above it show).
 Everything but the recommendations is the same for every reader of a language, so it is built
 once and cached for ``HOME_CACHE_TTL`` seconds. Recommendations come from the recommender
 (``recsys.serving.recommendations.recommend_for_user``) for signed-in users; anonymous readers,
-and everyone whenever the recommender is unavailable, get popular anime spread across genres.
+and everyone whenever the recommender fails, get the one popular-and-diverse list
+(``recsys.serving.recommendations.popular_diverse_items``).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -23,17 +22,16 @@ from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import User
+from catalog.filters import CatalogFilter
 from catalog.models import Anime
 from catalog.selectors import anime_card_queryset, anime_cards_from, display_language
 from favorites.models import CollectionEntry
+from rankings.formulas.base import CACHE_VERSION, RankingKind
 from rankings.selectors import (
-    CACHE_VERSION,
-    RankingFilters,
-    RankingKind,
-    popular_diverse,
     ranking_get,
     ranking_page_cards,
 )
+from recsys.serving.recommendations import popular_diverse_items, recommend_for_user
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +107,7 @@ def home_shared(*, language: str, now: datetime) -> dict[str, Any]:
     # Each section shows anime the sections above it do not: the season's anime are not repeated
     # as trending, and neither is repeated in the popular-and-diverse picks.
     shown_ids = {card["id"] for card in season_cards}
-    trending_ranking = ranking_get(kind=RankingKind.TRENDING, filters=RankingFilters(), now=now)
+    trending_ranking = ranking_get(kind=RankingKind.TRENDING, filters=CatalogFilter(), now=now)
     basis = str(trending_ranking.parameters.get("basis", "activity"))
     entries = [e for e in trending_ranking.entries if e[0] not in shown_ids][:HOME_SECTION_SIZE]
     if not entries:
@@ -118,7 +116,7 @@ def home_shared(*, language: str, now: datetime) -> dict[str, Any]:
         basis = "popular"
         entries = [
             e
-            for e in ranking_get(kind=RankingKind.POPULAR, filters=RankingFilters()).entries
+            for e in ranking_get(kind=RankingKind.POPULAR, filters=CatalogFilter()).entries
             if e[0] not in shown_ids
         ][:HOME_SECTION_SIZE]
     trending = {
@@ -132,48 +130,33 @@ def home_shared(*, language: str, now: datetime) -> dict[str, Any]:
         "featured": featured,
         "season": season,
         "trending": trending,
-        "popular_diverse": popular_diverse(limit=HOME_SECTION_SIZE, exclude=shown_ids, language=language),
+        "popular_diverse": popular_diverse_items(
+            limit=HOME_SECTION_SIZE, exclude=shown_ids, language=language
+        ),
         "generated_at": now.isoformat(),
     }
     cache.set(key, shared, timeout=HOME_CACHE_TTL)
     return shared
 
 
-RecommendFn = Callable[..., Any]
-
-
-def _recommender() -> RecommendFn | None:
-    try:
-        module = importlib.import_module("recsys.serving.recommendations")
-    except ImportError:
-        return None
-    except Exception:
-        logger.exception("the recommender module failed to load")
-        return None
-    function = getattr(module, "recommend_for_user", None)
-    return function if callable(function) else None
-
-
 def home_recommendations(*, user: User, language: str) -> dict[str, Any]:
     """The recommender's answer for ``user``; popular-and-diverse when it is missing or fails."""
-    recommend = _recommender()
-    if recommend is not None:
-        try:
-            result = recommend(user=user, limit=HOME_SECTION_SIZE, language=language)
-            return {
-                "source": "recommender",
-                "personalized": True,
-                "degraded": bool(getattr(result, "degraded", False)),
-                "results": list(result.items),
-            }
-        except Exception:
-            logger.exception("recommendations failed for user %s; serving popular anime", user.pk)
+    try:
+        result = recommend_for_user(user=user, limit=HOME_SECTION_SIZE, language=language)
+        return {
+            "source": "recommender",
+            "personalized": True,
+            "degraded": bool(getattr(result, "degraded", False)),
+            "results": list(result.items),
+        }
+    except Exception:
+        logger.exception("recommendations failed for user %s; serving popular anime", user.pk)
     exclude = set(CollectionEntry.objects.filter(user=user).values_list("anime_id", flat=True))
     return {
         "source": "popular_diverse",
         "personalized": False,
-        "degraded": recommend is not None,
-        "results": popular_diverse(limit=HOME_SECTION_SIZE, exclude=exclude, language=language),
+        "degraded": True,
+        "results": popular_diverse_items(limit=HOME_SECTION_SIZE, exclude=exclude, language=language),
     }
 
 

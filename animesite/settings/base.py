@@ -163,6 +163,13 @@ SEARCH_INDEXING_TIMEOUT_SECONDS = 120
 SPARK_MASTER = env_str("SPARK_MASTER", "local[2]")
 DATA_DIR = env_str("DATA_DIR", str(BASE_DIR.parent / "shared" / "data" / "anime"))
 ETL_OUTPUT_DIR = env_str("ETL_OUTPUT_DIR", str(BASE_DIR / "var" / "etl"))
+# The data load (``manage.py load_catalog``) runs these steps in order, each writing its own app's
+# rows through that app's services: the catalogue first (it resolves MyAnimeList ids), then the
+# data-set users and their lists.
+DATA_LOAD_STEPS = (
+    "catalog.loading.catalogue.catalogue_load",
+    "favorites.loading.dataset_lists_load",
+)
 MODELS_DIR = env_str("MODELS_DIR", str(BASE_DIR / "var" / "models"))
 
 # --- REST framework --------------------------------------------------------------------
