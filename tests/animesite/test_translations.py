@@ -54,10 +54,11 @@ def test_collection_field_errors_are_chinese_on_the_chinese_site(user_client):
     assert body["extra"]["fields"]["episodes_watched"] == ["这部动画共 12 集，已看集数最多为 12。"]  # noqa: RUF001
 
 
-def test_ranking_filter_errors_are_chinese_on_the_chinese_site(api_client):
-    response = api_client.get("/api/rankings/top/?year=abc", **ZH)
+def test_ranking_errors_are_chinese_on_the_chinese_site(api_client):
+    response = api_client.get("/api/rankings/best/", **ZH)
 
-    assert response.json()["extra"]["fields"]["year"] == ["年份是 1900 到 2100 的整数。"]
+    assert response.status_code == 404
+    assert response.json()["message"] == "没有这个排行榜。"
 
 
 @pytest.mark.parametrize(
