@@ -127,3 +127,17 @@ def test_beat_task_refreshes_the_rankings_and_is_scheduled():
     schedule = settings.PERIODIC_TASK_DEFAULTS["rankings-refresh"]
     assert schedule["task"] == "rankings.tasks.rankings_refresh_task"
     assert schedule["schedule"] <= 15 * 60
+
+
+def test_a_cached_ranking_of_an_older_format_is_recomputed(api_client):
+    # given: an entry written by an older release (filters stored as a dict)
+    anime = AnimeFactory(members=10)
+    key = ranking_cache_key(kind="popular", filters=CatalogFilter())
+    cache.set(key, {"kind": "popular", "filters": {"genre": None}, "entries": [], "parameters": {}})
+
+    # when
+    response = api_client.get("/api/rankings/popular/")
+
+    # then
+    assert response.status_code == 200
+    assert [r["id"] for r in response.json()["results"]] == [anime.id]
