@@ -308,15 +308,20 @@ async function run(page) {
   const topPopular = popularApi.body.results[0].details
   check(topPopular.site_users + topPopular.mal_users === topPopular.collections, 'popular counts site users apart')
   const trendingApi = await apiGet(page, '/api/rankings/trending/?page_size=50')
-  check(['airing', 'activity+airing'].includes(trendingApi.body.parameters.basis), `trending on a quiet site (${trendingApi.body.parameters.basis})`)
-  check(trendingApi.body.results.some((r) => r.details.basis === 'airing'), 'trending lists airing anime, labelled')
+  // A database that earlier runs made busy (12 or more anime with activity) trends by activity only.
+  const quiet = trendingApi.body.parameters.basis !== 'activity'
+  check(
+    trendingApi.body.results.every((r) => ['activity', 'airing'].includes(r.details.basis)) &&
+      trendingApi.body.results.some((r) => r.details.basis === 'airing') === quiet,
+    `trending entries are labelled with their signal (${trendingApi.body.parameters.basis})`,
+  )
   await page.goto(`${BASE}/rankings/favorites`)
   await page.locator('.ranking-list:not(.stale) [data-testid="ranking-item"]').first().waitFor()
   check((await page.getByTestId('ranking-item').first().innerText()).includes('MyAnimeList'), 'the favourites stat names MyAnimeList users')
   await shot(page, 'rankings-favorites-zh')
   await page.goto(`${BASE}/rankings/trending`)
   await page.locator('.ranking-list:not(.stale) [data-testid="ranking-item"]').first().waitFor()
-  await page.getByText('新番 ·').first().waitFor()
+  if (quiet) await page.getByTestId('ranking-item').filter({ hasText: '新番 ·' }).first().waitFor()
   await shot(page, 'rankings-trending-zh')
 
   // --- collection: inline edit and MyAnimeList import -------------------------------------------
@@ -471,7 +476,8 @@ async function run(page) {
   check((await page.getByTestId('rankings-explain').innerText()).includes('People who love it'), 'English rankings explanation')
   await shot(page, 'rankings-favorites-en')
   await page.goto(`${BASE}/rankings/trending`)
-  await page.getByText('MyAnimeList members').first().waitFor()
+  await page.locator('.ranking-list:not(.stale) [data-testid="ranking-item"]').first().waitFor()
+  if (quiet) await page.getByTestId('ranking-item').filter({ hasText: 'MyAnimeList members' }).first().waitFor()
   await shot(page, 'rankings-trending-en')
 
   // --- phone width ----------------------------------------------------------------------------
