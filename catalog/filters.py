@@ -21,7 +21,6 @@ clauses (:meth:`CatalogFilter.search_clauses`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -152,29 +151,18 @@ def _one(values: list[Any], *, multiple: bool) -> list[Any]:
     return values
 
 
-def _unknown(label: str, names: Iterable[str], choices: Iterable[str] | None = None) -> str:
-    names_text = ", ".join(names)
-    if choices is None:
-        return _("Unknown %(what)s: %(names)s") % {"what": label, "names": names_text}
-    return _("Unknown %(what)s: %(names)s; use %(choices)s.") % {
-        "what": label,
-        "names": names_text,
-        "choices": ", ".join(choices),
-    }
-
-
 def genre_slugs_parse(raw: str, *, multiple: bool = True) -> list[str]:
     """Genre slugs for slugs or names (any case), through ``catalog.selectors.genres_resolve``."""
     genres, unknown = genres_resolve(values=_one(comma_separated(raw), multiple=multiple))
     if unknown:
-        raise serializers.ValidationError(_unknown(_("genre"), unknown))
+        raise serializers.ValidationError(_("Unknown genre: %(names)s") % {"names": ", ".join(unknown)})
     return [genre.slug for genre in genres]
 
 
 def tag_names_parse(raw: str, *, multiple: bool = True) -> list[str]:
     tags, unknown = tags_resolve(values=_one(comma_separated(raw), multiple=multiple))
     if unknown:
-        raise serializers.ValidationError(_unknown(_("tag"), unknown))
+        raise serializers.ValidationError(_("Unknown tag: %(names)s") % {"names": ", ".join(unknown)})
     return [tag.name for tag in tags]
 
 
@@ -183,7 +171,10 @@ def types_parse(raw: str, *, multiple: bool = True) -> list[str]:
     values = _one(comma_separated(raw), multiple=multiple)
     unknown = [v for v in values if v.casefold() not in by_key]
     if unknown:
-        raise serializers.ValidationError(_unknown(_("type"), unknown, Anime.Type.values))
+        raise serializers.ValidationError(
+            _("Unknown type: %(names)s; use %(choices)s.")
+            % {"names": ", ".join(unknown), "choices": ", ".join(Anime.Type.values)}
+        )
     return list(dict.fromkeys(by_key[v.casefold()] for v in values))
 
 
@@ -203,7 +194,10 @@ def seasons_parse(raw: str, *, multiple: bool = True) -> list[str]:
     values = _one(comma_separated(raw), multiple=multiple)
     unknown = [v for v in values if v.casefold() not in Anime.Season.values]
     if unknown:
-        raise serializers.ValidationError(_unknown(_("season"), unknown, Anime.Season.values))
+        raise serializers.ValidationError(
+            _("Unknown season: %(names)s; use %(choices)s.")
+            % {"names": ", ".join(unknown), "choices": ", ".join(Anime.Season.values)}
+        )
     return list(dict.fromkeys(v.casefold() for v in values))
 
 

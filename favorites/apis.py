@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.selectors import signed_in_user
 from animesite.exceptions import ApplicationError
 from animesite.pagination import PageNumberPagination
 from catalog.models import Anime
@@ -124,7 +124,7 @@ class CollectionListCreateApi(APIView):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         qs = collection_list(
-            user=request.user,  # type: ignore[arg-type]
+            user=signed_in_user(request),
             status=params.validated_data.get("status"),
             favorite=params.validated_data["favorite"],
             ordering=params.validated_data["ordering"],
@@ -148,7 +148,7 @@ class CollectionListCreateApi(APIView):
                 _("Invalid input."), code="invalid", extra={"fields": {"anime_id": [_("No such anime.")]}}
             )
         change = collection_entry_upsert(
-            user=request.user,  # type: ignore[arg-type]
+            user=signed_in_user(request),
             anime=anime,
             **_optional_values(values),
         )
@@ -180,7 +180,7 @@ class CollectionEntryApi(APIView):
 
     @extend_schema(responses=CollectionEntryOutputSerializer, summary="One entry of my collection")
     def get(self, request: Request, anime_id: int) -> Response:
-        entry = collection_entry_get(user=request.user, anime_id=anime_id)  # type: ignore[arg-type]
+        entry = collection_entry_get(user=signed_in_user(request), anime_id=anime_id)
         if entry is None:
             raise NotFound(_("This anime is not in your collection."))
         return Response(CollectionEntryOutputSerializer(entry).data)
@@ -194,7 +194,7 @@ class CollectionEntryApi(APIView):
         data = self.ReplaceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         anime = _anime_or_404(request, anime_id)
-        change = collection_entry_replace(user=request.user, anime=anime, **data.validated_data)  # type: ignore[arg-type]
+        change = collection_entry_replace(user=signed_in_user(request), anime=anime, **data.validated_data)
         return _change_response(change)
 
     @extend_schema(
@@ -205,11 +205,11 @@ class CollectionEntryApi(APIView):
     def patch(self, request: Request, anime_id: int) -> Response:
         data = self.PatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        entry = collection_entry_get(user=request.user, anime_id=anime_id)  # type: ignore[arg-type]
+        entry = collection_entry_get(user=signed_in_user(request), anime_id=anime_id)
         if entry is None:
             raise NotFound(_("This anime is not in your collection."))
         change = collection_entry_upsert(
-            user=request.user,  # type: ignore[arg-type]
+            user=signed_in_user(request),
             anime=entry.anime,
             **_optional_values(data.validated_data),
         )
@@ -217,8 +217,8 @@ class CollectionEntryApi(APIView):
 
     @extend_schema(responses={204: None}, summary="Remove an anime from my collection")
     def delete(self, request: Request, anime_id: int) -> Response:
-        entry = collection_entry_get(user=request.user, anime_id=anime_id)  # type: ignore[arg-type]
-        if entry is None or not collection_entry_delete(user=request.user, anime=entry.anime):  # type: ignore[arg-type]
+        entry = collection_entry_get(user=signed_in_user(request), anime_id=anime_id)
+        if entry is None or not collection_entry_delete(user=signed_in_user(request), anime=entry.anime):
             raise NotFound(_("This anime is not in your collection."))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -235,14 +235,14 @@ class CollectionFavoriteApi(APIView):
     )
     def post(self, request: Request, anime_id: int) -> Response:
         anime = _anime_or_404(request, anime_id)
-        change = collection_favorite_set(user=request.user, anime=anime, is_favorite=True)  # type: ignore[arg-type]
+        change = collection_favorite_set(user=signed_in_user(request), anime=anime, is_favorite=True)
         assert change is not None
         return _change_response(change)
 
     @extend_schema(request=None, responses=CollectionEntryOutputSerializer, summary="Unfavourite an anime")
     def delete(self, request: Request, anime_id: int) -> Response:
         anime = _anime_or_404(request, anime_id)
-        change = collection_favorite_set(user=request.user, anime=anime, is_favorite=False)  # type: ignore[arg-type]
+        change = collection_favorite_set(user=signed_in_user(request), anime=anime, is_favorite=False)
         if change is None:
             raise NotFound(_("This anime is not in your collection."))
         return _change_response(change)
@@ -266,7 +266,7 @@ class CollectionProgressApi(APIView):
     )
     def post(self, request: Request, anime_id: int) -> Response:
         anime = _anime_or_404(request, anime_id)
-        progress = collection_episode_increment(user=request.user, anime=anime)  # type: ignore[arg-type]
+        progress = collection_episode_increment(user=signed_in_user(request), anime=anime)
         body = {
             **CollectionEntryOutputSerializer(progress.change.entry).data,
             "offer_complete": progress.offer_complete,
@@ -330,7 +330,7 @@ class CollectionImportApi(APIView):
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
         job = mal_import_start(
-            user=request.user,  # type: ignore[arg-type]
+            user=signed_in_user(request),
             upload=upload,
             filename=upload.name or "",
             size=upload.size,
@@ -363,8 +363,7 @@ class CollectionStatisticsApi(APIView):
 
     @extend_schema(responses=OutputSerializer, summary="Statistics of my list")
     def get(self, request: Request) -> Response:
-        user = request.user
-        assert isinstance(user, User)
+        user = signed_in_user(request)
         return Response(self.OutputSerializer(collection_statistics(user=user)).data)
 
 
@@ -382,8 +381,7 @@ class CollectionExportApi(APIView):
         ),
     )
     def get(self, request: Request) -> HttpResponse:
-        user = request.user
-        assert isinstance(user, User)
+        user = signed_in_user(request)
         body = mal_export_write(user=user, entries=collection_export_entries(user=user))
         response = HttpResponse(body, content_type="application/xml; charset=utf-8")
         response["Content-Disposition"] = (
@@ -402,7 +400,7 @@ class CollectionImportJobApi(APIView):
         summary="Progress and summary of an import",
     )
     def get(self, request: Request, job_id: int) -> Response:
-        job = import_job_get(user=request.user, job_id=job_id)  # type: ignore[arg-type]
+        job = import_job_get(user=signed_in_user(request), job_id=job_id)
         if job is None:
             raise NotFound(_("No such import."))
         return Response(ImportJobOutputSerializer(job).data)

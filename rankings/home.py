@@ -22,6 +22,7 @@ from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import User
+from catalog.etl.transforms import season_of_month
 from catalog.filters import CatalogFilter
 from catalog.models import Anime
 from catalog.selectors import anime_card_queryset, anime_cards_from, display_language
@@ -42,8 +43,8 @@ SEASONS = [Anime.Season.WINTER, Anime.Season.SPRING, Anime.Season.SUMMER, Anime.
 
 
 def season_of(moment: datetime) -> tuple[str, int]:
-    """The anime season a date falls in: winter = Jan-Mar, spring = Apr-Jun, summer = Jul-Sep, fall."""
-    return SEASONS[(moment.month - 1) // 3].value, moment.year
+    """The anime season a date falls in (``catalog.etl.transforms.season_of_month``) and its year."""
+    return season_of_month(moment.month), moment.year
 
 
 def season_latest_with_anime(*, season: str, year: int, min_anime: int = 1) -> tuple[str, int] | None:

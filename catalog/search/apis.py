@@ -26,7 +26,6 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from catalog.apis import AnimeCardSerializer
 from catalog.filters import CatalogFilterSerializer
 from catalog.search.queries import (
     MAX_QUERY_LENGTH,
@@ -36,6 +35,7 @@ from catalog.search.queries import (
     normalize_query,
 )
 from catalog.search.selectors import search_anime, suggest_anime
+from catalog.serializers import AnimeCardSerializer
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
