@@ -29,7 +29,8 @@ from animesite.exceptions import ApplicationError
 from animesite.pagination import PageNumberPagination
 from catalog.models import Anime
 from catalog.selectors import anime_card
-from favorites.mal_import import MAX_UPLOAD_BYTES, import_progress_key, mal_export_write, mal_import_start
+from favorites.mal_import import MAX_UPLOAD_BYTES, import_progress_key, mal_import_start
+from favorites.mal_writer import mal_export_write
 from favorites.models import MAX_REWATCH_COUNT, CollectionEntry, ImportJob, WatchStatus
 from favorites.selectors import (
     COLLECTION_ORDERINGS,
