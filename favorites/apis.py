@@ -1,10 +1,13 @@
-"""The collection API: my entries (favourite, watch status, score) and MyAnimeList imports."""
+"""The collection API: my entries (favourite, watch status, score, episode progress, rewatches,
+dates) and MyAnimeList imports."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -27,11 +30,14 @@ from animesite.pagination import PageNumberPagination
 from catalog.models import Anime
 from catalog.selectors import anime_card
 from favorites.mal_import import MAX_UPLOAD_BYTES, import_progress_key, mal_import_start
-from favorites.models import CollectionEntry, ImportJob, WatchStatus
+from favorites.mal_writer import mal_export_write
+from favorites.models import MAX_REWATCH_COUNT, CollectionEntry, ImportJob, WatchStatus
 from favorites.selectors import (
     COLLECTION_ORDERINGS,
     collection_anime_get,
     collection_entry_get,
+    collection_export_entries,
+    collection_export_left_out,
     collection_list,
     import_job_get,
 )
@@ -41,8 +47,10 @@ from favorites.services import (
     collection_entry_delete,
     collection_entry_replace,
     collection_entry_upsert,
+    collection_episode_increment,
     collection_favorite_set,
 )
+from favorites.statistics import collection_statistics
 
 
 @extend_schema_serializer(component_name="CollectionEntry")
@@ -51,6 +59,10 @@ class CollectionEntryOutputSerializer(serializers.Serializer):
     status = serializers.CharField()
     score = serializers.IntegerField(allow_null=True)
     is_favorite = serializers.BooleanField()
+    episodes_watched = serializers.IntegerField()
+    rewatch_count = serializers.IntegerField()
+    start_date = serializers.DateField(allow_null=True)
+    finish_date = serializers.DateField(allow_null=True)
     source = serializers.CharField()  # type: ignore[assignment]
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -65,6 +77,16 @@ def _anime_or_404(request: Request, anime_id: int) -> Anime:
     if anime is None:
         raise NotFound(_("No such anime."))
     return anime
+
+
+_OPTIONAL_FIELDS = ("status", "score", "episodes_watched", "rewatch_count", "start_date", "finish_date")
+
+
+def _optional_values(values: dict[str, Any]) -> dict[str, Any]:
+    """The fields a POST or PATCH named (the rest stay UNSET); a null favourite flag is unnamed."""
+    named: dict[str, Any] = {name: values.get(name, UNSET) for name in _OPTIONAL_FIELDS}
+    named["is_favorite"] = UNSET if values.get("is_favorite") is None else values["is_favorite"]
+    return named
 
 
 def _change_response(change: CollectionChange) -> Response:
@@ -89,6 +111,10 @@ class CollectionListCreateApi(APIView):
         status = serializers.ChoiceField(choices=WatchStatus.choices, required=False, allow_blank=True)
         score = serializers.IntegerField(min_value=1, max_value=10, required=False, allow_null=True)
         is_favorite = serializers.BooleanField(required=False, allow_null=True, default=None)
+        episodes_watched = serializers.IntegerField(min_value=0, required=False)
+        rewatch_count = serializers.IntegerField(min_value=0, max_value=MAX_REWATCH_COUNT, required=False)
+        start_date = serializers.DateField(required=False, allow_null=True)
+        finish_date = serializers.DateField(required=False, allow_null=True)
 
     @extend_schema(
         parameters=[FilterSerializer],
@@ -125,9 +151,7 @@ class CollectionListCreateApi(APIView):
         change = collection_entry_upsert(
             user=signed_in_user(request),
             anime=anime,
-            status=values.get("status", UNSET),
-            score=values.get("score", UNSET),
-            is_favorite=UNSET if values["is_favorite"] is None else values["is_favorite"],
+            **_optional_values(values),
         )
         return _change_response(change)
 
@@ -140,12 +164,20 @@ class CollectionEntryApi(APIView):
         status = serializers.ChoiceField(choices=WatchStatus.choices, default="", allow_blank=True)
         score = serializers.IntegerField(min_value=1, max_value=10, default=None, allow_null=True)
         is_favorite = serializers.BooleanField(default=False)
+        episodes_watched = serializers.IntegerField(min_value=0, default=0)
+        rewatch_count = serializers.IntegerField(min_value=0, max_value=MAX_REWATCH_COUNT, default=0)
+        start_date = serializers.DateField(default=None, allow_null=True)
+        finish_date = serializers.DateField(default=None, allow_null=True)
 
     @extend_schema_serializer(component_name="CollectionEntryPatch")
     class PatchSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=WatchStatus.choices, required=False, allow_blank=True)
         score = serializers.IntegerField(min_value=1, max_value=10, required=False, allow_null=True)
         is_favorite = serializers.BooleanField(required=False, allow_null=True, default=None)
+        episodes_watched = serializers.IntegerField(min_value=0, required=False)
+        rewatch_count = serializers.IntegerField(min_value=0, max_value=MAX_REWATCH_COUNT, required=False)
+        start_date = serializers.DateField(required=False, allow_null=True)
+        finish_date = serializers.DateField(required=False, allow_null=True)
 
     @extend_schema(responses=CollectionEntryOutputSerializer, summary="One entry of my collection")
     def get(self, request: Request, anime_id: int) -> Response:
@@ -177,13 +209,10 @@ class CollectionEntryApi(APIView):
         entry = collection_entry_get(user=signed_in_user(request), anime_id=anime_id)
         if entry is None:
             raise NotFound(_("This anime is not in your collection."))
-        values = data.validated_data
         change = collection_entry_upsert(
             user=signed_in_user(request),
             anime=entry.anime,
-            status=values.get("status", UNSET),
-            score=values.get("score", UNSET),
-            is_favorite=UNSET if values["is_favorite"] is None else values["is_favorite"],
+            **_optional_values(data.validated_data),
         )
         return _change_response(change)
 
@@ -218,6 +247,34 @@ class CollectionFavoriteApi(APIView):
         if change is None:
             raise NotFound(_("This anime is not in your collection."))
         return _change_response(change)
+
+
+class CollectionProgressApi(APIView):
+    """``POST`` records one more watched episode (the "+1" button)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema_serializer(component_name="CollectionProgress")
+    class OutputSerializer(CollectionEntryOutputSerializer):
+        offer_complete = serializers.BooleanField(
+            help_text="The last episode was reached and the entry is not completed yet: offer to complete it."
+        )
+
+    @extend_schema(
+        request=None,
+        responses={200: OutputSerializer, 201: OutputSerializer},
+        summary="One more episode watched (capped at the episode count)",
+    )
+    def post(self, request: Request, anime_id: int) -> Response:
+        anime = _anime_or_404(request, anime_id)
+        progress = collection_episode_increment(user=signed_in_user(request), anime=anime)
+        body = {
+            **CollectionEntryOutputSerializer(progress.change.entry).data,
+            "offer_complete": progress.offer_complete,
+        }
+        return Response(
+            body, status=status.HTTP_201_CREATED if progress.change.created else status.HTTP_200_OK
+        )
 
 
 @extend_schema_serializer(component_name="CollectionImportJob")
@@ -281,6 +338,58 @@ class CollectionImportApi(APIView):
             on_conflict=data.validated_data["on_conflict"],
         )
         return Response(ImportJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CollectionStatisticsApi(APIView):
+    """My list in figures, for the statistics page and its charts."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema_serializer(component_name="CollectionStatistics")
+    class OutputSerializer(serializers.Serializer):
+        total = serializers.IntegerField()
+        favorites = serializers.IntegerField()
+        scored = serializers.IntegerField()
+        mean_score = serializers.FloatField(allow_null=True)
+        statuses = serializers.ListField(child=serializers.DictField(), help_text="[{status, count}]")
+        scores = serializers.ListField(child=serializers.DictField(), help_text="[{score: 1..10, count}]")
+        genres = serializers.ListField(
+            child=serializers.DictField(), help_text="[{name, slug, count, mean_score}], most listed first"
+        )
+        types = serializers.ListField(child=serializers.DictField(), help_text="[{type, count, episodes}]")
+        episodes = serializers.IntegerField()
+        minutes = serializers.IntegerField()
+        days = serializers.FloatField(help_text="Days watched, from the per-type episode durations")
+        minutes_per_episode = serializers.DictField(help_text="The assumed episode duration per type")
+
+    @extend_schema(responses=OutputSerializer, summary="Statistics of my list")
+    def get(self, request: Request) -> Response:
+        user = signed_in_user(request)
+        return Response(self.OutputSerializer(collection_statistics(user=user)).data)
+
+
+class CollectionExportApi(APIView):
+    """My list as a MyAnimeList XML export (``animelist.xml``), importable here and elsewhere."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={(200, "application/xml"): OpenApiTypes.STR},
+        summary="Export my list as MyAnimeList XML",
+        description=(
+            "Entries without a watch status or whose anime has no MyAnimeList id cannot be written; "
+            "their number is in the X-Export-Left-Out header."
+        ),
+    )
+    def get(self, request: Request) -> HttpResponse:
+        user = signed_in_user(request)
+        body = mal_export_write(user=user, entries=collection_export_entries(user=user))
+        response = HttpResponse(body, content_type="application/xml; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="animelist_{slugify(user.username) or user.pk}.xml"'
+        )
+        response["X-Export-Left-Out"] = str(collection_export_left_out(user=user))
+        return response
 
 
 class CollectionImportJobApi(APIView):

@@ -24,6 +24,15 @@ Status mapping (text as exported, or MAL's numeric codes)::
 ``my_score`` 0 means "not scored" on MyAnimeList (never "disliked"): it becomes no score.
 ``my_last_updated`` (Unix seconds, present in most exports) says when the entry last changed on
 MyAnimeList; 0 or missing means unknown.
+
+Progress, rewatches and dates: ``my_watched_episodes`` (episodes watched; capped at the anime's
+episode count when applied), ``my_times_watched`` (completed rewatches, 0-999),
+``my_start_date`` / ``my_finish_date`` (``YYYY-MM-DD``; ``0000-00-00`` and dates with an unknown
+month or day, such as ``2015-00-00``, mean "unknown"). An unknown score or date never clears one
+set on this site. A missing field counts as 0 or unknown.
+
+Writing an export is ``favorites.mal_writer``: the same format, so a file written there imports
+back here unchanged.
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ from __future__ import annotations
 import logging
 import zlib
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
 from xml.parsers import expat
 
@@ -45,7 +54,7 @@ from accounts.models import User
 from activity.models import Source
 from animesite.exceptions import ApplicationError
 from catalog.models import Anime
-from favorites.models import CollectionEntry, ImportJob, WatchStatus
+from favorites.models import MAX_REWATCH_COUNT, CollectionEntry, ImportJob, WatchStatus
 from favorites.services import collection_entries_bulk_create, collection_entry_upsert, collection_lock
 
 logger = logging.getLogger(__name__)
@@ -71,7 +80,25 @@ STATUS_MAP: dict[str, str] = {
     "6": WatchStatus.WANT_TO_WATCH,
 }
 
-_ENTRY_FIELDS = {"series_animedb_id", "series_title", "my_status", "my_score", "my_last_updated"}
+_ENTRY_FIELDS = {
+    "series_animedb_id",
+    "series_title",
+    "my_status",
+    "my_score",
+    "my_last_updated",
+    "my_watched_episodes",
+    "my_times_watched",
+    "my_start_date",
+    "my_finish_date",
+}
+MAL_UNKNOWN_DATE = "0000-00-00"
+STATUS_EXPORT_NAMES: dict[str, str] = {
+    WatchStatus.WATCHING: "Watching",
+    WatchStatus.COMPLETED: "Completed",
+    WatchStatus.ON_HOLD: "On-Hold",
+    WatchStatus.DROPPED: "Dropped",
+    WatchStatus.WANT_TO_WATCH: "Plan to Watch",
+}
 
 
 class MalExportError(Exception):
@@ -90,9 +117,16 @@ class MalEntry:
     status: str
     score: int | None
     last_updated: int | None  # Unix seconds
+    episodes_watched: int = 0
+    rewatch_count: int = 0
+    start_date: date | None = None
+    finish_date: date | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["start_date"] = self.start_date.isoformat() if self.start_date else None
+        data["finish_date"] = self.finish_date.isoformat() if self.finish_date else None
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MalEntry:
@@ -102,7 +136,28 @@ class MalEntry:
             status=str(data["status"]),
             score=None if data.get("score") is None else int(data["score"]),
             last_updated=None if data.get("last_updated") is None else int(data["last_updated"]),
+            episodes_watched=int(data.get("episodes_watched") or 0),
+            rewatch_count=int(data.get("rewatch_count") or 0),
+            start_date=date.fromisoformat(data["start_date"]) if data.get("start_date") else None,
+            finish_date=date.fromisoformat(data["finish_date"]) if data.get("finish_date") else None,
         )
+
+
+def _mal_date(raw: str) -> date | str | None:
+    """A MyAnimeList date: the date, None when unknown (or partly unknown), the text when invalid."""
+    raw = raw.strip()
+    if not raw or raw == MAL_UNKNOWN_DATE:
+        return None
+    parts = raw.split("-")
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        return raw
+    year, month, day = (int(part) for part in parts)
+    if year == 0 or month == 0 or day == 0:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return raw
 
 
 def read_upload(fileobj: IO[bytes], *, size: int | None) -> bytes:
@@ -249,7 +304,38 @@ class _ExportReader:
                 _("%(where)s: my_last_updated %(v)r is not a Unix time.") % {"where": where, "v": raw_updated}
             )
             return
-        if status is None:
+        raw_episodes = fields.get("my_watched_episodes", "") or "0"
+        if not raw_episodes.isdigit():
+            self.errors.append(
+                _("%(where)s: my_watched_episodes %(v)r is not a number of episodes.")
+                % {"where": where, "v": raw_episodes}
+            )
+        raw_rewatches = fields.get("my_times_watched", "") or "0"
+        if not raw_rewatches.isdigit() or int(raw_rewatches) > MAX_REWATCH_COUNT:
+            self.errors.append(
+                _("%(where)s: my_times_watched %(v)r is not 0-%(max)d.")
+                % {"where": where, "v": raw_rewatches, "max": MAX_REWATCH_COUNT}
+            )
+        dates: dict[str, date | None] = {}
+        for name in ("my_start_date", "my_finish_date"):
+            value = _mal_date(fields.get(name, ""))
+            if isinstance(value, str):
+                self.errors.append(
+                    _("%(where)s: %(field)s %(v)r is not a date (YYYY-MM-DD).")
+                    % {"where": where, "field": name, "v": value}
+                )
+            else:
+                dates[name] = value
+        start, finish = dates.get("my_start_date"), dates.get("my_finish_date")
+        if start is not None and finish is not None and finish < start:
+            self.errors.append(
+                _("%(where)s: my_finish_date %(finish)s is before my_start_date %(start)s.")
+                % {"where": where, "finish": finish.isoformat(), "start": start.isoformat()}
+            )
+            return
+        if status is None or not raw_episodes.isdigit() or len(dates) != 2:
+            return
+        if not raw_rewatches.isdigit() or int(raw_rewatches) > MAX_REWATCH_COUNT:
             return
         self.entries.append(
             MalEntry(
@@ -258,6 +344,10 @@ class _ExportReader:
                 status=status,
                 score=score,
                 last_updated=int(raw_updated) or None,
+                episodes_watched=int(raw_episodes),
+                rewatch_count=int(raw_rewatches),
+                start_date=start,
+                finish_date=finish,
             )
         )
 
@@ -373,6 +463,7 @@ def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
     counts = {"imported": 0, "updated": 0, "unchanged": 0, "overwritten": 0}
     unknown: list[int] = []
     conflicts: list[dict[str, Any]] = []
+    capped: list[int] = []
     new_entries: list[tuple[CollectionEntry, datetime | None]] = []
     for position, mal in enumerate(entries, start=1):
         if position % IMPORT_PROGRESS_EVERY == 0:
@@ -383,9 +474,25 @@ def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
             continue
         mal_time = datetime.fromtimestamp(mal.last_updated, tz=UTC) if mal.last_updated else None
         current = existing.get(anime.pk)
-        # MAL score 0 means "not scored": it never clears a score given on this site.
+        # MAL score 0 and date 0000-00-00 mean "unknown": they never clear a value set on this site.
         score = mal.score if mal.score is not None else (current.score if current else None)
-        if current is not None and current.status == mal.status and current.score == score:
+        start_date = mal.start_date or (current.start_date if current else None)
+        finish_date = mal.finish_date or (current.finish_date if current else None)
+        if start_date and finish_date and finish_date < start_date:
+            start_date, finish_date = mal.start_date, mal.finish_date
+        episodes = mal.episodes_watched
+        if anime.episodes and episodes > anime.episodes:
+            episodes = anime.episodes
+            capped.append(mal.mal_id)
+        values: dict[str, Any] = {
+            "status": mal.status,
+            "score": score,
+            "episodes_watched": episodes,
+            "rewatch_count": mal.rewatch_count,
+            "start_date": start_date,
+            "finish_date": finish_date,
+        }
+        if current is not None and all(getattr(current, name) == value for name, value in values.items()):
             counts["unchanged"] += 1
             continue
         if current is not None and (mal_time is None or current.updated_at > mal_time):
@@ -404,21 +511,14 @@ def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
         if current is None:
             new_entries.append(
                 (
-                    CollectionEntry(
-                        user=user, anime=anime, status=mal.status, score=score, source=Source.MAL_IMPORT
-                    ),
+                    CollectionEntry(user=user, anime=anime, source=Source.MAL_IMPORT, **values),
                     mal_time,
                 )
             )
             counts["imported"] += 1
             continue
         collection_entry_upsert(
-            user=user,
-            anime=anime,
-            status=mal.status,
-            score=score,
-            source=Source.MAL_IMPORT,
-            occurred_at=mal_time,
+            user=user, anime=anime, source=Source.MAL_IMPORT, occurred_at=mal_time, **values
         )
         counts["updated"] += 1
 
@@ -435,4 +535,6 @@ def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
         "conflict_entries": conflicts[:MAX_REPORTED_IDS],
         "unknown": len(unknown),
         "unknown_ids": unknown[:MAX_REPORTED_IDS],
+        "episodes_capped": len(capped),
+        "episodes_capped_ids": capped[:MAX_REPORTED_IDS],
     }

@@ -19,7 +19,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -31,7 +32,7 @@ from activity.services import Event, SyncCounts, event_record, events_record
 from animesite.exceptions import ApplicationError
 from animesite.fingerprint import Wanted, sync_plan, table_fingerprint, wanted_fingerprint
 from catalog.models import Anime
-from favorites.models import CollectionEntry, WatchStatus
+from favorites.models import MAX_REWATCH_COUNT, CollectionEntry, WatchStatus
 
 
 class Unset(enum.Enum):
@@ -55,7 +56,22 @@ def collection_lock(*, user: User) -> None:
     list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
 
 
-def collection_values_validate(*, status: str | Unset = UNSET, score: int | Unset | None = UNSET) -> None:
+def collection_values_validate(
+    *,
+    anime: Anime | None = None,
+    status: str | Unset = UNSET,
+    score: int | Unset | None = UNSET,
+    episodes_watched: int | Unset = UNSET,
+    rewatch_count: int | Unset = UNSET,
+    start_date: date | Unset | None = UNSET,
+    finish_date: date | Unset | None = UNSET,
+    current: CollectionEntry | None = None,
+) -> None:
+    """Raise ``ApplicationError`` (code ``invalid``, messages under ``extra.fields``) for bad values.
+
+    ``episodes_watched`` is capped at the anime's episode count when that is known; the finish
+    date may not precede the start date (either given now or already on ``current``).
+    """
     fields: dict[str, list[str]] = {}
     if not isinstance(status, Unset) and status != "" and status not in WatchStatus.values:
         fields["status"] = [
@@ -68,8 +84,52 @@ def collection_values_validate(*, status: str | Unset = UNSET, score: int | Unse
         and (isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 10)
     ):
         fields["score"] = [_("A score is a whole number from 1 to 10.")]
+    if not isinstance(episodes_watched, Unset):
+        if (
+            isinstance(episodes_watched, bool)
+            or not isinstance(episodes_watched, int)
+            or episodes_watched < 0
+        ):
+            fields["episodes_watched"] = [_("Episodes watched is a whole number from 0.")]
+        elif anime is not None and anime.episodes and episodes_watched > anime.episodes:
+            fields["episodes_watched"] = [
+                _("This anime has %(episodes)d episodes; at most %(episodes)d can be watched.")
+                % {"episodes": anime.episodes}
+            ]
+    if not isinstance(rewatch_count, Unset) and (
+        isinstance(rewatch_count, bool)
+        or not isinstance(rewatch_count, int)
+        or not 0 <= rewatch_count <= MAX_REWATCH_COUNT
+    ):
+        fields["rewatch_count"] = [
+            _("Times rewatched is a whole number from 0 to %(max)d.") % {"max": MAX_REWATCH_COUNT}
+        ]
+    start = current.start_date if current is not None and isinstance(start_date, Unset) else start_date
+    finish = current.finish_date if current is not None and isinstance(finish_date, Unset) else finish_date
+    if isinstance(start, date) and isinstance(finish, date) and finish < start:
+        fields["finish_date"] = [_("The finish date cannot be before the start date.")]
     if fields:
         raise ApplicationError(_("Invalid input."), code="invalid", extra={"fields": fields})
+
+
+ENTRY_FIELDS = (
+    "status",
+    "score",
+    "is_favorite",
+    "episodes_watched",
+    "rewatch_count",
+    "start_date",
+    "finish_date",
+)
+_EMPTY_ENTRY: dict[str, Any] = {
+    "status": "",
+    "score": None,
+    "is_favorite": False,
+    "episodes_watched": 0,
+    "rewatch_count": 0,
+    "start_date": None,
+    "finish_date": None,
+}
 
 
 @transaction.atomic
@@ -80,27 +140,59 @@ def collection_entry_upsert(
     status: str | Unset = UNSET,
     score: int | Unset | None = UNSET,
     is_favorite: bool | Unset = UNSET,
+    episodes_watched: int | Unset = UNSET,
+    rewatch_count: int | Unset = UNSET,
+    start_date: date | Unset | None = UNSET,
+    finish_date: date | Unset | None = UNSET,
     source: Source = Source.SITE,
     occurred_at: datetime | None = None,
 ) -> CollectionChange:
     """Create or change the user's entry for ``anime``; fields left UNSET keep their value.
 
-    Idempotent: repeating the same call changes nothing and records no event.
+    On the site (``source`` site), marking an entry completed without naming the progress sets
+    ``episodes_watched`` to the episode count when it is known, and an empty finish date to today.
+    Imports never fill anything in.
+    Idempotent: repeating the same call changes nothing and records no event. Raises
+    ``ApplicationError`` with field errors for invalid values.
     """
-    collection_values_validate(status=status, score=score)
     collection_lock(user=user)
 
     entry = CollectionEntry.objects.select_for_update().filter(user=user, anime=anime).first()
+    completing = (
+        source == Source.SITE
+        and status == WatchStatus.COMPLETED
+        and (entry is None or entry.status != WatchStatus.COMPLETED)
+    )
+    if completing and isinstance(episodes_watched, Unset) and anime.episodes:
+        episodes_watched = anime.episodes
+    if completing and isinstance(finish_date, Unset) and (entry is None or entry.finish_date is None):
+        today = timezone.localdate()
+        start = start_date if not isinstance(start_date, Unset) else (entry.start_date if entry else None)
+        if start is None or start <= today:
+            finish_date = today
+    wanted: dict[str, Any] = {
+        "status": status,
+        "score": score,
+        "is_favorite": is_favorite,
+        "episodes_watched": episodes_watched,
+        "rewatch_count": rewatch_count,
+        "start_date": start_date,
+        "finish_date": finish_date,
+    }
+    collection_values_validate(
+        anime=anime,
+        status=status,
+        score=score,
+        episodes_watched=episodes_watched,
+        rewatch_count=rewatch_count,
+        start_date=start_date,
+        finish_date=finish_date,
+        current=entry,
+    )
     created = False
     if entry is None:
-        entry = CollectionEntry(
-            user=user,
-            anime=anime,
-            status="" if isinstance(status, Unset) else status,
-            score=None if isinstance(score, Unset) else score,
-            is_favorite=False if isinstance(is_favorite, Unset) else is_favorite,
-            source=source,
-        )
+        values = {name: _EMPTY_ENTRY[name] if isinstance(v, Unset) else v for name, v in wanted.items()}
+        entry = CollectionEntry(user=user, anime=anime, source=source, **values)
         try:
             with transaction.atomic():
                 entry.save(force_insert=True)
@@ -109,11 +201,10 @@ def collection_entry_upsert(
             # Written by a path that does not take the collection lock: update it instead.
             entry = CollectionEntry.objects.select_for_update().get(user=user, anime=anime)
 
-    before = {"status": entry.status, "score": entry.score, "is_favorite": entry.is_favorite}
     if created:
-        before = {"status": "", "score": None, "is_favorite": False}
+        before = dict(_EMPTY_ENTRY)
     else:
-        wanted = {"status": status, "score": score, "is_favorite": is_favorite}
+        before = {name: getattr(entry, name) for name in ENTRY_FIELDS}
         changed_fields = [
             name for name, value in wanted.items() if not isinstance(value, Unset) and value != before[name]
         ]
@@ -122,7 +213,7 @@ def collection_entry_upsert(
                 setattr(entry, name, wanted[name])
             entry.save(update_fields=[*changed_fields, "updated_at"])
 
-    after = {"status": entry.status, "score": entry.score, "is_favorite": entry.is_favorite}
+    after = {name: getattr(entry, name) for name in ENTRY_FIELDS}
     changed = tuple(name for name in after if after[name] != before[name])
     events_record(
         events=collection_events(
@@ -136,6 +227,45 @@ def collection_entry_upsert(
         )
     )
     return CollectionChange(entry=entry, created=created, changed=changed)
+
+
+@dataclass(frozen=True)
+class EpisodeProgress:
+    """The entry after one more episode; ``offer_complete`` when the last episode was just
+    reached and the entry is not marked completed yet."""
+
+    change: CollectionChange
+    offer_complete: bool
+
+
+@transaction.atomic
+def collection_episode_increment(*, user: User, anime: Anime, today: date | None = None) -> EpisodeProgress:
+    """One more episode watched (the "+1" button); adds the anime to the list when needed.
+
+    The count stops at the episode count (a +1 past it changes nothing). The first episode of an
+    entry that is not yet being watched marks it ``watching`` and, when no start date is set,
+    starts it today. Reaching the last episode does not complete the entry by itself: the answer
+    offers it (``offer_complete``) and the user confirms with a status change.
+    """
+    collection_lock(user=user)
+    entry = CollectionEntry.objects.select_for_update().filter(user=user, anime=anime).first()
+    watched = entry.episodes_watched if entry is not None else 0
+    status = entry.status if entry is not None else ""
+    if anime.episodes and watched >= anime.episodes:
+        change = collection_entry_upsert(user=user, anime=anime)
+        return EpisodeProgress(change=change, offer_complete=status != WatchStatus.COMPLETED)
+    values: dict[str, Any] = {"episodes_watched": watched + 1}
+    if status in ("", WatchStatus.WANT_TO_WATCH, WatchStatus.ON_HOLD):
+        values["status"] = WatchStatus.WATCHING
+    if entry is None or entry.start_date is None:
+        start = today or timezone.localdate()
+        if entry is None or entry.finish_date is None or entry.finish_date >= start:
+            values["start_date"] = start
+    change = collection_entry_upsert(user=user, anime=anime, **values)
+    reached_end = bool(anime.episodes) and change.entry.episodes_watched == anime.episodes
+    return EpisodeProgress(
+        change=change, offer_complete=reached_end and change.entry.status != WatchStatus.COMPLETED
+    )
 
 
 def collection_events(
@@ -179,11 +309,28 @@ def collection_events(
 
 @transaction.atomic
 def collection_entry_replace(
-    *, user: User, anime: Anime, status: str = "", score: int | None = None, is_favorite: bool = False
+    *,
+    user: User,
+    anime: Anime,
+    status: str = "",
+    score: int | None = None,
+    is_favorite: bool = False,
+    episodes_watched: int = 0,
+    rewatch_count: int = 0,
+    start_date: date | None = None,
+    finish_date: date | None = None,
 ) -> CollectionChange:
     """PUT semantics: every field takes the given value (or its empty default)."""
     return collection_entry_upsert(
-        user=user, anime=anime, status=status, score=score, is_favorite=is_favorite
+        user=user,
+        anime=anime,
+        status=status,
+        score=score,
+        is_favorite=is_favorite,
+        episodes_watched=episodes_watched,
+        rewatch_count=rewatch_count,
+        start_date=start_date,
+        finish_date=finish_date,
     )
 
 

@@ -1,5 +1,8 @@
 """The home page in one request: featured, this season, trending, recommendations.
 
+No anime appears in two of the season, trending and popular-and-diverse sections (each leaves out
+what the sections above it show).
+
 Everything but the recommendations is the same for every reader of a language, so it is built
 once and cached for ``HOME_CACHE_TTL`` seconds. Recommendations come from the recommender
 (``recsys.serving.recommendations.recommend_for_user``) for signed-in users; anonymous readers,
@@ -102,24 +105,35 @@ def home_shared(*, language: str, now: datetime) -> dict[str, Any]:
         "results": season_cards,
     }
 
+    # Each section shows anime the sections above it do not: the season's anime are not repeated
+    # as trending, and neither is repeated in the popular-and-diverse picks.
+    shown_ids = {card["id"] for card in season_cards}
     trending_ranking = ranking_get(kind=RankingKind.TRENDING, filters=CatalogFilter(), now=now)
-    basis = "activity"
-    entries = trending_ranking.entries[:HOME_SECTION_SIZE]
+    basis = str(trending_ranking.parameters.get("basis", "activity"))
+    entries = [e for e in trending_ranking.entries if e[0] not in shown_ids][:HOME_SECTION_SIZE]
     if not entries:
-        # Nothing happened lately (a new site, or a quiet week): say so and show popular anime.
+        # Nothing happened lately and nothing else airs (a new site, or a quiet week): say so and
+        # show popular anime.
         basis = "popular"
-        entries = ranking_get(kind=RankingKind.POPULAR, filters=CatalogFilter()).entries[:HOME_SECTION_SIZE]
+        entries = [
+            e
+            for e in ranking_get(kind=RankingKind.POPULAR, filters=CatalogFilter()).entries
+            if e[0] not in shown_ids
+        ][:HOME_SECTION_SIZE]
     trending = {
         "basis": basis,
         "degraded": trending_ranking.degraded,
         "results": ranking_page_cards(entries=entries, first_rank=1, language=language),
     }
+    shown_ids.update(e[0] for e in entries)
 
     shared = {
         "featured": featured,
         "season": season,
         "trending": trending,
-        "popular_diverse": popular_diverse_items(limit=HOME_SECTION_SIZE, language=language),
+        "popular_diverse": popular_diverse_items(
+            limit=HOME_SECTION_SIZE, exclude=shown_ids, language=language
+        ),
         "generated_at": now.isoformat(),
     }
     cache.set(key, shared, timeout=HOME_CACHE_TTL)

@@ -53,7 +53,7 @@ def ranking_get(
         if isinstance(cached, dict):
             try:
                 return Ranking.from_cache(cached)
-            except (KeyError, TypeError, ValueError):
+            except (AttributeError, KeyError, TypeError, ValueError):
                 logger.warning("discarding a malformed cached ranking %s", key)
     ranking = ranking_compute(kind=kind, filters=filters, now=now)
     cache.set(key, ranking.to_cache(), timeout=ranking_cache_ttl(ranking))

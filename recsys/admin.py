@@ -14,6 +14,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from animesite.exceptions import ApplicationError
 from recsys.models import ModelVersion, NotInterested
@@ -53,13 +55,14 @@ def models_chart_svg(mv: ModelVersion) -> str:
     if not models:
         return ""
     values = [_metric(mv, m, k) or 0.0 for m in models for k in CHART_METRICS]
+    title = _("%(version)s: models vs baselines") % {"version": mv.version}
     top = max([*values, 1e-9])
     width, height, left, bottom, group = 60 + 90 * len(models), 230, 40, 40, 90
     plot = height - bottom - 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-        f'aria-label="metrics of {escape(mv.version)}" style="font:11px sans-serif">',
-        f'<text x="{left}" y="16" font-weight="bold">{escape(mv.version)}: models vs baselines</text>',
+        f'aria-label="{escape(title)}" style="font:11px sans-serif">',
+        f'<text x="{left}" y="16" font-weight="bold">{escape(title)}</text>',
         f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#999"/>',
     ]
     for i, model in enumerate(models):
@@ -90,12 +93,14 @@ def versions_chart_svg(versions: Sequence[ModelVersion]) -> str:
     if not rows:
         return ""
     top = max([float(mv.primary_metric or 0.0) for mv in rows] + [1e-9])
-    width, height, left, bottom, step = 60 + 70 * len(rows), 230, 40, 40, 70
+    title = _("%(metric)s by version") % {"metric": rows[0].primary_metric_name}
+    # Wide enough for the title even with a single version.
+    width, height, left, bottom, step = max(60 + 70 * len(rows), 60 + 7 * len(title)), 230, 40, 40, 70
     plot = height - bottom - 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-        f'aria-label="primary metric by version" style="font:11px sans-serif">',
-        f'<text x="{left}" y="16" font-weight="bold">{escape(rows[0].primary_metric_name)} by version</text>',
+        f'aria-label="{escape(title)}" style="font:11px sans-serif">',
+        f'<text x="{left}" y="16" font-weight="bold">{escape(title)}</text>',
         f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#999"/>',
     ]
     for i, mv in enumerate(rows):
@@ -172,10 +177,14 @@ class ModelVersionAdmin(admin.ModelAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_badge(self, obj: ModelVersion) -> SafeString:
         colour = _STATUS_COLOURS.get(ModelVersion.Status(obj.status), "#757575")
-        label = "★ ACTIVE" if obj.status == ModelVersion.Status.ACTIVE else obj.get_status_display()
+        label = (
+            "★ " + str(_("Active")).upper()
+            if obj.status == ModelVersion.Status.ACTIVE
+            else obj.get_status_display()
+        )
         return format_html(
             '<span style="background:{};color:#fff;padding:2px 6px;border-radius:3px;font-weight:{}">'
             "{}</span>",
@@ -184,23 +193,23 @@ class ModelVersionAdmin(admin.ModelAdmin):
             label,
         )
 
-    @admin.display(description="primary metric", ordering="primary_metric")
+    @admin.display(description=gettext_lazy("primary metric"), ordering="primary_metric")
     def primary_metric_display(self, obj: ModelVersion) -> str:
         if obj.primary_metric is None:
             return "-"
         return f"{obj.primary_metric:.4f} ({obj.primary_metric_name})"
 
-    @admin.display(description="pipeline recall@20")
+    @admin.display(description=gettext_lazy("pipeline recall@20"))
     def pipeline_recall(self, obj: ModelVersion) -> str:
         value = _metric(obj, "pipeline", "recall@20")
         return "-" if value is None else f"{value:.4f}"
 
-    @admin.display(description="best baseline ndcg@20")
+    @admin.display(description=gettext_lazy("best baseline ndcg@20"))
     def best_baseline_ndcg(self, obj: ModelVersion) -> str:
         best = _best_baseline(obj, "ndcg@20")
         return "-" if best is None else f"{best[1]:.4f} ({best[0]})"
 
-    @admin.display(description="pipeline vs best baseline")
+    @admin.display(description=gettext_lazy("pipeline vs best baseline"))
     def vs_best_baseline(self, obj: ModelVersion) -> SafeString | str:
         best = _best_baseline(obj, "ndcg@20")
         value = _metric(obj, "pipeline", "ndcg@20")
@@ -211,12 +220,12 @@ class ModelVersionAdmin(admin.ModelAdmin):
             '<span style="color:{}">{}%</span>', "#2e7d32" if change >= 0 else "#c62828", f"{change:+.1f}"
         )
 
-    @admin.display(description="train time (s)")
+    @admin.display(description=gettext_lazy("training time (s)"))
     def total_seconds(self, obj: ModelVersion) -> str:
         value = (obj.timings or {}).get("total")
         return "-" if value is None else f"{float(value):.0f}"
 
-    @admin.display(description="metrics")
+    @admin.display(description=gettext_lazy("metrics"))
     def metrics_table(self, obj: ModelVersion) -> SafeString | str:
         metrics = obj.metrics or {}
         if not metrics:
@@ -242,10 +251,14 @@ class ModelVersionAdmin(admin.ModelAdmin):
             ),
         )
         return format_html(
-            "<table><tr><th>model</th>{}</tr>{}</table>{}", header, rows, mark_safe(models_chart_svg(obj))
+            "<table><tr><th>{}</th>{}</tr>{}</table>{}",
+            _("model"),
+            header,
+            rows,
+            mark_safe(models_chart_svg(obj)),
         )
 
-    @admin.display(description="timings (s)")
+    @admin.display(description=gettext_lazy("timings (s)"))
     def timings_table(self, obj: ModelVersion) -> SafeString | str:
         if not obj.timings:
             return "-"
@@ -258,10 +271,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description="Activate the selected version (roll back to it)")
+    @admin.action(description=gettext_lazy("Activate the selected version (roll back to it)"))
     def activate_version(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
         if queryset.count() != 1:
-            self.message_user(request, "Select exactly one version to activate.", messages.ERROR)
+            self.message_user(request, _("Select exactly one version to activate."), messages.ERROR)
             return
         model_version = queryset.get()
         try:
@@ -269,7 +282,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
         except (ApplicationError, TrainingAlreadyRunning) as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return
-        self.message_user(request, f"{model_version.version} is now the active version.", messages.SUCCESS)
+        self.message_user(
+            request,
+            _("%(version)s is now the active version.") % {"version": model_version.version},
+            messages.SUCCESS,
+        )
 
     def get_urls(self) -> list[URLPattern]:
         custom = [
@@ -286,15 +303,15 @@ class ModelVersionAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not self.has_change_permission(request):
-            self.message_user(request, "You may not start a retrain.", messages.ERROR)
+            self.message_user(request, _("You may not start a retrain."), messages.ERROR)
         elif _training_running():
-            self.message_user(request, "A retrain is already running.", messages.WARNING)
+            self.message_user(request, _("A retrain is already running."), messages.WARNING)
         else:
             from recsys.tasks import train_recsys_task
 
             force = request.POST.get("force") == "1"
             transaction.on_commit(lambda: train_recsys_task.delay(force=force))
-            self.message_user(request, "Retrain queued; the new version appears here when it finishes.")
+            self.message_user(request, _("Retrain queued; the new version appears here when it finishes."))
         return HttpResponseRedirect(reverse("admin:recsys_modelversion_changelist"))
 
     def changelist_view(

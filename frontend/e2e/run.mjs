@@ -292,6 +292,38 @@ async function run(page) {
   const rankingApi = await apiGet(page, '/api/rankings/top/?genre=action&year=2013&page_size=5')
   check(rankingApi.body.results.every((r) => r.year === 2013 && r.genres.includes('Action')), 'ranking filters apply')
 
+  // --- the rankings tabs on a new site: honest signals, labelled --------------------------------
+  log('rankings tabs')
+  for (const kind of ['top', 'popular', 'favorites', 'trending']) {
+    await page.goto(`${BASE}/rankings/${kind}`)
+    await page.locator('.ranking-list:not(.stale) [data-testid="ranking-item"]').first().waitFor()
+    check((await page.getByTestId('ranking-item').count()) >= 12, `the ${kind} tab lists at least 12 anime`)
+  }
+  const loved = await apiGet(page, '/api/rankings/favorites/?page_size=5')
+  check(
+    loved.body.results[0].details.mal_users > 0 && loved.body.results[0].members > 100000,
+    `most favourited is led by an anime MyAnimeList users love (${loved.body.results[0].title})`,
+  )
+  const popularApi = await apiGet(page, '/api/rankings/popular/?page_size=5')
+  const topPopular = popularApi.body.results[0].details
+  check(topPopular.site_users + topPopular.mal_users === topPopular.collections, 'popular counts site users apart')
+  const trendingApi = await apiGet(page, '/api/rankings/trending/?page_size=50')
+  // A database that earlier runs made busy (12 or more anime with activity) trends by activity only.
+  const quiet = trendingApi.body.parameters.basis !== 'activity'
+  check(
+    trendingApi.body.results.every((r) => ['activity', 'airing'].includes(r.details.basis)) &&
+      trendingApi.body.results.some((r) => r.details.basis === 'airing') === quiet,
+    `trending entries are labelled with their signal (${trendingApi.body.parameters.basis})`,
+  )
+  await page.goto(`${BASE}/rankings/favorites`)
+  await page.locator('.ranking-list:not(.stale) [data-testid="ranking-item"]').first().waitFor()
+  check((await page.getByTestId('ranking-item').first().innerText()).includes('MyAnimeList'), 'the favourites stat names MyAnimeList users')
+  await shot(page, 'rankings-favorites-zh')
+  await page.goto(`${BASE}/rankings/trending`)
+  await page.locator('.ranking-list:not(.stale) [data-testid="ranking-item"]').first().waitFor()
+  if (quiet) await page.getByTestId('ranking-item').filter({ hasText: '新番 ·' }).first().waitFor()
+  await shot(page, 'rankings-trending-zh')
+
   // --- collection: inline edit and MyAnimeList import -------------------------------------------
   log('collection')
   await page.getByTestId('avatar-menu').click()
@@ -344,6 +376,89 @@ async function run(page) {
   await page.getByTestId('mal-summary').scrollIntoViewIfNeeded()
   await shot(page, 'collection', { fullPage: true })
 
+  // --- episode progress: +1 on a list card, then +1 to the last episode offers "completed" -------
+  log('episode progress')
+  const titanRow = page.locator(`[data-testid="collection-entry"][data-anime-id="${animeId}"]`)
+  const titanBefore = (await apiGet(page, `/api/collection/${animeId}/`)).body.episodes_watched
+  await answered(page, 'POST', `/api/collection/${animeId}/progress/`, () => titanRow.getByTestId('episode-plus-one').click())
+  await titanRow.getByTestId('episode-count').filter({ hasText: `${titanBefore + 1} /` }).waitFor()
+  const ovas = await apiGet(page, '/api/anime/?type=OVA&ordering=-members&page_size=100')
+  const short = ovas.body.results.find((a) => a.episodes === 2 && !alreadyMine.has(a.mal_id))
+  check(Boolean(short), 'a two-episode OVA to watch')
+  await page.goto(`${BASE}/anime/${short.id}`)
+  await page.getByTestId('anime-title').waitFor()
+  const detailProgress = page.locator('[data-testid="collection-panel"] [data-testid="episode-progress"]')
+  await answered(page, 'POST', `/api/collection/${short.id}/progress/`, () => detailProgress.getByTestId('episode-plus-one').click())
+  await detailProgress.getByTestId('episode-count').filter({ hasText: '1 / 2' }).waitFor()
+  await page.getByTestId('entry-tracking').waitFor()
+  await answered(page, 'POST', `/api/collection/${short.id}/progress/`, () => detailProgress.getByTestId('episode-plus-one').click())
+  const offer = page.locator('.el-message-box')
+  await offer.waitFor()
+  check((await offer.innerText()).includes('看完全部剧集'), 'completing the last episode offers "completed"')
+  await shot(page, 'progress-complete-offer')
+  await answered(page, 'POST', '/api/collection/', () => offer.locator('.el-button--primary').click())
+  const finished = await apiGet(page, `/api/collection/${short.id}/`)
+  check(
+    finished.body.status === 'completed' && finished.body.episodes_watched === 2,
+    `completed at 2/2 (${finished.body.status}, ${finished.body.episodes_watched})`,
+  )
+  check(finished.body.start_date !== null && finished.body.finish_date !== null, 'start and finish dates set by the first and last episode')
+  await page.evaluate(() => window.scrollTo(0, 0))
+  await shot(page, 'progress-completed')
+
+  // --- export the list as MyAnimeList XML, import it back: nothing changes ------------------------
+  log('export then re-import')
+  await page.getByTestId('avatar-menu').click()
+  await page.getByTestId('menu-collection').click()
+  await page.waitForURL('**/collection')
+  await page.getByTestId('export-button').waitFor()
+  check((await page.getByTestId('export-button').getAttribute('href')) === '/api/collection/export/', 'export link')
+  const exported = await page.evaluate(async () => {
+    const response = await fetch('/api/collection/export/', { credentials: 'same-origin' })
+    return { status: response.status, type: response.headers.get('Content-Type'), text: await response.text() }
+  })
+  check(exported.status === 200 && exported.type.startsWith('application/xml'), 'the export is XML')
+  const exportedCount = (exported.text.match(/<anime>/g) ?? []).length
+  check(exportedCount >= 3, `the export carries the list (${exportedCount} entries)`)
+  check(exported.text.includes('<my_watched_episodes>2</my_watched_episodes>'), 'the export carries episode progress')
+  const snapshot = async () =>
+    (await apiGet(page, '/api/collection/?page_size=100&ordering=title')).body.results.map((e) =>
+      [e.anime.id, e.status, e.score, e.episodes_watched, e.rewatch_count, e.start_date, e.finish_date, e.updated_at].join('|'),
+    )
+  const listBefore = await snapshot()
+  const exportFile = join(SHOTS, '..', 'results', 'exported-animelist.xml')
+  writeFileSync(exportFile, exported.text)
+  await page.getByTestId('mal-file').setInputFiles(exportFile)
+  const reimport = await answered(page, 'POST', '/api/collection/import/', () => page.getByTestId('mal-start').click())
+  const reimportId = (await reimport.json()).id
+  await page.getByTestId('mal-summary').waitFor({ timeout: 60000 })
+  const job = await apiGet(page, `/api/collection/import/${reimportId}/`)
+  check(
+    job.body.status === 'succeeded' && job.body.summary.unchanged === exportedCount && job.body.summary.imported === 0 && job.body.summary.updated === 0,
+    `re-import changes nothing (${JSON.stringify(job.body.summary)})`,
+  )
+  check(JSON.stringify(await snapshot()) === JSON.stringify(listBefore), 'the list is the same after the round trip')
+  await page.getByTestId('collection-export').scrollIntoViewIfNeeded()
+  await shot(page, 'export-reimport')
+
+  // --- statistics with charts (Chinese; English after the language switch) -------------------------
+  log('statistics')
+  await page.getByTestId('avatar-menu').click()
+  await page.getByTestId('menu-statistics').click()
+  await page.waitForURL('**/statistics')
+  for (const chart of ['chart-statuses', 'chart-scores', 'chart-genres']) {
+    await page.locator(`[data-testid="${chart}"] canvas`).first().waitFor()
+  }
+  const stats = await apiGet(page, '/api/collection/statistics/')
+  check(stats.body.total === listBefore.length, `statistics count the list (${stats.body.total})`)
+  check((await page.getByTestId('stats-total').innerText()).includes(String(stats.body.total)), 'the total is shown')
+  check((await page.getByRole('heading', { name: '我的统计' }).count()) === 1, 'Chinese statistics heading')
+  check((await page.getByTestId('stats-duration-note').innerText()).includes('分钟'), 'the duration assumption is stated')
+  await shot(page, 'statistics-zh', { fullPage: true })
+  await page.getByTestId('avatar-menu').click()
+  await page.getByTestId('menu-collection').click()
+  await page.waitForURL('**/collection')
+
   // --- language switch, remembered ------------------------------------------------------------
   log('language switch')
   await page.getByTestId('lang-en').click()
@@ -351,6 +466,19 @@ async function run(page) {
   await page.reload()
   await page.getByRole('heading', { name: 'My collection' }).waitFor()
   check((await page.getByTestId('footer').innerText()).includes('Anime data: bangumi-data (CC BY 4.0)'), 'English footer attribution')
+  await page.goto(`${BASE}/statistics`)
+  await page.getByRole('heading', { name: 'My statistics' }).waitFor()
+  await page.locator('[data-testid="chart-scores"] canvas').first().waitFor()
+  check((await page.getByTestId('stats-duration-note').innerText()).includes('minutes'), 'English duration note')
+  await shot(page, 'statistics-en', { fullPage: true })
+  await page.goto(`${BASE}/rankings/favorites`)
+  await page.locator('.ranking-list:not(.stale) [data-testid="ranking-item"]').first().waitFor()
+  check((await page.getByTestId('rankings-explain').innerText()).includes('People who love it'), 'English rankings explanation')
+  await shot(page, 'rankings-favorites-en')
+  await page.goto(`${BASE}/rankings/trending`)
+  await page.locator('.ranking-list:not(.stale) [data-testid="ranking-item"]').first().waitFor()
+  if (quiet) await page.getByTestId('ranking-item').filter({ hasText: 'MyAnimeList members' }).first().waitFor()
+  await shot(page, 'rankings-trending-en')
 
   // --- phone width ----------------------------------------------------------------------------
   log('phone width')

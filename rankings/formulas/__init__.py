@@ -17,24 +17,36 @@ scores per scored anime, at least ``TOP_MIN_VOTES_FLOOR``. An anime needs ``m`` 
 own mean weighs as much as the prior, so three 10s do not top the chart. Anime without a score
 are not ranked.
 
-**Most popular** -- MyAnimeList members and collections on this site, each scaled to 0-1 by its
+**Most popular** -- MyAnimeList members and list entries, each scaled to 0-1 by its
 catalogue-wide maximum, weighted equally::
 
     popular(a) = 0.5 * members(a) / max(members) + 0.5 * collections(a) / max(collections)
 
-``collections(a)`` counts collection entries of every source. MyAnimeList member counts run to
-millions while the site's collections are counted in thousands; scaling each by its maximum keeps
-either from drowning the other.
+``collections(a)`` counts list entries of every source. MyAnimeList member counts run to
+millions while the lists are counted in thousands; scaling each by its maximum keeps either from
+drowning the other. The details keep the two kinds of list apart: ``site_users`` (people of this
+site, imports from MyAnimeList included) and ``mal_users`` (the imported data set of MyAnimeList
+users), so a page never counts data-set users as people of this site.
 
-**Most favourited** -- the number of site users who marked the anime as a favourite. The data set
-has no favourite flag, so data-set users never favourite anything; ties (including the common
-"nobody yet") are broken by the number of 10/10 scores (``perfect_scores``, shown next to the
-count), then by members. Anime with neither a favourite nor a 10/10 score are not ranked.
+**Most favourited** -- the people who love an anime: list entries marked as a favourite on this
+site or scored 10/10, each person counted once::
+
+    loved(a) = |{entries e of a : e.is_favorite or e.score == 10}|
+
+A fresh site has few favourites, and the data set has no favourite flag, but its users' 10/10
+scores are an honest "loved it" signal: the details say how many come from this site
+(``site_users``, with ``favorites`` among them) and how many from MyAnimeList users of the data
+set (``mal_users``). Ties go to more site favourites, then more members. Anime nobody loves are
+not ranked.
 
 **Trending** -- time-decayed activity with a 7-day half-life, see ``activity.trending``: the sum
 over recent events of ``weight(kind) * 2 ** (-age / 7 days)``, read from a Redis sorted set kept up
 to date as events happen, or computed from the behaviour log when Redis is down
-(``degraded: true``).
+(``degraded: true``). While fewer than ``trending.TRENDING_MIN_ACTIVE`` anime have recent
+activity (a new or quiet site), the list goes on with the anime airing this season (the latest
+season with at least ``rankings.home.SEASON_MIN_ANIME`` anime) by MyAnimeList members; every
+entry says its ``basis`` (``activity`` or ``airing``) and the ranking's ``parameters.basis`` says
+which signals it holds.
 
 A ranking keeps its first ``MAX_RANKED`` anime. One module per formula: ``top_rated``,
 ``popular``, ``favorites``, ``trending``; the shared types are in ``rankings.formulas.base``.

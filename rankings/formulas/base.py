@@ -22,7 +22,7 @@ TOP_MIN_VOTES_PERCENTILE = 80
 CACHE_TTL = 30 * 60
 TRENDING_CACHE_TTL = 2 * 60
 DEGRADED_CACHE_TTL = 30
-CACHE_VERSION = "v1"
+CACHE_VERSION = "v3"  # v3: filters stored as their key; site and data-set users apart; trending bases
 
 
 class RankingKind(enum.StrEnum):

@@ -1,4 +1,5 @@
-"""Most popular: members and collections, each scaled by its maximum (see ``rankings.formulas``)."""
+"""Most popular: members and list entries, each scaled by its maximum; site users and data-set
+users counted apart in the details (see ``rankings.formulas``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from django.db.models import Count, F, FloatField, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Coalesce
 
+from activity.models import Source
 from catalog.filters import CatalogFilter
 from catalog.models import Anime
 from favorites.models import CollectionEntry
@@ -30,31 +32,45 @@ def popular_parameters() -> dict[str, Any]:
 def popular_compute(*, filters: CatalogFilter, limit: int = MAX_RANKED) -> Ranking:
     params = global_constants("popular", popular_parameters, fresh=not filters.key())
     max_members, max_collections = params["max_members"], params["max_collections"]
-    collections = Coalesce(
-        Subquery(
-            CollectionEntry.objects.filter(anime_id=OuterRef("pk"))
-            .order_by()
-            .values("anime_id")
-            .annotate(n=Count("id"))
-            .values("n")[:1],
-            output_field=IntegerField(),
-        ),
-        Value(0),
-    )
+
+    def entries_of(source_filter: Q) -> Coalesce:
+        return Coalesce(
+            Subquery(
+                CollectionEntry.objects.filter(source_filter, anime_id=OuterRef("pk"))
+                .order_by()
+                .values("anime_id")
+                .annotate(n=Count("id"))
+                .values("n")[:1],
+                output_field=IntegerField(),
+            ),
+            Value(0),
+        )
+
+    dataset = Q(source=Source.DATASET)
     members_part = Cast(F("members"), FloatField()) / Value(float(max_members)) if max_members else Value(0.0)
     collections_part = (
         Cast(F("n"), FloatField()) / Value(float(max_collections)) if max_collections else Value(0.0)
     )
     rows = (
         visible_anime(filters)
-        .annotate(n=collections)
+        .annotate(site=entries_of(~dataset), mal=entries_of(dataset))
+        .annotate(n=F("site") + F("mal"))
         .filter(Q(members__gt=0) | Q(n__gt=0))
         .annotate(pop=Value(0.5) * members_part + Value(0.5) * collections_part)
         .order_by("-pop", "-members", "id")
-        .values_list("id", "pop", "members", "n")[:limit]
+        .values_list("id", "pop", "members", "site", "mal")[:limit]
     )
     entries = [
-        (anime_id, round(float(pop), 6), {"members": int(members), "collections": int(n)})
-        for anime_id, pop, members, n in rows
+        (
+            anime_id,
+            round(float(pop), 6),
+            {
+                "members": int(members),
+                "collections": int(site) + int(mal),
+                "site_users": int(site),
+                "mal_users": int(mal),
+            },
+        )
+        for anime_id, pop, members, site, mal in rows
     ]
     return Ranking(kind=RankingKind.POPULAR, filters=filters, entries=entries, parameters=params)

@@ -70,7 +70,7 @@ def test_upsert_changes_only_the_given_fields_and_records_one_event_per_change()
     collection_entry_upsert(user=user, anime=anime, is_favorite=True)
 
     # then
-    assert set(change.changed) == {"status", "score"}
+    assert set(change.changed) == {"status", "score", "episodes_watched", "finish_date"}  # completed today
     entry = CollectionEntry.objects.get(user=user, anime=anime)
     assert (entry.status, entry.score, entry.is_favorite) == ("completed", 9, True)
     assert _events(user, anime) == [

@@ -58,7 +58,12 @@ def test_popular_ranking_pages_carry_cards_ranks_and_values(api_client):
     assert first["kind"] == "popular"
     assert [(r["id"], r["rank"]) for r in first["results"]] == [(anime[0].id, 1), (anime[1].id, 2)]
     assert first["results"][0]["value"] == pytest.approx(0.5)
-    assert first["results"][0]["details"] == {"members": 1000, "collections": 0}
+    assert first["results"][0]["details"] == {
+        "members": 1000,
+        "collections": 0,
+        "site_users": 0,
+        "mal_users": 0,
+    }
     assert {"mal_id", "title", "titles", "cover_url", "type", "year", "season", "genres"} <= set(
         first["results"][0]
     )
@@ -122,3 +127,17 @@ def test_beat_task_refreshes_the_rankings_and_is_scheduled():
     schedule = settings.PERIODIC_TASK_DEFAULTS["rankings-refresh"]
     assert schedule["task"] == "rankings.tasks.rankings_refresh_task"
     assert schedule["schedule"] <= 15 * 60
+
+
+def test_a_cached_ranking_of_an_older_format_is_recomputed(api_client):
+    # given: an entry written by an older release (filters stored as a dict)
+    anime = AnimeFactory(members=10)
+    key = ranking_cache_key(kind="popular", filters=CatalogFilter())
+    cache.set(key, {"kind": "popular", "filters": {"genre": None}, "entries": [], "parameters": {}})
+
+    # when
+    response = api_client.get("/api/rankings/popular/")
+
+    # then
+    assert response.status_code == 200
+    assert [r["id"] for r in response.json()["results"]] == [anime.id]

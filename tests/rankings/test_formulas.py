@@ -11,6 +11,7 @@ from rankings.formulas import (
     popular_compute,
     top_rated_compute,
     top_rated_parameters,
+    trending_compute,
 )
 from tests.factories import AnimeFactory, GenreFactory, UserFactory
 
@@ -98,24 +99,25 @@ def test_popular_blends_members_and_collections_scaled_by_their_maxima():
         (small.id, pytest.approx(0.125)),  # 0 + 0.125
     ]
     assert nothing.id not in [a for a, _, _ in ranking.entries]
-    assert ranking.entries[0][2] == {"members": 1000, "collections": 2}
+    assert ranking.entries[0][2] == {"members": 1000, "collections": 2, "site_users": 2, "mal_users": 0}
 
 
-def test_most_favourited_counts_site_favourites_then_perfect_scores():
-    # given
+def test_most_favourited_counts_the_people_who_love_it_site_and_myanimelist_apart():
+    # given: an obscure special with 2 site favourites, a series that 3 MyAnimeList users of the
+    # data set scored 10/10 and one site user favourited
     users = UserFactory.create_batch(3)
-    two_favs = AnimeFactory(members=10)
-    one_fav = AnimeFactory(members=10)
+    mal_users = UserFactory.create_batch(3, source="dataset")
+    special = AnimeFactory(members=10, type="Special")
+    series = AnimeFactory(members=500)
     perfect_only = AnimeFactory(members=10)
     neither = AnimeFactory(members=99999)
     hidden = AnimeFactory(is_hidden=True)
     CollectionEntry.objects.bulk_create(
         [
-            CollectionEntry(user=users[0], anime=two_favs, is_favorite=True),
-            CollectionEntry(user=users[1], anime=two_favs, is_favorite=True, score=3),
-            CollectionEntry(user=users[0], anime=one_fav, is_favorite=True, score=10),
-            CollectionEntry(user=users[1], anime=one_fav, score=10),
-            CollectionEntry(user=users[2], anime=one_fav, score=10),
+            CollectionEntry(user=users[0], anime=special, is_favorite=True),
+            CollectionEntry(user=users[1], anime=special, is_favorite=True, score=3),
+            CollectionEntry(user=users[0], anime=series, is_favorite=True, score=10),
+            *[CollectionEntry(user=u, anime=series, score=10, source="dataset") for u in mal_users],
             CollectionEntry(user=users[0], anime=perfect_only, score=10),
             CollectionEntry(user=users[1], anime=perfect_only, score=10),
             CollectionEntry(user=users[0], anime=neither, score=9),
@@ -128,12 +130,34 @@ def test_most_favourited_counts_site_favourites_then_perfect_scores():
     # when
     ranking = favorites_compute(filters=CatalogFilter())
 
-    # then
+    # then: the series leads (4 people: 1 here, 3 MyAnimeList users), the special with its two
+    # site favourites beats the anime with two 10/10 and no favourite
     assert [(a, v, d) for a, v, d in ranking.entries] == [
-        (two_favs.id, 2.0, {"favorites": 2, "perfect_scores": 0}),
-        (one_fav.id, 1.0, {"favorites": 1, "perfect_scores": 3}),
-        (perfect_only.id, 0.0, {"favorites": 0, "perfect_scores": 2}),
+        (series.id, 4.0, {"loved": 4, "favorites": 1, "perfect_scores": 4, "site_users": 1, "mal_users": 3}),
+        (special.id, 2.0, {"loved": 2, "favorites": 2, "perfect_scores": 0, "site_users": 2, "mal_users": 0}),
+        (
+            perfect_only.id,
+            2.0,
+            {"loved": 2, "favorites": 0, "perfect_scores": 2, "site_users": 2, "mal_users": 0},
+        ),
     ]
+
+
+def test_popular_keeps_site_users_apart_from_myanimelist_users_of_the_data_set():
+    # given: 3 data-set users and 1 site user listed it (one through a MyAnimeList import)
+    anime = AnimeFactory(members=100)
+    CollectionEntry.objects.bulk_create(
+        [
+            *[CollectionEntry(user=u, anime=anime, source="dataset") for u in UserFactory.create_batch(3)],
+            CollectionEntry(user=UserFactory(), anime=anime, source="mal_import"),
+        ]
+    )
+
+    # when
+    ranking = popular_compute(filters=CatalogFilter())
+
+    # then
+    assert ranking.entries[0][2] == {"members": 100, "collections": 4, "site_users": 1, "mal_users": 3}
 
 
 def test_filters_restrict_the_global_ranking():
@@ -158,3 +182,46 @@ def test_filters_restrict_the_global_ranking():
     unfiltered = dict((a, v) for a, v, _ in popular_compute(filters=CatalogFilter()).entries)
     filtered = dict((a, v) for a, v, _ in popular_compute(filters=CatalogFilter(years=(2016,))).entries)
     assert filtered[tv_2016.id] == unfiltered[tv_2016.id]
+
+
+def test_trending_on_a_quiet_site_goes_on_with_the_season_airing_by_members():
+    # given: one anime with activity; this season (fall 2026) airs 9 anime
+    from datetime import UTC, datetime
+
+    from activity import trending
+
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    busy = AnimeFactory(year=2001, season="spring", members=5)
+    airing = [AnimeFactory(year=2026, season="fall", members=100 * (i + 1)) for i in range(9)]
+    trending.trending_record(anime_id=busy.id, kind="favorite", at=now, now=now)
+
+    # when
+    ranking = trending_compute(filters=CatalogFilter(), now=now)
+
+    # then: activity first, then the season by members, each entry labelled with its basis
+    assert [a for a, _, _ in ranking.entries] == [busy.id, *[a.id for a in reversed(airing)]]
+    assert ranking.entries[0][2] == {"basis": "activity"}
+    assert ranking.entries[1][2] == {
+        "basis": "airing",
+        "members": 900,
+        "season": {"season": "fall", "year": 2026},
+    }
+    assert ranking.parameters["basis"] == "activity+airing"
+
+
+def test_trending_with_enough_activity_is_activity_only():
+    from datetime import UTC, datetime
+
+    from activity import trending
+
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    for anime in AnimeFactory.create_batch(12, year=2001, season="spring"):
+        trending.trending_record(anime_id=anime.id, kind="list", at=now, now=now)
+    for _ in range(9):
+        AnimeFactory(year=2026, season="fall")
+
+    ranking = trending_compute(filters=CatalogFilter(), now=now)
+
+    assert len(ranking.entries) == 12
+    assert {d["basis"] for _, _, d in ranking.entries} == {"activity"}
+    assert ranking.parameters["basis"] == "activity"

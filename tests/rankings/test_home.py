@@ -84,24 +84,51 @@ def test_anonymous_home_has_every_section_and_says_which_season_it_shows(api_cli
     assert body["trending"]["results"][0]["rank"] == 1
     recommendations = body["recommendations"]
     assert (recommendations["source"], recommendations["personalized"]) == ("popular_diverse", False)
-    assert recommendations["results"][0]["reason"] == {"code": "popular"}
-    assert len(recommendations["results"]) == 4  # every visible anime, the hidden one left out
+    # no anime in two sections: the two others fill trending, nothing is left to repeat
+    season_ids = {a["id"] for a in season["results"]}
+    trending_ids = {a["id"] for a in body["trending"]["results"]}
+    assert not season_ids & trending_ids
+    assert len(season_ids | trending_ids) == 4  # every visible anime once, the hidden one left out
+    assert recommendations["results"] == []
 
 
 def test_home_for_the_current_season_and_recent_activity():
-    # given
+    # given: activity on this season's anime and on an older one
     current = AnimeFactory(year=2026, season="fall")
+    older = AnimeFactory(year=2011, season="spring")
     AnimeFactory(year=2026, season="summer")
     trending.trending_record(anime_id=current.id, kind="favorite", at=NOW, now=NOW)
+    trending.trending_record(anime_id=older.id, kind="list", at=NOW, now=NOW)
+
+    # when
+    page = home_page(user=None, language="en", now=NOW)
+
+    # then: the season's anime is shown once, in its own section
+    assert page["season"]["is_current"] is True
+    assert [a["id"] for a in page["season"]["results"]] == [current.id]
+    assert page["trending"]["basis"] == "activity"
+    assert [a["id"] for a in page["trending"]["results"]] == [older.id]
+
+
+def test_home_sections_share_no_anime_on_a_site_without_activity():
+    # given: a season of 12 airing anime and 30 more popular ones
+    for members in range(12):
+        AnimeFactory(year=2026, season="fall", members=1000 + members)
+    for members in range(30):
+        AnimeFactory(year=2010, season="spring", members=50000 + members)
 
     # when
     page = home_page(user=None, language="en", now=NOW)
 
     # then
-    assert page["season"]["is_current"] is True
-    assert [a["id"] for a in page["season"]["results"]] == [current.id]
-    assert page["trending"]["basis"] == "activity"
-    assert [(a["id"], a["value"]) for a in page["trending"]["results"]] == [(current.id, 2.0)]
+    sections = [
+        [a["id"] for a in page["season"]["results"]],
+        [a["id"] for a in page["trending"]["results"]],
+        [a["id"] for a in page["recommendations"]["results"]],
+    ]
+    assert [len(ids) for ids in sections] == [12, 12, 12]
+    assert len({i for ids in sections for i in ids}) == 36
+    assert page["trending"]["basis"] == "popular"  # the airing anime are the season section already
 
 
 def test_signed_in_user_gets_the_recommenders_answer(user_client, user, monkeypatch):

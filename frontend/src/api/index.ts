@@ -5,7 +5,9 @@ import type {
   AnimeDetail,
   CollectionChange,
   CollectionEntry,
+  CollectionProgress,
   CollectionQuery,
+  CollectionStatistics,
   CurrentUser,
   HomeResponse,
   ImportJob,
@@ -94,6 +96,11 @@ export const collectionApi = {
     return http.post('/api/collection/import/', { form })
   },
   importJob: (jobId: number): Promise<ImportJob> => http.get(`/api/collection/import/${jobId}/`),
+  /** One more episode watched (capped at the episode count); adds the anime when needed. */
+  progress: (animeId: number): Promise<CollectionProgress> => http.post(`/api/collection/${animeId}/progress/`),
+  statistics: (): Promise<CollectionStatistics> => http.get('/api/collection/statistics/'),
+  /** The MyAnimeList XML export of my list (a plain link: the browser downloads it with the session). */
+  exportUrl: '/api/collection/export/',
 }
 
 export const rankingsApi = {

@@ -169,6 +169,12 @@ export interface CollectionEntry {
   status: WatchStatus | ''
   score: number | null
   is_favorite: boolean
+  /** Capped at the anime's episode count when that is known. */
+  episodes_watched: number
+  rewatch_count: number
+  /** YYYY-MM-DD */
+  start_date: string | null
+  finish_date: string | null
   source: string
   created_at: string
   updated_at: string
@@ -178,6 +184,30 @@ export interface CollectionChange {
   status?: WatchStatus | ''
   score?: number | null
   is_favorite?: boolean
+  episodes_watched?: number
+  rewatch_count?: number
+  start_date?: string | null
+  finish_date?: string | null
+}
+
+/** The entry after a "+1"; offer_complete: the last episode was reached, the entry is not completed. */
+export interface CollectionProgress extends CollectionEntry {
+  offer_complete: boolean
+}
+
+export interface CollectionStatistics {
+  total: number
+  favorites: number
+  scored: number
+  mean_score: number | null
+  statuses: { status: WatchStatus | ''; count: number }[]
+  scores: { score: number; count: number }[]
+  genres: { name: string; slug: string; count: number; mean_score: number | null }[]
+  types: { type: string; count: number; episodes: number }[]
+  episodes: number
+  minutes: number
+  days: number
+  minutes_per_episode: Record<string, number>
 }
 
 export interface CollectionQuery {
@@ -224,7 +254,27 @@ export interface RankedAnime extends AnimeCard {
   rank: number
   value: number | null
   /** What the value was computed from (votes and mean, members and collections, favourites, ...). */
-  details?: Record<string, number | null>
+  details?: RankingDetails
+}
+
+/** What a ranking's value was computed from (see the formulas in rankings/selectors.py). */
+export interface RankingDetails {
+  votes?: number
+  mean?: number
+  members?: number
+  /** List entries of every source; site_users + mal_users. */
+  collections?: number
+  /** People of this site (MyAnimeList imports included). */
+  site_users?: number
+  /** MyAnimeList users of the imported data set. */
+  mal_users?: number
+  favorites?: number
+  perfect_scores?: number
+  /** People who favourited it or scored it 10/10. */
+  loved?: number
+  /** Trending: recent activity on this site, or an anime airing this season (by members). */
+  basis?: 'activity' | 'airing'
+  season?: { season: string; year: number }
 }
 
 export interface RankingResponse extends Paginated<RankedAnime> {

@@ -63,6 +63,12 @@ export const routes: RouteRecordRaw[] = [
     meta: { titleKey: 'nav.myCollection', requiresAuth: true },
   },
   {
+    path: '/statistics',
+    name: 'statistics',
+    component: () => import('@/views/StatisticsView.vue'),
+    meta: { titleKey: 'stats.title', requiresAuth: true },
+  },
+  {
     path: '/:pathMatch(.*)*',
     name: 'not-found',
     component: () => import('@/views/NotFoundView.vue'),
