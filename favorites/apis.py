@@ -30,6 +30,7 @@ from favorites.models import CollectionEntry, ImportJob, WatchStatus
 from favorites.selectors import (
     COLLECTION_ORDERINGS,
     collection_anime_get,
+    collection_counts,
     collection_entry_get,
     collection_list,
     import_job_get,
@@ -82,6 +83,7 @@ class CollectionListCreateApi(APIView):
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=WatchStatus.choices, required=False)
         favorite = serializers.BooleanField(required=False, allow_null=True, default=None)
+        anime_id = serializers.IntegerField(required=False, min_value=1)
         ordering = serializers.ChoiceField(choices=list(COLLECTION_ORDERINGS), default="-updated")
 
     @extend_schema_serializer(component_name="CollectionEntryCreate")
@@ -94,7 +96,7 @@ class CollectionListCreateApi(APIView):
     @extend_schema(
         parameters=[FilterSerializer],
         responses=CollectionEntryOutputSerializer(many=True),
-        summary="My collection",
+        summary="My collection (one page, plus ``counts`` of entries per tab)",
     )
     def get(self, request: Request) -> Response:
         params = self.FilterSerializer(data=request.query_params)
@@ -103,11 +105,15 @@ class CollectionListCreateApi(APIView):
             user=request.user,  # type: ignore[arg-type]
             status=params.validated_data.get("status"),
             favorite=params.validated_data["favorite"],
+            anime_id=params.validated_data.get("anime_id"),
             ordering=params.validated_data["ordering"],
         )
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(CollectionEntryOutputSerializer(page, many=True).data)
+        response = paginator.get_paginated_response(CollectionEntryOutputSerializer(page, many=True).data)
+        # Entries per tab (all, favorite, each status), whatever this page's filter.
+        response.data["counts"] = collection_counts(user=request.user)  # type: ignore[arg-type]
+        return response
 
     @extend_schema(
         request=InputSerializer,
