@@ -45,6 +45,15 @@ def _best_baseline(mv: ModelVersion, name: str) -> tuple[str, float] | None:
     return max(scored, key=lambda pair: pair[1]) if scored else None
 
 
+# Width of one character of an 11 px bold sans-serif title, in px, rounded up (Latin and digits).
+_TITLE_CHAR_PX = 7
+
+
+def _chart_width(bars_width: int, left: int, title: str) -> int:
+    """The SVG's width in px: wide enough for the bars and for the whole title after ``left``."""
+    return max(bars_width, left + _TITLE_CHAR_PX * len(title) + 10)
+
+
 def models_chart_svg(mv: ModelVersion) -> str:
     """Grouped bars: Recall@20 and NDCG@20 of every model evaluated in ``mv``'s run."""
     models = [m for m in CHART_MODELS if m in (mv.metrics or {})] + sorted(
@@ -54,12 +63,14 @@ def models_chart_svg(mv: ModelVersion) -> str:
         return ""
     values = [_metric(mv, m, k) or 0.0 for m in models for k in CHART_METRICS]
     top = max([*values, 1e-9])
-    width, height, left, bottom, group = 60 + 90 * len(models), 230, 40, 40, 90
+    height, left, bottom, group = 230, 40, 40, 90
+    title = f"{mv.version}: models vs baselines"
+    width = _chart_width(60 + 90 * len(models), left, title)
     plot = height - bottom - 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
         f'aria-label="metrics of {escape(mv.version)}" style="font:11px sans-serif">',
-        f'<text x="{left}" y="16" font-weight="bold">{escape(mv.version)}: models vs baselines</text>',
+        f'<text x="{left}" y="16" font-weight="bold">{escape(title)}</text>',
         f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#999"/>',
     ]
     for i, model in enumerate(models):
@@ -90,12 +101,14 @@ def versions_chart_svg(versions: Sequence[ModelVersion]) -> str:
     if not rows:
         return ""
     top = max([float(mv.primary_metric or 0.0) for mv in rows] + [1e-9])
-    width, height, left, bottom, step = 60 + 70 * len(rows), 230, 40, 40, 70
+    height, left, bottom, step = 230, 40, 40, 70
+    title = f"{rows[0].primary_metric_name} by version"
+    width = _chart_width(60 + 70 * len(rows), left, title)
     plot = height - bottom - 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
         f'aria-label="primary metric by version" style="font:11px sans-serif">',
-        f'<text x="{left}" y="16" font-weight="bold">{escape(rows[0].primary_metric_name)} by version</text>',
+        f'<text x="{left}" y="16" font-weight="bold">{escape(title)}</text>',
         f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#999"/>',
     ]
     for i, mv in enumerate(rows):

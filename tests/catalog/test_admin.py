@@ -327,3 +327,15 @@ def test_users_admin_filters_by_source(admin_client, admin_user):
     # then
     assert [u.username for u in dataset] == ["dataset_7"]
     assert {u.username for u in site} == {site_user.username, admin_user.username}
+
+
+def test_changelist_loads_the_column_styles(admin_client):
+    # given
+    AnimeFactory(title="Shingeki no Kyojin")
+
+    # when
+    response = admin_client.get("/admin/catalog/anime/")
+
+    # then: the stylesheet that keeps featured/hidden in view at 1366 px is on the page
+    assert response.status_code == 200
+    assert "catalog/admin.css" in response.content.decode()
