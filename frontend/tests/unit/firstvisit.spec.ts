@@ -191,3 +191,20 @@ describe('CollectionView', () => {
     wrapper.unmount()
   })
 })
+
+describe('card grid rows', () => {
+  it('uses 6, 4, 3 or 2 columns by width, as the stylesheet does', async () => {
+    const { gridColumnsFor } = await import('@/composables/useGridColumns')
+    expect([1366, 1024, 1023, 768, 720, 719, 481, 480, 390].map(gridColumnsFor)).toEqual([6, 6, 4, 4, 4, 3, 3, 2, 2])
+  })
+
+  it('leaves out a partial last row', async () => {
+    const { wholeRows } = await import('@/composables/useGridColumns')
+    const items = Array.from({ length: 11 }, (_, i) => i)
+    expect(wholeRows(items, 6)).toHaveLength(6)
+    expect(wholeRows(items, 4)).toHaveLength(8)
+    expect(wholeRows(items, 3)).toHaveLength(9)
+    expect(wholeRows(items.slice(0, 5), 6)).toHaveLength(5) // fewer than one row: all of them
+    expect(wholeRows(Array.from({ length: 12 }, (_, i) => i), 4)).toHaveLength(12)
+  })
+})
