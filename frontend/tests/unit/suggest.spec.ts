@@ -109,7 +109,7 @@ describe('SearchBox typing', () => {
     await input.trigger('input')
   }
 
-  it('cancels the request of a superseded keystroke and shows a loading state meanwhile', async () => {
+  it('never queues superseded keystrokes: one request at a time, then only the latest text', async () => {
     vi.useFakeTimers()
     const signals: AbortSignal[] = []
     const { calls } = mockFetch(
@@ -119,31 +119,56 @@ describe('SearchBox typing', () => {
           setTimeout(() => resolve({ body: answer(q) }), 1000)
         }),
     )
-    const realFetch = globalThis.fetch
+    const recordingFetch = globalThis.fetch
     vi.stubGlobal('fetch', (input: RequestInfo | URL, init: RequestInit = {}) => {
       if (init.signal) signals.push(init.signal)
-      return realFetch(input, init)
+      return recordingFetch(input, init)
     })
     const wrapper = mount(SearchBox, { props: { debounceMs: 100 }, global, attachTo: document.body })
+    const titles = () => wrapper.findAll('[role="option"]').map((o) => o.find('.search-box-title').text())
+    const spinner = () => wrapper.find('[data-testid="suggest-spinner"]').exists()
 
     await typeInto(wrapper, 'st')
     // loading shows at once, before the debounce has passed
-    expect(wrapper.find('[data-testid="suggest-spinner"]').exists()).toBe(true)
+    expect(spinner()).toBe(true)
     expect(wrapper.find('[data-testid="suggest-loading"]').exists()).toBe(true)
     vi.advanceTimersByTime(100)
     await flushPromises()
     expect(calls).toHaveLength(1)
 
-    // the next keystroke arrives while "st" is still on its way: that request is cancelled now
+    // more keystrokes while "st" is on its way: nothing is sent yet, nothing is queued
     await typeInto(wrapper, 'ste')
-    expect(signals[0]?.aborted).toBe(true)
+    vi.advanceTimersByTime(100)
+    await typeInto(wrapper, 'stei')
     vi.advanceTimersByTime(100)
     await flushPromises()
-    expect(calls.map((c) => queryOf(c.url).get('q'))).toEqual(['st', 'ste'])
+    expect(calls).toHaveLength(1)
+    expect(signals[0]?.aborted).toBe(false)
+
+    // "st" answers: its suggestions show at once, and only the latest text is asked next
+    vi.advanceTimersByTime(800)
+    await flushPromises()
+    expect(titles()).toEqual(['Steins;Gate (st)'])
+    expect(spinner()).toBe(true)
+    expect(calls.map((c) => queryOf(c.url).get('q'))).toEqual(['st', 'stei'])
     vi.advanceTimersByTime(1000)
     await flushPromises()
-    expect(wrapper.find('[data-testid="suggest-spinner"]').exists()).toBe(false)
-    expect(wrapper.findAll('[role="option"]').map((o) => o.find('.search-box-title').text())).toEqual(['Steins;Gate (ste)'])
+    expect(titles()).toEqual(['Steins;Gate (stei)'])
+    expect(spinner()).toBe(false)
+
+    // a request for text that is no longer a prefix of the field is cancelled at once
+    await typeInto(wrapper, 'steins')
+    vi.advanceTimersByTime(100)
+    await flushPromises()
+    expect(calls).toHaveLength(3)
+    await typeInto(wrapper, 'gate')
+    expect(signals[2]?.aborted).toBe(true)
+    vi.advanceTimersByTime(100)
+    await flushPromises()
+    expect(calls.map((c) => queryOf(c.url).get('q'))).toEqual(['st', 'stei', 'steins', 'gate'])
+    vi.advanceTimersByTime(1000)
+    await flushPromises()
+    expect(titles()).toEqual(['Steins;Gate (gate)'])
     wrapper.unmount()
   })
 

@@ -86,6 +86,9 @@ describe('LoginView', () => {
       expect(router.currentRoute.value.name).toBe('login')
       expect((wrapper.find('#login-password').element as HTMLInputElement).value).toBe('')
       expect((wrapper.find('#login-username').element as HTMLInputElement).value).toBe('yuki')
+      await flushPromises()
+      // emptied by the page, not by the user: not marked as an error
+      expect(wrapper.findAll('.el-form-item.is-error')).toHaveLength(0)
       wrapper.unmount()
     })
   }
