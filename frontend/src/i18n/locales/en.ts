@@ -278,7 +278,7 @@ const en = {
     },
     explain: {
       top: 'Weighted average score: anime with few votes are pulled towards the overall mean, so a handful of perfect scores cannot top the chart.',
-      popular: 'Members on MyAnimeList plus people who added it here.',
+      popular: 'MyAnimeList members plus people who added it to their list here.',
       favorites: 'How many people marked it as a favourite here.',
       trending: 'Recent activity on this site; older activity counts for less every day.',
     },
