@@ -88,11 +88,6 @@ class AnimeAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at")
     inlines = (AnimeTitleInline, ExternalIdInline)
     actions = ("feature", "unfeature", "hide", "unhide")
-
-    class Media:
-        # Titles wrap so the featured and hidden columns stay in view at 1366 px.
-        css = {"all": ("catalog/admin.css",)}
-
     fieldsets = (
         (None, {"fields": ("mal_id", "title", "type", "episodes", "score", "members")}),
         (_("Titles"), {"fields": ("title_en", "title_ja", "title_zh_hans", "title_zh_hant")}),
@@ -103,6 +98,10 @@ class AnimeAdmin(admin.ModelAdmin):
         ),
         (_("Curation"), {"fields": ("is_featured", "is_hidden", "created_at", "updated_at")}),
     )
+
+    class Media:
+        # Titles wrap so the featured and hidden columns stay in view at 1366 px.
+        css = {"all": ("catalog/admin.css",)}
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Anime], search_term: str

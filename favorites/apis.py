@@ -96,7 +96,7 @@ class CollectionListCreateApi(APIView):
     @extend_schema(
         parameters=[FilterSerializer],
         responses=CollectionEntryOutputSerializer(many=True),
-        summary="My collection (one page, plus ``counts`` of entries per tab)",
+        summary="My collection",
     )
     def get(self, request: Request) -> Response:
         params = self.FilterSerializer(data=request.query_params)

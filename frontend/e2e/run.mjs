@@ -426,31 +426,6 @@ async function run(page) {
   await page.reload()
   await page.getByRole('heading', { name: 'My list' }).waitFor()
   check((await page.getByTestId('footer').innerText()).includes('Anime data: bangumi-data (CC BY 4.0)'), 'English footer attribution')
-  await page.getByRole('tab', { name: /^Favourites \(5\)$/ }).waitFor()
-  await shot(page, 'collection-tab-counts-en')
-
-  log('English detail: links and a label on Chinese-only content')
-  await page.goto(`${BASE}/anime/${animeId}`)
-  await page.getByTestId('anime-title').waitFor()
-  await page.getByTestId('content-language').first().waitFor()
-  const languageLabels = await page.getByTestId('content-language').allInnerTexts()
-  check(languageLabels.includes('Chinese'), `Chinese-only content is labelled on the English site (${languageLabels.join(', ')})`)
-  await page.locator('.links').scrollIntoViewIfNeeded()
-  await shot(page, 'detail-links-and-language-en')
-
-  log('card grids at common widths')
-  for (const width of [1366, 1024, 768, 390]) {
-    await page.setViewportSize({ width, height: 860 })
-    await page.goto(`${BASE}/`)
-    await page.locator('.home-section .anime-grid').first().waitFor()
-    for (const [i, grid] of (await page.locator('.home-section .anime-grid').all()).entries()) {
-      await checkGrid(page, grid, `home section ${i + 1} at ${width} px`)
-    }
-  }
-  await page.setViewportSize({ width: 1366, height: 860 })
-  await page.goto(`${BASE}/`)
-  await page.locator('.home-section').first().waitFor()
-  await shot(page, 'home-grid-1366-en')
 
   // --- phone width ----------------------------------------------------------------------------
   log('phone width')
@@ -476,6 +451,35 @@ async function run(page) {
   await page.unroute('**/api/home/')
   await page.getByTestId('error-state').getByRole('button').click()
   await page.locator('.home-section').first().waitFor()
+
+  // --- the first visit, in English: list tab counts, labelled content, whole-row grids -------
+  log('list tab counts in English')
+  await page.goto(`${BASE}/collection`)
+  await page.getByRole('tab', { name: /^Favourites \(5\)$/ }).waitFor()
+  await shot(page, 'collection-tab-counts-en')
+
+  log('English detail: links and a label on Chinese-only content')
+  await page.goto(`${BASE}/anime/${animeId}`)
+  await page.getByTestId('anime-title').waitFor()
+  await page.getByTestId('content-language').first().waitFor()
+  const languageLabels = await page.getByTestId('content-language').allInnerTexts()
+  check(languageLabels.includes('Chinese'), `Chinese-only content is labelled on the English site (${languageLabels.join(', ')})`)
+  await page.locator('.links').scrollIntoViewIfNeeded()
+  await shot(page, 'detail-links-and-language-en')
+
+  log('card grids at common widths')
+  for (const width of [1366, 1024, 768, 390]) {
+    await page.setViewportSize({ width, height: 860 })
+    await page.goto(`${BASE}/`)
+    await page.locator('.home-section .anime-grid').first().waitFor()
+    for (const [i, grid] of (await page.locator('.home-section .anime-grid').all()).entries()) {
+      await checkGrid(page, grid, `home section ${i + 1} at ${width} px`)
+    }
+  }
+  await page.setViewportSize({ width: 1366, height: 860 })
+  await page.goto(`${BASE}/`)
+  await page.locator('.home-section').first().waitFor()
+  await shot(page, 'home-grid-1366-en')
 
   // --- log out, then a wrong password shows the dialog (English, then Chinese) -------------------
   log('log out')

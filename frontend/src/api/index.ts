@@ -5,7 +5,6 @@ import type {
   AnimeDetail,
   CollectionChange,
   CollectionEntry,
-  CollectionPage,
   CollectionQuery,
   CurrentUser,
   HomeResponse,
@@ -20,6 +19,8 @@ import type {
   SimilarResponse,
   SuggestResponse,
 } from './types'
+
+import type { CollectionPage } from './types'
 
 export { ApiError, setLanguageProvider } from './http'
 export * from './types'

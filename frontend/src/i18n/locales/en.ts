@@ -157,6 +157,13 @@ const en = {
     zh_hant: 'Chinese (traditional)',
     und: 'Other',
   },
+  contentLanguage: {
+    zh: 'Chinese',
+    ja: 'Japanese',
+    ko: 'Korean',
+    en: 'English',
+    note: 'Shown in {language}: no English text is available yet.',
+  },
   titleKind: {
     main: 'main',
     official: 'official',
@@ -319,13 +326,6 @@ const en = {
         duplicates: 'Duplicates',
       },
     },
-  },
-  contentLanguage: {
-    zh: 'Chinese',
-    ja: 'Japanese',
-    ko: 'Korean',
-    en: 'English',
-    note: 'Shown in {language}: no English text is available yet.',
   },
   notFound: {
     title: 'Page not found',

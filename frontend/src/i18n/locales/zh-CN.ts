@@ -159,6 +159,13 @@ const zhCN: typeof en = {
     zh_hant: '繁体中文',
     und: '其他',
   },
+  contentLanguage: {
+    zh: '中文',
+    ja: '日文',
+    ko: '韩文',
+    en: '英文',
+    note: '以{language}显示：暂无中文内容。',
+  },
   titleKind: {
     main: '主标题',
     official: '官方',
@@ -321,13 +328,6 @@ const zhCN: typeof en = {
         duplicates: '重复',
       },
     },
-  },
-  contentLanguage: {
-    zh: '中文',
-    ja: '日文',
-    ko: '韩文',
-    en: '英文',
-    note: '以{language}显示：暂无中文内容。',
   },
   notFound: {
     title: '页面不存在',
