@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import quote
 
 from django.core.cache import cache
 from django.db.models import F, Prefetch, Q
@@ -243,7 +243,7 @@ def external_link(*, site: str, external_id: str) -> dict[str, Any]:
     if known is None:
         return {"site": site, "name": site, "external_id": external_id, "url": None}
     name, template = known
-    url = template.format(id=quote(external_id, safe="/"))
+    url = template.format(id=urllib.parse.quote(external_id, safe="/"))
     return {"site": site, "name": name, "external_id": external_id, "url": url}
 
 
