@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -182,6 +183,35 @@ _EXTERNAL_SITES: dict[str, tuple[str, str]] = {
     "tmdb": ("TMDB", "https://www.themoviedb.org/{id}"),
     "annict": ("Annict", "https://annict.com/works/{id}"),
     "syobocal": ("Syobocal", "https://cal.syoboi.jp/tid/{id}"),
+    # Streaming sites, with bangumi-data's siteMeta URL templates (its ``{{id}}`` written ``{id}``).
+    "abema": ("ABEMA", "https://abema.tv/video/title/{id}"),
+    "acfun": ("AcFun", "https://www.acfun.cn/bangumi/aa{id}"),
+    "anione": ("Ani-One", "https://www.youtube.com/playlist?list={id}"),
+    "anioneasia": ("Ani-One Asia", "https://www.youtube.com/playlist?list={id}"),
+    "bilibili": ("bilibili", "https://www.bilibili.com/bangumi/media/md{id}/"),
+    "bilibilihkmo": ("bilibili (HK/MO)", "https://www.bilibili.com/bangumi/media/md{id}/"),
+    "bilibilihkmotw": ("bilibili (HK/MO/TW)", "https://www.bilibili.com/bangumi/media/md{id}/"),
+    "bilibilitw": ("bilibili (TW)", "https://www.bilibili.com/bangumi/media/md{id}/"),
+    "crunchyroll": ("Crunchyroll", "https://www.crunchyroll.com/series/{id}/"),
+    "danime": ("dアニメストア", "https://animestore.docomo.ne.jp/animestore/ci_pc?workId={id}"),
+    "disneyplus": ("Disney+", "https://www.disneyplus.com/series/view/{id}"),
+    "gamer": ("動畫瘋", "https://acg.gamer.com.tw/acgDetail.php?s={id}"),
+    "gamerhk": ("動畫瘋 HK", "https://acg.gamer.com.tw/acgDetail.php?s={id}"),
+    "iqiyi": ("iQIYI", "https://www.iqiyi.com/{id}.html"),
+    "letv": ("LeTV", "https://www.le.com/comic/{id}.html"),
+    "mgtv": ("Mango TV", "https://www.mgtv.com/h/{id}.html"),
+    "musehk": ("Muse HK", "https://www.youtube.com/playlist?list={id}"),
+    "musetw": ("Muse TW", "https://www.youtube.com/playlist?list={id}"),
+    "mytv": ("myTV SUPER", "https://www.mytvsuper.com/tc/programme/{id}/"),
+    "netflix": ("Netflix", "https://www.netflix.com/title/{id}"),
+    "nicovideo": ("Niconico", "https://ch.nicovideo.jp/{id}"),
+    "prime": ("Prime Video", "https://www.amazon.co.jp/gp/video/detail/{id}"),
+    "qq": ("Tencent Video", "https://v.qq.com/detail/{id}.html"),
+    "tropics": ("Tropics", "https://www.youtube.com/playlist?list={id}"),
+    "unext": ("U-NEXT", "https://video.unext.jp/title/{id}"),
+    "viu": ("Viu", "https://www.viu.com/ott/hk/zh-hk/vod/{id}/"),
+    "youku": ("Youku", "https://list.youku.com/show/id_z{id}.html"),
+    "youtube": ("YouTube", "https://www.youtube.com/playlist?list={id}"),
 }
 
 
@@ -192,7 +222,8 @@ def external_link(*, site: str, external_id: str) -> dict[str, Any]:
     if known is None:
         return {"site": site, "name": site, "external_id": external_id, "url": None}
     name, template = known
-    return {"site": site, "name": name, "external_id": external_id, "url": template.format(id=external_id)}
+    url = template.format(id=urllib.parse.quote(external_id, safe="/"))
+    return {"site": site, "name": name, "external_id": external_id, "url": url}
 
 
 _TITLE_LANGUAGE_ORDER = [choice.value for choice in AnimeTitle.Language]

@@ -35,6 +35,7 @@ from favorites.models import MAX_REWATCH_COUNT, CollectionEntry, ImportJob, Watc
 from favorites.selectors import (
     COLLECTION_ORDERINGS,
     collection_anime_get,
+    collection_counts,
     collection_entry_get,
     collection_export_entries,
     collection_export_left_out,
@@ -103,6 +104,7 @@ class CollectionListCreateApi(APIView):
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=WatchStatus.choices, required=False)
         favorite = serializers.BooleanField(required=False, allow_null=True, default=None)
+        anime_id = serializers.IntegerField(required=False, min_value=1)
         ordering = serializers.ChoiceField(choices=list(COLLECTION_ORDERINGS), default="-updated")
 
     @extend_schema_serializer(component_name="CollectionEntryCreate")
@@ -128,11 +130,15 @@ class CollectionListCreateApi(APIView):
             user=signed_in_user(request),
             status=params.validated_data.get("status"),
             favorite=params.validated_data["favorite"],
+            anime_id=params.validated_data.get("anime_id"),
             ordering=params.validated_data["ordering"],
         )
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(CollectionEntryOutputSerializer(page, many=True).data)
+        response = paginator.get_paginated_response(CollectionEntryOutputSerializer(page, many=True).data)
+        # Entries per tab (all, favorite, each status), whatever this page's filter.
+        response.data["counts"] = collection_counts(user=request.user)  # type: ignore[arg-type]
+        return response
 
     @extend_schema(
         request=InputSerializer,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from accounts.models import User
 from catalog.models import Anime
-from favorites.models import CollectionEntry, ImportJob
+from favorites.models import CollectionEntry, ImportJob, WatchStatus
 
 COLLECTION_ORDERINGS: dict[str, tuple[Any, ...]] = {
     "updated": ("updated_at", "id"),
@@ -31,6 +31,7 @@ def collection_list(
     user: User,
     status: str | None = None,
     favorite: bool | None = None,
+    anime_id: int | None = None,
     ordering: str = "-updated",
 ) -> QuerySet[CollectionEntry]:
     """The user's entries with everything a card needs; anime hidden by operators are left out."""
@@ -41,7 +42,23 @@ def collection_list(
         qs = qs.filter(status=status)
     if favorite is not None:
         qs = qs.filter(is_favorite=favorite)
+    if anime_id is not None:
+        qs = qs.filter(anime_id=anime_id)
     return qs.order_by(*COLLECTION_ORDERINGS[ordering])
+
+
+def collection_counts(*, user: User) -> dict[str, int]:
+    """How many entries each tab of the collection holds: ``all``, ``favorite`` and one per status.
+
+    Counts the same entries as ``collection_list`` (anime hidden by operators left out for
+    non-staff); statuses without entries count 0; an entry without a status counts only in ``all``.
+    """
+    qs = collection_list(user=user).order_by()
+    per_status = dict(qs.values("status").annotate(n=Count("id")).values_list("status", "n"))
+    counts = {"all": qs.count(), "favorite": qs.filter(is_favorite=True).count()}
+    for value in WatchStatus.values:
+        counts[value] = per_status.get(value, 0)
+    return counts
 
 
 def collection_entry_get(*, user: User, anime_id: int) -> CollectionEntry | None:

@@ -47,6 +47,18 @@ def _best_baseline(mv: ModelVersion, name: str) -> tuple[str, float] | None:
     return max(scored, key=lambda pair: pair[1]) if scored else None
 
 
+# Width of one character of an 11 px bold sans-serif title, in px, rounded up: Latin and digits,
+# and CJK (full-width) characters.
+_TITLE_CHAR_PX = 7
+_TITLE_WIDE_CHAR_PX = 12
+
+
+def _chart_width(bars_width: int, left: int, title: str) -> int:
+    """The SVG's width in px: wide enough for the bars and for the whole title after ``left``."""
+    text = sum(_TITLE_WIDE_CHAR_PX if ord(ch) >= 0x2E80 else _TITLE_CHAR_PX for ch in title)
+    return max(bars_width, left + text + 10)
+
+
 def models_chart_svg(mv: ModelVersion) -> str:
     """Grouped bars: Recall@20 and NDCG@20 of every model evaluated in ``mv``'s run."""
     models = [m for m in CHART_MODELS if m in (mv.metrics or {})] + sorted(
@@ -57,7 +69,8 @@ def models_chart_svg(mv: ModelVersion) -> str:
     values = [_metric(mv, m, k) or 0.0 for m in models for k in CHART_METRICS]
     title = _("%(version)s: models vs baselines") % {"version": mv.version}
     top = max([*values, 1e-9])
-    width, height, left, bottom, group = 60 + 90 * len(models), 230, 40, 40, 90
+    height, left, bottom, group = 230, 40, 40, 90
+    width = _chart_width(60 + 90 * len(models), left, title)
     plot = height - bottom - 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
@@ -94,8 +107,8 @@ def versions_chart_svg(versions: Sequence[ModelVersion]) -> str:
         return ""
     top = max([float(mv.primary_metric or 0.0) for mv in rows] + [1e-9])
     title = _("%(metric)s by version") % {"metric": rows[0].primary_metric_name}
-    # Wide enough for the title even with a single version.
-    width, height, left, bottom, step = max(60 + 70 * len(rows), 60 + 7 * len(title)), 230, 40, 40, 70
+    height, left, bottom, step = 230, 40, 40, 70
+    width = _chart_width(60 + 70 * len(rows), left, title)
     plot = height - bottom - 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '

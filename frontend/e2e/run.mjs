@@ -7,6 +7,12 @@
 // edits the collection and imports a MyAnimeList export, switches language, logs out, and sees
 // the wrong-password dialog. Every page is saved as a screenshot under e2e/screenshots/.
 // The browser may talk to the loopback server only: every other request is aborted.
+// First-visit checks: onboarding picks survive a reload and come back when onboarding is opened
+// again, a language switch keeps a half-filled login form, tabbing past empty fields leaves them
+// calm, focus is not red, card grids fill whole rows, streaming ids are links, list tabs show
+// counts, content in another language is labelled, and no page logs a console error (no 404
+// request either). Suggestions are timed while a query is typed character by character; the
+// figures are printed and written to e2e/screenshots/suggest-timing.json.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -20,6 +26,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const SHOTS = process.env.E2E_SCREENSHOTS ?? join(HERE, 'screenshots')
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 20000)
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
+const KEY_INTERVAL_MS = 150
 
 const username = `e2e_${Date.now().toString(36)}`
 const password = 'Titan-e2e-2013'
@@ -28,6 +35,20 @@ const t0 = Date.now()
 let shotIndex = 0
 const blocked = new Set()
 const pageErrors = []
+const consoleErrors = []
+const apiErrors = []
+/** Console errors and API error answers a step causes on purpose (an outage, a wrong password). */
+const expected = []
+const isExpected = (text) => expected.some((re) => re.test(text))
+
+async function expecting(patterns, action) {
+  expected.push(...patterns)
+  try {
+    return await action()
+  } finally {
+    expected.splice(expected.length - patterns.length, patterns.length)
+  }
+}
 
 function log(message) {
   console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${message}`)
@@ -98,7 +119,7 @@ async function main() {
       '--disable-sync',
       '--disable-dev-shm-usage',
     ],
-    viewport: { width: 1280, height: 860 },
+    viewport: { width: 1366, height: 860 },
     locale: 'zh-CN',
     timezoneId: 'UTC',
   })
@@ -119,6 +140,21 @@ async function main() {
   }, NO_ANIMATIONS)
   const page = context.pages()[0] ?? (await context.newPage())
   page.on('pageerror', (err) => pageErrors.push(String(err)))
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return
+    const where = msg.location()?.url ?? ''
+    const text = `${msg.text()} (${where || page.url()})`
+    // Covers from other hosts are blocked on purpose (offline run): not a page error.
+    if (/ERR_BLOCKED_BY_CLIENT/.test(text)) return
+    if (where && !LOOPBACK.has(new URL(where).hostname)) return
+    if (!isExpected(text)) consoleErrors.push(text)
+  })
+  page.on('response', (response) => {
+    const url = new URL(response.url())
+    if (!LOOPBACK.has(url.hostname) || !url.pathname.startsWith('/api/') || response.status() < 400) return
+    const text = `${response.status()} ${response.request().method()} ${url.pathname}${url.search}`
+    if (!isExpected(text)) apiErrors.push(text)
+  })
 
   try {
     await run(page)
@@ -130,6 +166,8 @@ async function main() {
     rmSync(profile, { recursive: true, force: true })
   }
   check(pageErrors.length === 0, `no uncaught errors in the page (got: ${pageErrors.join(' | ')})`)
+  check(consoleErrors.length === 0, `no console errors on any page (got: ${consoleErrors.join(' | ')})`)
+  check(apiErrors.length === 0, `no API request failed unexpectedly (got: ${apiErrors.join(' | ')})`)
   log(`all steps passed; blocked outside hosts: ${[...blocked].join(', ') || 'none'}`)
 }
 
@@ -151,6 +189,17 @@ async function run(page) {
   log(`register ${username}`)
   await page.getByTestId('nav-register').click()
   await page.waitForURL('**/register')
+  await page.locator('#register-username').focus()
+  await page.keyboard.press('Tab')
+  await page.keyboard.press('Tab')
+  await page.keyboard.press('Tab')
+  await page.keyboard.press('Tab')
+  check((await page.locator('.el-form-item.is-error').count()) === 0, 'tabbing past empty fields does not mark them as errors')
+  await checkRegisterLayout(page)
+  await page.locator('#register-username').focus()
+  const ring = await page.locator('#register-username').evaluate((el) => getComputedStyle(el.closest('.el-input__wrapper')).boxShadow)
+  check(ring.includes('58, 111, 214') && !ring.includes('224, 83, 61'), `a focused field has the blue focus ring, not red (${ring})`)
+  await shot(page, 'register-focus-zh')
   await page.locator('#register-username').fill('ab')
   await page.locator('#register-password').fill('12345678')
   await page.locator('#register-password-confirm').fill('1234567')
@@ -186,9 +235,16 @@ async function run(page) {
   await suggestion.waitFor()
   await suggestion.click()
   await page.getByTestId('pick-count').filter({ hasText: '4' }).waitFor()
-  const picked = await page.locator('.choice.picked').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-anime-id'))))
+  const pickedIds = () => page.locator('.choice.picked').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-anime-id'))).sort((a, b) => a - b))
+  const picked = await pickedIds()
   check(picked.length === 4, `four anime picked (got ${picked.length})`)
   await shot(page, 'onboarding')
+  log('onboarding picks survive a reload')
+  await page.reload()
+  await page.getByTestId('pick-count').filter({ hasText: '4' }).waitFor()
+  await page.getByTestId('onboarding-choice').first().waitFor()
+  check(JSON.stringify(await pickedIds()) === JSON.stringify(picked), 'the same four picks after a reload')
+  await shot(page, 'onboarding-after-reload-zh')
   await page.getByTestId('onboarding-finish').click()
   await page.waitForURL('**/recommendations?from=onboarding')
 
@@ -210,6 +266,15 @@ async function run(page) {
   check(shownIds.length > 0 && shownIds.every((id) => !picked.includes(id)), 'the page shows recommendations without the picks')
   check((await page.getByTestId('reason').first().innerText()).trim().length > 0, 'each recommendation has a reason')
   await shot(page, 'recommendations')
+
+  log('onboarding again shows the saved picks')
+  await page.goto(`${BASE}/onboarding`)
+  await page.getByTestId('pick-count').filter({ hasText: '4' }).waitFor()
+  await page.locator('.choice.picked').nth(3).waitFor()
+  check(JSON.stringify(await pickedIds()) === JSON.stringify(picked), 'returning to onboarding shows the four saved picks')
+  await shot(page, 'onboarding-return-zh')
+  await page.goBack()
+  await page.getByTestId('recommendation').first().waitFor()
   const dropped = shownIds[0]
   await answered(page, 'POST', '/api/recommendations/not-interested/', async () => {
     await page.locator(`[data-testid="recommendation"][data-anime-id="${dropped}"] [data-testid="not-interested"]`).click()
@@ -219,8 +284,10 @@ async function run(page) {
   check(afterDrop.body.results.every((r) => r.id !== dropped), '"not interested" keeps the anime out of recommendations')
 
   // --- search in Japanese, then Chinese; the URL keeps the query ------------------------------
-  log('search 進撃の巨人')
   const headerSearch = page.locator('.app-header [data-testid="search-input"]')
+  await timeSuggestions(page, headerSearch, 'shingeki')
+
+  log('search 進撃の巨人')
   await headerSearch.fill('進撃の巨人')
   await page.locator('.app-header [data-testid="suggestion"]').first().waitFor()
   await shot(page, 'autocomplete')
@@ -264,6 +331,10 @@ async function run(page) {
   check(titles.includes('Shingeki no Kyojin') && titles.includes('進撃の巨人'), 'detail lists every title')
   check((await page.locator('.detail-cover [data-testid="cover-placeholder"]').count()) === 1, 'cover falls back to a placeholder offline')
   await page.locator('[data-testid="similar"] .anime-card').first().waitFor()
+  await checkGrid(page, '[data-testid="similar"] .anime-grid', 'similar anime')
+  const links = await page.getByTestId('external-link').evaluateAll((els) => els.map((a) => a.getAttribute('href')))
+  check(links.includes('https://www.netflix.com/title/70299043'), `the Netflix id is a link (${links.join(' ')})`)
+  check(!(await page.locator('.links').innerText()).includes('netflix:'), 'no streaming id left as plain text')
   await answered(page, 'POST', '/api/collection/', () => page.getByTestId('favorite-button').click())
   await page.locator('[data-testid="favorite-button"][aria-pressed="true"]').waitFor()
   await answered(page, 'POST', '/api/collection/', () => choose(page, page.getByTestId('status-select'), '在看'))
@@ -338,6 +409,8 @@ async function run(page) {
   await page.waitForURL((url) => url.searchParams.get('tab') === 'favorites')
   await page.locator('.entry-list:not(.stale) [data-testid="collection-entry"]').first().waitFor()
   check((await page.getByTestId('collection-entry').count()) === 5, 'favourites tab lists the four picks and the new favourite')
+  const tabs = (await page.locator('[data-testid="collection-tabs"] .el-tabs__item').allInnerTexts()).map((t) => t.trim())
+  check(tabs.includes('收藏 (5)') && tabs.includes('在看 (1)'), `list tabs show counts (${tabs.join(', ')})`)
 
   // Mushishi (MAL 457) and Baccano! (MAL 2251), plus an id that does not exist.
   const mine = await apiGet(page, '/api/collection/?page_size=100')
@@ -375,6 +448,8 @@ async function run(page) {
   await page.locator('.entry-list:not(.stale) [data-testid="collection-entry"]').first().waitFor()
   await page.getByTestId('mal-summary').scrollIntoViewIfNeeded()
   await shot(page, 'collection', { fullPage: true })
+  await page.evaluate(() => window.scrollTo(0, 0))
+  await shot(page, 'collection-tab-counts-zh')
 
   // --- episode progress: +1 on a list card, then +1 to the last episode offers "completed" -------
   log('episode progress')
@@ -462,9 +537,9 @@ async function run(page) {
   // --- language switch, remembered ------------------------------------------------------------
   log('language switch')
   await page.getByTestId('lang-en').click()
-  await page.getByRole('heading', { name: 'My collection' }).waitFor()
+  await page.getByRole('heading', { name: 'My list' }).waitFor()
   await page.reload()
-  await page.getByRole('heading', { name: 'My collection' }).waitFor()
+  await page.getByRole('heading', { name: 'My list' }).waitFor()
   check((await page.getByTestId('footer').innerText()).includes('Anime data: bangumi-data (CC BY 4.0)'), 'English footer attribution')
   await page.goto(`${BASE}/statistics`)
   await page.getByRole('heading', { name: 'My statistics' }).waitFor()
@@ -492,16 +567,47 @@ async function run(page) {
   await page.locator('.home-section').first().waitFor()
   check((await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)) <= 1, 'home fits a phone')
   await shot(page, 'phone-home')
-  await page.setViewportSize({ width: 1280, height: 860 })
+  await page.setViewportSize({ width: 1366, height: 860 })
 
   // --- an API failure shows an error state, not a blank page -----------------------------------
   log('error state')
   await page.route('**/api/home/', (route) => route.fulfill({ status: 503, contentType: 'text/html', body: 'down' }))
-  await page.goto(`${BASE}/`)
-  await page.getByTestId('error-state').waitFor()
+  await expecting([/503/], async () => {
+    await page.goto(`${BASE}/`)
+    await page.getByTestId('error-state').waitFor()
+  })
   await page.unroute('**/api/home/')
   await page.getByTestId('error-state').getByRole('button').click()
   await page.locator('.home-section').first().waitFor()
+
+  // --- the first visit, in English: list tab counts, labelled content, whole-row grids -------
+  log('list tab counts in English')
+  await page.goto(`${BASE}/collection`)
+  await page.getByRole('tab', { name: /^Favourites \(5\)$/ }).waitFor()
+  await shot(page, 'collection-tab-counts-en')
+
+  log('English detail: links and a label on Chinese-only content')
+  await page.goto(`${BASE}/anime/${animeId}`)
+  await page.getByTestId('anime-title').waitFor()
+  await page.getByTestId('content-language').first().waitFor()
+  const languageLabels = await page.getByTestId('content-language').allInnerTexts()
+  check(languageLabels.includes('Chinese'), `Chinese-only content is labelled on the English site (${languageLabels.join(', ')})`)
+  await page.locator('.links').scrollIntoViewIfNeeded()
+  await shot(page, 'detail-links-and-language-en')
+
+  log('card grids at common widths')
+  for (const width of [1366, 1024, 768, 390]) {
+    await page.setViewportSize({ width, height: 860 })
+    await page.goto(`${BASE}/`)
+    await page.locator('.home-section .anime-grid').first().waitFor()
+    for (const [i, grid] of (await page.locator('.home-section .anime-grid').all()).entries()) {
+      await checkGrid(page, grid, `home section ${i + 1} at ${width} px`)
+    }
+  }
+  await page.setViewportSize({ width: 1366, height: 860 })
+  await page.goto(`${BASE}/`)
+  await page.locator('.home-section').first().waitFor()
+  await shot(page, 'home-grid-1366-en')
 
   // --- log out, then a wrong password shows the dialog (English, then Chinese) -------------------
   log('log out')
@@ -520,23 +626,133 @@ async function run(page) {
     await page.goto(`${BASE}/login`)
     await page.locator('#login-username').fill(username)
     await page.locator('#login-password').fill('not-the-password')
-    await page.locator('#login-password').press('Enter')
     const dialog = page.locator('.invalid-credentials-dialog')
-    await dialog.waitFor()
+    await expecting([/400/], async () => {
+      await page.locator('#login-password').press('Enter')
+      await dialog.waitFor()
+    })
     check((await dialog.locator('.el-message-box__message').innerText()).trim() === text, `dialog says "${text}"`)
     await shot(page, `wrong-password-${lang}`)
     await dialog.locator('.el-message-box__btns button').click()
     await dialog.waitFor({ state: 'hidden' })
     check(new URL(page.url()).pathname === '/login', 'back on the login form')
     check((await page.locator('#login-password').inputValue()) === '', 'password field cleared')
+    check((await page.locator('[data-testid="login-form"] .el-form-item.is-error').count()) === 0, 'the emptied password field is not marked as an error')
     check((await page.locator('#login-username').inputValue()) === username, 'username kept')
     await page.waitForFunction(() => document.activeElement?.id === 'login-password')
   }
 
+  log('language switch on a half-filled login form')
+  for (const [lang, label] of [
+    ['en', 'Username'],
+    ['zh-CN', '用户名'],
+  ]) {
+    await page.locator('#login-username').fill(username)
+    await page.locator('#login-password').fill('half-typed')
+    await page.getByTestId(`lang-${lang}`).click()
+    await page.locator('[data-testid="login-form"] label', { hasText: label }).first().waitFor()
+    check((await page.locator('#login-username').inputValue()) === username, `username kept after switching to ${lang}`)
+    check((await page.locator('#login-password').inputValue()) === 'half-typed', `password kept after switching to ${lang}`)
+    check((await page.locator('[data-testid="login-form"] .el-form-item.is-error').count()) === 0, `no error on the half-filled form (${lang})`)
+    await shot(page, `login-half-filled-${lang}`)
+  }
+  await page.getByTestId('lang-en').click()
+  await page.goto(`${BASE}/register`)
+  await checkRegisterLayout(page)
+  await shot(page, 'register-en')
+  await page.getByTestId('lang-zh-CN').click()
+  await page.goto(`${BASE}/login`)
+
   log('log in again with the right password')
+  await page.locator('#login-username').fill(username)
   await page.locator('#login-password').fill(password)
   await page.locator('#login-password').press('Enter')
   await page.getByTestId('avatar-name').filter({ hasText: username }).waitFor()
+}
+
+/** The register card is narrow and centred, and its link has the site's link colour. */
+async function checkRegisterLayout(page) {
+  const box = await page.locator('.auth-card').boundingBox()
+  check(box && box.width <= 440, `register form has a bounded width (${box?.width}px)`)
+  const linkColour = await page.locator('.auth-switch a').evaluate((el) => getComputedStyle(el).color)
+  check(linkColour === 'rgb(224, 83, 61)', `register page link in the site's link colour (${linkColour})`)
+}
+
+/** Every row of a card grid is full: the card count is a multiple of the column count. */
+async function checkGrid(page, grid, what) {
+  const locator = typeof grid === 'string' ? page.locator(grid).first() : grid
+  const { columns, items } = await locator.evaluate((el) => ({
+    columns: getComputedStyle(el).gridTemplateColumns.split(' ').filter(Boolean).length,
+    items: [...el.children].filter((c) => getComputedStyle(c).display !== 'none').length,
+  }))
+  // Fewer cards than one row is a single short row, not a ragged grid.
+  check(columns > 0 && (items % columns === 0 || items < columns), `${what}: ${items} cards fill whole rows of ${columns}`)
+}
+
+/**
+ * Types `query` character by character (150 ms apart, a brisk typist) and records the time from
+ * the first keystroke to the first suggestion shown, and from the last keystroke to suggestions
+ * for the whole query; counts the suggest requests sent and those cancelled by a later keystroke.
+ */
+async function timeSuggestions(page, input, query) {
+  log(`typing "${query}" character by character`)
+  const sent = []
+  const cancelled = []
+  const onRequest = (req) => {
+    if (new URL(req.url()).pathname === '/api/search/suggest/') sent.push(new URL(req.url()).searchParams.get('q'))
+  }
+  const onFailed = (req) => {
+    if (new URL(req.url()).pathname === '/api/search/suggest/') cancelled.push(new URL(req.url()).searchParams.get('q'))
+  }
+  page.on('request', onRequest)
+  page.on('requestfailed', onFailed)
+  await input.fill('')
+  await input.focus()
+  const firstShown = page
+    .locator('.app-header [data-testid="suggestion"]')
+    .first()
+    .waitFor({ timeout: 30000 })
+    .then(() => Date.now())
+  const start = Date.now()
+  let lastKey = start
+  let spinnerSeen = false
+  for (const ch of query) {
+    await page.keyboard.type(ch)
+    lastKey = Date.now()
+    spinnerSeen ||= (await page.locator('.app-header [data-testid="suggest-spinner"]').count()) > 0
+    await page.waitForTimeout(KEY_INTERVAL_MS)
+  }
+  const first = await firstShown
+  const full = query.trim()
+  await page.waitForFunction(
+    (q) => {
+      const box = document.querySelector('.app-header .search-box')
+      return box && !box.querySelector('[data-testid="suggest-spinner"]') && box.querySelector('[data-testid="suggestion"]') && box.querySelector('input').value.trim() === q
+    },
+    full,
+    { timeout: 30000 },
+  )
+  const done = Date.now()
+  page.off('request', onRequest)
+  page.off('requestfailed', onFailed)
+  const timing = {
+    query,
+    keystroke_interval_ms: KEY_INTERVAL_MS,
+    first_suggestion_ms: first - start,
+    final_suggestions_after_last_key_ms: done - lastKey,
+    requests_sent: sent.length,
+    requests_cancelled: cancelled.length,
+    sent_queries: sent,
+    loading_indicator_seen: spinnerSeen,
+  }
+  log(`time to first suggestion: ${timing.first_suggestion_ms} ms; full query answered ${timing.final_suggestions_after_last_key_ms} ms after the last key; ${sent.length} requests for ${query.length} keystrokes, ${cancelled.length} cancelled`)
+  writeFileSync(join(SHOTS, 'suggest-timing.json'), `${JSON.stringify(timing, null, 2)}\n`)
+  check(spinnerSeen, 'a loading indicator shows while suggestions load')
+  check(sent.at(-1) === full, `the last suggest request is for the whole query (${sent.at(-1)})`)
+  await shot(page, 'typed-suggestions')
+  await input.fill('')
+  await page.keyboard.press('Escape')
+  return timing
 }
 
 main().then(

@@ -327,3 +327,25 @@ def test_users_admin_filters_by_source(admin_client, admin_user):
     # then
     assert [u.username for u in dataset] == ["dataset_7"]
     assert {u.username for u in site} == {site_user.username, admin_user.username}
+
+
+def test_changelist_shows_the_titles_in_one_column_and_loads_the_column_styles(admin_client):
+    # given
+    AnimeFactory(title="Shingeki no Kyojin", title_zh_hans="进击的巨人", title_ja="進撃の巨人")
+
+    # when
+    response = admin_client.get("/admin/catalog/anime/")
+
+    # then: main, Chinese and Japanese titles share one column (narrow enough for 1366 px with
+    # featured and hidden in view), and the stylesheet that bounds it is on the page
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "catalog/admin.css" in html
+    assert 'class="field-title_zh_hans"' not in html
+    cell = html[html.index('class="field-titles_column"') :]
+    cell = cell[: cell.index("</th>")]
+    assert "Shingeki no Kyojin" in cell
+    assert '<span class="other-title">进击的巨人</span>' in cell
+    assert '<span class="other-title">進撃の巨人</span>' in cell
+    assert "column-is_featured" in html
+    assert "column-is_hidden" in html

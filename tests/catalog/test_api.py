@@ -335,6 +335,13 @@ def full_anime() -> Anime:
         ("bangumi", "55770"),
         ("anidb", "9541"),
         ("unext", "SID0001"),
+        ("netflix", "70204970"),
+        ("crunchyroll", "GR751KNZY"),
+        ("bilibili", "28229002"),
+        ("iqiyi", "a_19rrh1ss1p"),
+        ("youku", "cc003e2a962411de83b1"),
+        ("gamer_hk", "112286"),
+        ("someplace", "x1"),
     ]:
         ExternalIdFactory.create(anime=anime, site=site, external_id=external_id)
     return anime
@@ -369,7 +376,20 @@ def test_detail_has_every_title_genre_tag_and_link(api_client, full_anime):
     assert links["aniList"]["url"] == "https://anilist.co/anime/16498"
     assert links["bangumi"]["url"] == "https://bgm.tv/subject/55770"
     assert links["anidb"]["url"] == "https://anidb.net/anime/9541"
-    assert links["unext"] == {"site": "unext", "name": "unext", "external_id": "SID0001", "url": None}
+    # streaming ids link to the site, with bangumi-data's siteMeta URL templates
+    assert links["unext"] == {
+        "site": "unext",
+        "name": "U-NEXT",
+        "external_id": "SID0001",
+        "url": "https://video.unext.jp/title/SID0001",
+    }
+    assert links["netflix"]["url"] == "https://www.netflix.com/title/70204970"
+    assert links["crunchyroll"]["url"] == "https://www.crunchyroll.com/series/GR751KNZY/"
+    assert links["bilibili"]["url"] == "https://www.bilibili.com/bangumi/media/md28229002/"
+    assert links["iqiyi"]["url"] == "https://www.iqiyi.com/a_19rrh1ss1p.html"
+    assert links["youku"]["url"] == "https://list.youku.com/show/id_zcc003e2a962411de83b1.html"
+    assert links["gamer_hk"]["url"] == "https://acg.gamer.com.tw/acgDetail.php?s=112286"
+    assert links["someplace"] == {"site": "someplace", "name": "someplace", "external_id": "x1", "url": None}
 
 
 def test_detail_title_follows_the_language(api_client, full_anime):
@@ -439,7 +459,7 @@ def test_detail_queries_do_not_grow_with_titles_and_links(api_client, full_anime
     with django_assert_num_queries(5):
         response = api_client.get(_detail_url(full_anime.id))
     assert len(response.json()["all_titles"]["und"]) == 15
-    assert len(response.json()["external_links"]) == 20
+    assert len(response.json()["external_links"]) == 12 + 15  # the fixture's 12 and the 15 added
 
 
 def test_detail_queries_for_a_logged_in_user(user_client, full_anime, django_assert_max_num_queries):

@@ -193,3 +193,53 @@ def test_list_rejects_bad_parameters_naming_them(user_client, query, field):
     # then
     assert response.status_code == 400
     assert list(response.json()["extra"]["fields"]) == [field]
+
+
+def test_list_counts_entries_per_tab_whatever_the_filter(user_client, user):
+    # given: two watching (one favourite), one completed favourite, one without a status,
+    # one on a hidden anime and one of another user
+    CollectionEntryFactory(user=user, anime=AnimeFactory(), status="watching", is_favorite=True)
+    CollectionEntryFactory(user=user, anime=AnimeFactory(), status="watching")
+    CollectionEntryFactory(user=user, anime=AnimeFactory(), status="completed", is_favorite=True)
+    CollectionEntryFactory(user=user, anime=AnimeFactory(), status="", is_favorite=False)
+    hidden = AnimeFactory()
+    CollectionEntryFactory(user=user, anime=hidden, status="dropped", is_favorite=True)
+    Anime.objects.filter(pk=hidden.pk).update(is_hidden=True)
+    CollectionEntryFactory(user=UserFactory(), anime=AnimeFactory(), status="on_hold")
+    expected = {
+        "all": 4,
+        "favorite": 2,
+        "want_to_watch": 0,
+        "watching": 2,
+        "completed": 1,
+        "on_hold": 0,
+        "dropped": 0,
+    }
+
+    # when / then: the counts are the same on every tab and page
+    for query in ["", "status=completed", "favorite=true&page_size=1&page=2"]:
+        body = user_client.get(f"/api/collection/?{query}").json()
+        assert body["counts"] == expected
+
+
+def test_list_filtered_by_anime_answers_200_with_the_entry_or_nothing(user_client, user):
+    # given
+    listed = AnimeFactory()
+    not_listed = AnimeFactory()
+    CollectionEntryFactory(user=user, anime=listed, status="watching", score=7)
+    CollectionEntryFactory(user=UserFactory(), anime=not_listed, status="watching")
+
+    # when
+    found = user_client.get(f"/api/collection/?anime_id={listed.id}")
+    missing = user_client.get(f"/api/collection/?anime_id={not_listed.id}")
+    bad = user_client.get("/api/collection/?anime_id=abc")
+
+    # then: an anime not in the list is an empty page, not a 404
+    assert found.status_code == 200
+    entries = [(e["anime"]["id"], e["status"], e["score"]) for e in found.json()["results"]]
+    assert entries == [(listed.id, "watching", 7)]
+    assert missing.status_code == 200
+    assert missing.json()["results"] == []
+    assert missing.json()["count"] == 0
+    assert bad.status_code == 400
+    assert list(bad.json()["extra"]["fields"]) == ["anime_id"]

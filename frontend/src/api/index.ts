@@ -1,5 +1,5 @@
 /** Every call the app makes to the backend. Components and stores import from here only. */
-import { ApiError, http } from './http'
+import { http } from './http'
 import type {
   AnimeCard,
   AnimeDetail,
@@ -21,6 +21,8 @@ import type {
   SimilarResponse,
   SuggestResponse,
 } from './types'
+
+import type { CollectionPage } from './types'
 
 export { ApiError, setLanguageProvider } from './http'
 export * from './types'
@@ -74,16 +76,15 @@ export const recommendationsApi = {
 }
 
 export const collectionApi = {
-  list: (query: CollectionQuery = {}): Promise<Paginated<CollectionEntry>> =>
+  list: (query: CollectionQuery = {}): Promise<CollectionPage> =>
     http.get('/api/collection/', { query: { ...query } }),
-  /** The entry for one anime, or null when it is not in the collection. */
+  /**
+   * The entry for one anime, or null when it is not in the collection. Asks the list filtered by
+   * the anime, which answers 200 either way (no 404 in the console for an anime not yet listed).
+   */
   get: async (animeId: number): Promise<CollectionEntry | null> => {
-    try {
-      return await http.get<CollectionEntry>(`/api/collection/${animeId}/`)
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) return null
-      throw err
-    }
+    const page = await http.get<CollectionPage>('/api/collection/', { query: { anime_id: animeId, page_size: 1 } })
+    return page.results[0] ?? null
   },
   /** Adds the anime or changes the given fields of its entry (idempotent). */
   save: (animeId: number, change: CollectionChange): Promise<CollectionEntry> =>

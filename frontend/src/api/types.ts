@@ -213,9 +213,17 @@ export interface CollectionStatistics {
 export interface CollectionQuery {
   status?: WatchStatus
   favorite?: boolean
+  anime_id?: number
   ordering?: string
   page?: number
   page_size?: number
+}
+
+/** Entries per collection tab: all, favourites and each watch status. */
+export type CollectionCounts = Record<'all' | 'favorite' | WatchStatus, number>
+
+export interface CollectionPage extends Paginated<CollectionEntry> {
+  counts?: CollectionCounts
 }
 
 export type ImportStatus = 'pending' | 'running' | 'succeeded' | 'failed'

@@ -8,6 +8,8 @@ declare module 'vue-router' {
     titleKey?: string
     requiresAuth?: boolean
     guestOnly?: boolean
+    /** The page shows no language-dependent data: a language switch keeps it (and what was typed). */
+    keepOnLanguageSwitch?: boolean
   }
 }
 
@@ -17,13 +19,13 @@ export const routes: RouteRecordRaw[] = [
     path: '/login',
     name: 'login',
     component: () => import('@/views/LoginView.vue'),
-    meta: { titleKey: 'auth.loginTitle', guestOnly: true },
+    meta: { titleKey: 'auth.loginTitle', guestOnly: true, keepOnLanguageSwitch: true },
   },
   {
     path: '/register',
     name: 'register',
     component: () => import('@/views/RegisterView.vue'),
-    meta: { titleKey: 'auth.registerTitle', guestOnly: true },
+    meta: { titleKey: 'auth.registerTitle', guestOnly: true, keepOnLanguageSwitch: true },
   },
   {
     path: '/search',

@@ -31,3 +31,21 @@ export function confirmProblem(password: string, confirm: string): ConfirmProble
   if (password !== confirm) return 'mismatch'
   return null
 }
+
+/** The part of Element Plus's form instance that {@link revalidateShown} uses. */
+interface ValidatableForm {
+  fields: ReadonlyArray<{ prop?: unknown; validateState: string }>
+  validateField: (props?: string[]) => Promise<unknown>
+}
+
+/**
+ * Checks again the fields that show an error now (after a language switch the messages are
+ * rewritten in the new language); fields without an error stay untouched.
+ */
+export function revalidateShown(form: ValidatableForm | undefined): void {
+  if (!form) return
+  const props = form.fields
+    .filter((field) => field.validateState === 'error' && typeof field.prop === 'string')
+    .map((field) => field.prop as string)
+  if (props.length) void form.validateField(props).catch(() => undefined)
+}

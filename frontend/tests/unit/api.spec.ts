@@ -5,9 +5,17 @@ import { collectionApi, rankingsApi, recommendationsApi, searchApi } from '@/api
 import { mockFetch, pathOf, queryOf } from './helpers'
 
 describe('api module', () => {
-  it('reads a missing collection entry as null, not as an error', async () => {
-    mockFetch(() => ({ status: 404, body: { code: 'not_found', message: 'No.', extra: {} } }))
+  it('reads a missing collection entry as null through the filtered list (no 404 request)', async () => {
+    const { calls } = mockFetch(() => ({ body: { count: 0, next: null, previous: null, results: [] } }))
     await expect(collectionApi.get(42)).resolves.toBeNull()
+    expect(pathOf(calls[0]?.url ?? '')).toBe('/api/collection/')
+    expect(queryOf(calls[0]?.url ?? '').get('anime_id')).toBe('42')
+  })
+
+  it('reads a listed collection entry from the filtered list', async () => {
+    const entry = { anime: { id: 42 }, status: 'watching', score: 7, is_favorite: false }
+    mockFetch(() => ({ body: { count: 1, next: null, previous: null, results: [entry] } }))
+    await expect(collectionApi.get(42)).resolves.toEqual(entry)
   })
 
   it('still fails on other collection errors', async () => {

@@ -1,11 +1,13 @@
 import { afterEach, beforeEach, vi } from 'vitest'
 
+import { resetSuggestClients } from '@/composables/useSuggestClient'
 import { i18n } from '@/i18n'
 
 beforeEach(() => {
   window.localStorage.clear()
   document.cookie = 'csrftoken=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/'
   i18n.global.locale.value = 'en'
+  resetSuggestClients()
 })
 
 afterEach(() => {

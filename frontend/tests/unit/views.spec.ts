@@ -86,6 +86,9 @@ describe('LoginView', () => {
       expect(router.currentRoute.value.name).toBe('login')
       expect((wrapper.find('#login-password').element as HTMLInputElement).value).toBe('')
       expect((wrapper.find('#login-username').element as HTMLInputElement).value).toBe('yuki')
+      await flushPromises()
+      // emptied by the page, not by the user: not marked as an error
+      expect(wrapper.findAll('.el-form-item.is-error')).toHaveLength(0)
       wrapper.unmount()
     })
   }
@@ -228,10 +231,15 @@ describe('SearchView', () => {
 })
 
 describe('OnboardingView', () => {
-  it('saves the picks as favourites and shows the recommendations', async () => {
-    const { calls } = mockFetch((req) => {
+  /** A backend with three suggested anime; `favorites` are the anime already saved as favourites. */
+  function backend(favorites: number[] = []) {
+    return mockFetch((req) => {
       const path = pathOf(req.url)
       if (path === '/api/auth/me/') return { body: { is_authenticated: true, id: 1, username: 'yuki' } }
+      if (path === '/api/collection/' && req.method === 'GET') {
+        const results = favorites.map((id) => ({ anime: card(id, `Anime ${id}`), is_favorite: true, status: '', score: null }))
+        return { body: { count: results.length, next: null, previous: null, results } }
+      }
       if (path === '/api/collection/') return { status: 201, body: { anime: {}, is_favorite: true, status: '', score: null } }
       return {
         body: {
@@ -241,6 +249,19 @@ describe('OnboardingView', () => {
         },
       }
     })
+  }
+
+  const pressed = (wrapper: ReturnType<typeof mount>) =>
+    wrapper
+      .findAll('[data-testid="onboarding-choice"]')
+      .filter((c) => c.attributes('aria-pressed') === 'true')
+      .map((c) => c.attributes('data-anime-id'))
+
+  const saves = (calls: { url: string; method: string; body: unknown }[]) =>
+    calls.filter((c) => pathOf(c.url) === '/api/collection/' && c.method === 'POST').map((c) => JSON.parse(String(c.body)))
+
+  it('saves the picks as favourites and shows the recommendations', async () => {
+    const { calls } = backend()
     const { wrapper, router } = await mountView(OnboardingView, '/onboarding')
     const finish = wrapper.find('[data-testid="onboarding-finish"]')
     expect(finish.attributes('disabled')).toBeDefined()
@@ -252,12 +273,47 @@ describe('OnboardingView', () => {
     expect(wrapper.find('[data-testid="pick-count"]').text()).toBe('2 picked')
     await finish.trigger('click')
     await flushPromises()
-    const saves = calls.filter((c) => pathOf(c.url) === '/api/collection/')
-    expect(saves.map((c) => JSON.parse(String(c.body)))).toEqual([
+    expect(saves(calls)).toEqual([
       { anime_id: 1, is_favorite: true },
       { anime_id: 3, is_favorite: true },
     ])
     await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/recommendations?from=onboarding'))
+    // saved: the draft is gone
+    expect(window.localStorage.getItem('animesite.onboarding.1')).toBeNull()
+    wrapper.unmount()
+  })
+
+  it('keeps the picks across a reload before they are saved', async () => {
+    const { calls } = backend()
+    const first = await mountView(OnboardingView, '/onboarding')
+    const choices = first.wrapper.findAll('[data-testid="onboarding-choice"]')
+    await choices[1]?.trigger('click')
+    await choices[2]?.trigger('click')
+    first.wrapper.unmount()
+
+    // the page is opened again (a reload, or a language switch that rebuilds the page)
+    const second = await mountView(OnboardingView, '/onboarding')
+    expect(pressed(second.wrapper)).toEqual(['2', '3'])
+    expect(second.wrapper.find('[data-testid="pick-count"]').text()).toBe('2 picked')
+    expect(saves(calls)).toEqual([])
+    second.wrapper.unmount()
+  })
+
+  it('shows the favourites saved earlier as picked and unfavourites the ones unpicked', async () => {
+    const { calls } = backend([2, 7])
+    const { wrapper } = await mountView(OnboardingView, '/onboarding')
+    // anime 7 is not among the suggestions: it is shown first, picked
+    expect(pressed(wrapper).sort()).toEqual(['2', '7'])
+    expect(wrapper.find('[data-testid="pick-count"]').text()).toBe('2 picked')
+    const byId = (id: string) => wrapper.find(`[data-testid="onboarding-choice"][data-anime-id="${id}"]`)
+    await byId('7').trigger('click')
+    await byId('1').trigger('click')
+    await wrapper.find('[data-testid="onboarding-finish"]').trigger('click')
+    await flushPromises()
+    expect(saves(calls)).toEqual([
+      { anime_id: 1, is_favorite: true },
+      { anime_id: 7, is_favorite: false },
+    ])
     wrapper.unmount()
   })
 })
