@@ -5,9 +5,23 @@ from __future__ import annotations
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
-from animesite.env import BASE_DIR, database_from_url, env_bool, env_int, env_list, env_str
+from animesite.env import (
+    BASE_DIR,
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    install_secret_key,
+    secret_key_problem,
+)
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "local-dev-only-insecure-key")
+# From the environment when it is a real secret, else this installation's own generated key
+# (``var/secret_key``); production settings accept only the former.
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
+if secret_key_problem(SECRET_KEY) is not None:
+    SECRET_KEY = install_secret_key()
+# Off unless asked for (`make dev`): a traceback page would show settings and local variables.
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
@@ -171,6 +185,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "animesite.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "animesite.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Proxies in front of the site that append to X-Forwarded-For; 0 = use the socket address
+    # (a client cannot choose its own address for the login and registration throttles).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "animesite.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
