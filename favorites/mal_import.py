@@ -11,10 +11,16 @@ Guards, all checked before anything is written:
 
 - the upload is at most ``MAX_UPLOAD_BYTES`` as sent (compressed or not);
 - a gzipped file is inflated in bounded steps and refused past ``MAX_XML_BYTES`` (gzip bombs);
-- the XML may not contain a DOCTYPE, so no entity can be declared (no "billion laughs", no
-  external entities); expat is driven directly with handlers that refuse them;
-- every ``<anime>`` must have a numeric ``series_animedb_id``, a known ``my_status`` and a
-  ``my_score`` from 0 to 10. Any error rejects the whole file.
+- at most ``MAX_ENTRIES`` entries (counted before parsing, so a small gzip that expands to
+  hundreds of thousands of entries is refused at once);
+- ``defusedxml`` refuses any DOCTYPE, entity declaration or external reference (no "billion
+  laughs", no external entities).
+
+Forgiving where MyAnimeList's own exports are sloppy: a stray ``&`` and HTML named entities
+such as ``&Aring;`` outside CDATA are read as text; an entry without a usable
+``series_animedb_id`` (missing, not a number, 0), with an unknown ``my_status`` or a ``my_score``
+outside 0-10 is skipped and reported with its line and title (the rest is imported). A file whose
+entries are all unusable is refused.
 
 Status mapping (text as exported, or MAL's numeric codes)::
 
@@ -28,13 +34,18 @@ MyAnimeList; 0 or missing means unknown.
 
 from __future__ import annotations
 
+import html.entities
 import logging
+import re
 import zlib
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
-from xml.parsers import expat
+from xml.sax import SAXParseException
+from xml.sax.handler import ContentHandler, feature_namespaces
 
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from defusedxml.expatreader import DefusedExpatParser
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
@@ -52,6 +63,11 @@ logger = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_XML_BYTES = 50 * 1024 * 1024
 MAX_REPORTED_ERRORS = 20
+# More entries than any real list (the largest MyAnimeList lists hold a few tens of thousands).
+MAX_ENTRIES = 50_000
+MAX_REPORTED_SKIPPED = 1000
+MAX_REPORTED_TITLE = 100
+_FEED_BYTES = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 
 STATUS_MAP: dict[str, str] = {
@@ -83,6 +99,33 @@ class MalExportError(Exception):
 
 
 @dataclass(frozen=True)
+class SkippedEntry:
+    """An entry left out of an import: where it is in the file, what it is called, and why."""
+
+    line: int
+    mal_id: str
+    title: str
+    reason: str
+
+    def message(self) -> str:
+        return _("line %(line)d (%(title)s): %(reason)s") % {
+            "line": self.line,
+            "title": self.title or "?",
+            "reason": self.reason,
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "message": self.message()}
+
+
+@dataclass(frozen=True)
+class MalExport:
+    entries: list[MalEntry]
+    skipped: list[SkippedEntry]  # at most MAX_REPORTED_SKIPPED
+    skipped_count: int
+
+
+@dataclass(frozen=True)
 class MalEntry:
     mal_id: int
     title: str
@@ -91,7 +134,14 @@ class MalEntry:
     last_updated: int | None  # Unix seconds
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The stored form (no title: the catalogue has it, and 50,000 titles could outgrow
+        the database's packet size)."""
+        return {
+            "mal_id": self.mal_id,
+            "status": self.status,
+            "score": self.score,
+            "last_updated": self.last_updated,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MalEntry:
@@ -148,55 +198,31 @@ def _gunzip_bounded(raw: bytes) -> bytes:
     return bytes(out)
 
 
-class _ExportReader:
-    """Streams expat events into entries; refuses DOCTYPE and entity declarations."""
+class _ExportHandler(ContentHandler):
+    """SAX events into entries; an entry that cannot be used is skipped and reported by line."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.entries: list[MalEntry] = []
-        self.errors: list[str] = []
+        self.skipped: list[SkippedEntry] = []
+        self.skipped_count = 0
         self.export_type: str = ""
+        self.entry_count = 0
         self._stack: list[str] = []
         self._fields: dict[str, str] | None = None
+        self._entry_line = 0
         self._text: list[str] = []
-        self._count = 0
         self._saw_root = False
+        self._where: Any = None
 
-    def parse(self, data: bytes) -> list[MalEntry]:
-        parser = expat.ParserCreate()
-        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-        parser.StartDoctypeDeclHandler = self._refuse_doctype
-        parser.EntityDeclHandler = self._refuse_entity
-        parser.ExternalEntityRefHandler = self._refuse_external
-        parser.StartElementHandler = self._start
-        parser.EndElementHandler = self._end
-        parser.CharacterDataHandler = self._chars
-        try:
-            parser.Parse(data, True)
-        except expat.ExpatError as exc:
-            message = _("The file is not well-formed XML: %(e)s (line %(line)s, column %(col)s).") % {
-                "e": expat.errors.messages[exc.code],
-                "line": exc.lineno,
-                "col": exc.offset,
-            }
-            raise MalExportError("invalid_file", [message]) from exc
-        if not self._saw_root:
-            raise MalExportError("invalid_file", [_("This is not a MyAnimeList export.")])
-        if self.export_type and self.export_type.strip() not in {"", "1"}:
-            raise MalExportError("invalid_file", [_("This is not an anime list export (manga?).")])
-        if self.errors:
-            raise MalExportError("invalid_file", self.errors[:MAX_REPORTED_ERRORS])
-        return self.entries
+    def setDocumentLocator(self, locator: Any) -> None:
+        self._where = locator
 
-    def _refuse_doctype(self, *args: object) -> None:
-        raise MalExportError("invalid_file", [_("DOCTYPE declarations are not allowed.")])
+    def _line(self) -> int:
+        locator = self._where
+        return int(locator.getLineNumber() or 0) if locator is not None else 0
 
-    def _refuse_entity(self, *args: object) -> None:
-        raise MalExportError("invalid_file", [_("Entity declarations are not allowed.")])
-
-    def _refuse_external(self, *args: object) -> int:
-        raise MalExportError("invalid_file", [_("External entities are not allowed.")])
-
-    def _start(self, name: str, attrs: dict[str, str]) -> None:
+    def startElement(self, name: str, attrs: Any) -> None:
         depth = len(self._stack)
         self._stack.append(name)
         if depth == 0:
@@ -204,13 +230,17 @@ class _ExportReader:
                 raise MalExportError("invalid_file", [_("This is not a MyAnimeList export.")])
             self._saw_root = True
         elif depth == 1 and name == "anime":
+            self.entry_count += 1
+            if self.entry_count > MAX_ENTRIES:
+                raise _too_many_entries()
             self._fields = {}
+            self._entry_line = self._line()
         self._text = []
 
-    def _chars(self, text: str) -> None:
-        self._text.append(text)
+    def characters(self, content: str) -> None:
+        self._text.append(content)
 
-    def _end(self, name: str) -> None:
+    def endElement(self, name: str) -> None:
         self._stack.pop()
         depth = len(self._stack)
         if depth == 2 and self._stack[1] == "anime" and self._fields is not None and name in _ENTRY_FIELDS:
@@ -218,52 +248,138 @@ class _ExportReader:
         elif depth == 2 and self._stack[1] == "myinfo" and name == "user_export_type":
             self.export_type = "".join(self._text).strip()
         elif depth == 1 and name == "anime" and self._fields is not None:
-            self._count += 1
             self._entry_finish(self._fields)
             self._fields = None
         self._text = []
 
+    def _skip(self, fields: dict[str, str], raw_id: str, reason: str) -> None:
+        self.skipped_count += 1
+        if len(self.skipped) < MAX_REPORTED_SKIPPED:
+            self.skipped.append(
+                SkippedEntry(
+                    line=self._entry_line,
+                    mal_id=raw_id[:20],
+                    title=fields.get("series_title", "")[:MAX_REPORTED_TITLE],
+                    reason=reason,
+                )
+            )
+
     def _entry_finish(self, fields: dict[str, str]) -> None:
-        where = _("entry %(n)d") % {"n": self._count}
         raw_id = fields.get("series_animedb_id", "")
         if not raw_id.isdigit() or int(raw_id) == 0:
-            self.errors.append(
-                _("%(where)s: series_animedb_id %(v)r is not a MAL id.") % {"where": where, "v": raw_id}
-            )
+            self._skip(fields, raw_id, _("series_animedb_id %(v)r is not a MAL id.") % {"v": raw_id})
             return
-        where = _("entry %(n)d (MAL id %(id)s)") % {"n": self._count, "id": raw_id}
         raw_status = fields.get("my_status", "").strip().lower()
         status = STATUS_MAP.get(raw_status)
         if status is None:
-            self.errors.append(_("%(where)s: unknown my_status %(v)r.") % {"where": where, "v": raw_status})
+            self._skip(fields, raw_id, _("unknown my_status %(v)r.") % {"v": raw_status})
+            return
         raw_score = fields.get("my_score", "") or "0"
-        score: int | None = None
         if not raw_score.isdigit() or int(raw_score) > 10:
-            self.errors.append(_("%(where)s: my_score %(v)r is not 0-10.") % {"where": where, "v": raw_score})
-        elif int(raw_score) > 0:
-            score = int(raw_score)
+            self._skip(fields, raw_id, _("my_score %(v)r is not 0-10.") % {"v": raw_score})
+            return
         raw_updated = fields.get("my_last_updated", "") or "0"
         if not raw_updated.isdigit():
-            self.errors.append(
-                _("%(where)s: my_last_updated %(v)r is not a Unix time.") % {"where": where, "v": raw_updated}
-            )
-            return
-        if status is None:
+            self._skip(fields, raw_id, _("my_last_updated %(v)r is not a Unix time.") % {"v": raw_updated})
             return
         self.entries.append(
             MalEntry(
                 mal_id=int(raw_id),
                 title=fields.get("series_title", "")[:255],
                 status=status,
-                score=score,
+                score=int(raw_score) or None,
                 last_updated=int(raw_updated) or None,
             )
         )
 
 
+def _too_many_entries() -> MalExportError:
+    return MalExportError(
+        "too_many_entries",
+        [
+            _("The export has more than %(n)s entries; split it or import a smaller list.")
+            % {"n": f"{MAX_ENTRIES:,}"}
+        ],
+    )
+
+
+# "&" that does not start an XML reference, or starts an HTML named one (``&Aring;``), outside
+# CDATA sections: MyAnimeList has produced both in titles.
+_LENIENT_RE = re.compile(
+    rb"<!\[CDATA\[.*?\]\]>|&(#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{0,31};?)?", re.S
+)
+_XML_ENTITIES = frozenset({b"amp;", b"lt;", b"gt;", b"quot;", b"apos;"})
+
+
+def _lenient_reference(match: re.Match[bytes]) -> bytes:
+    whole = match.group(0)
+    if whole.startswith(b"<"):
+        return whole
+    ref = match.group(1) or b""
+    if ref.startswith(b"#") or ref in _XML_ENTITIES:
+        return whole
+    if ref.endswith(b";"):
+        text = html.entities.html5.get(ref.decode("ascii"))
+        if text is not None:
+            return "".join(f"&#{ord(ch)};" for ch in text).encode("ascii")
+    return b"&amp;" + ref
+
+
+def make_lenient(data: bytes) -> bytes:
+    """Escape a stray ``&`` and turn HTML named entities into character references, outside CDATA.
+    Line numbers are unchanged (no newline is added or removed)."""
+    if b"&" not in data:
+        return data
+    return _LENIENT_RE.sub(_lenient_reference, data)
+
+
+def read_mal_export(data: bytes) -> MalExport:
+    """Every usable ``<anime>`` entry of an export in file order, and the skipped ones by line.
+
+    Raises :class:`MalExportError` for a file that cannot be read as a whole: not well-formed XML
+    (after the lenient fixes above), not an anime list export, a DOCTYPE / entity declaration /
+    external reference (refused by ``defusedxml``), more than ``MAX_ENTRIES`` entries, or entries
+    of which none is usable.
+    """
+    # Counting the tags first refuses a huge export (a few hundred kB of gzip can hold hundreds of
+    # thousands of entries) in milliseconds, before any parsing.
+    if data.count(b"<anime>") > MAX_ENTRIES:
+        raise _too_many_entries()
+    data = make_lenient(data)
+    handler = _ExportHandler()
+    parser = DefusedExpatParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    parser.setContentHandler(handler)
+    handler.setDocumentLocator(parser)  # feed() does not pass the locator on as parse() does
+    parser.setFeature(feature_namespaces, False)
+    try:
+        for start in range(0, len(data), _FEED_BYTES):
+            parser.feed(data[start : start + _FEED_BYTES])
+        parser.close()
+    except DTDForbidden as exc:
+        raise MalExportError("invalid_file", [_("DOCTYPE declarations are not allowed.")]) from exc
+    except EntitiesForbidden as exc:
+        raise MalExportError("invalid_file", [_("Entity declarations are not allowed.")]) from exc
+    except ExternalReferenceForbidden as exc:
+        raise MalExportError("invalid_file", [_("External entities are not allowed.")]) from exc
+    except SAXParseException as exc:
+        message = _("The file is not well-formed XML: %(e)s (line %(line)s, column %(col)s).") % {
+            "e": exc.getMessage(),
+            "line": exc.getLineNumber(),
+            "col": exc.getColumnNumber(),
+        }
+        raise MalExportError("invalid_file", [message]) from exc
+    if not handler._saw_root:
+        raise MalExportError("invalid_file", [_("This is not a MyAnimeList export.")])
+    if handler.export_type and handler.export_type.strip() not in {"", "1"}:
+        raise MalExportError("invalid_file", [_("This is not an anime list export (manga?).")])
+    if handler.skipped and not handler.entries:
+        raise MalExportError("invalid_file", [s.message() for s in handler.skipped[:MAX_REPORTED_ERRORS]])
+    return MalExport(entries=handler.entries, skipped=handler.skipped, skipped_count=handler.skipped_count)
+
+
 def parse_mal_export(data: bytes) -> list[MalEntry]:
-    """Every ``<anime>`` entry of an export, in file order. Raises :class:`MalExportError`."""
-    return _ExportReader().parse(data)
+    """Every usable ``<anime>`` entry of an export, in file order (see :func:`read_mal_export`)."""
+    return read_mal_export(data).entries
 
 
 # --- Applying an import ------------------------------------------------------------------
@@ -295,21 +411,53 @@ def mal_import_start(
             },
         )
     try:
-        entries = parse_mal_export(read_upload(upload, size=size))
+        export = read_mal_export(read_upload(upload, size=size))
     except MalExportError as exc:
         raise ApplicationError(exc.errors[0], code=exc.code, extra={"fields": {"file": exc.errors}}) from exc
     job = ImportJob.objects.create(
         user=user,
         on_conflict=on_conflict,
         filename=filename[:255],
-        entries=[entry.as_json() for entry in entries],
-        total=len(entries),
+        entries=[entry.as_json() for entry in export.entries],
+        total=len(export.entries),
+        summary=_skipped_report(export),
     )
+    job_id = job.pk
+    transaction.on_commit(lambda: _enqueue(job_id))
+    if not transaction.get_connection().in_atomic_block:
+        job.refresh_from_db(fields=["status", "error", "finished_at", "summary", "processed"])
+        if job.status == ImportJob.Status.FAILED and job.error == _queue_unavailable_message():
+            raise ApplicationError(
+                job.error,
+                code="import_queue_unavailable",
+                extra={"job_id": job.pk, "retry_after": 60},
+                status=503,
+            )
+    return job
+
+
+def _skipped_report(export: MalExport) -> dict[str, Any]:
+    return {"skipped": export.skipped_count, "skipped_entries": [entry.as_json() for entry in export.skipped]}
+
+
+def _queue_unavailable_message() -> str:
+    return _(
+        "The import could not be queued (the task queue is unreachable). "
+        "Nothing was imported; please try again in a minute."
+    )
+
+
+def _enqueue(job_id: int) -> None:
+    """Queue the job, or mark it failed when the broker is unreachable (never left pending)."""
     from favorites.tasks import mal_import_run
 
-    job_id = job.pk
-    transaction.on_commit(lambda: mal_import_run.delay(job_id))
-    return job
+    try:
+        mal_import_run.apply_async((job_id,), retry=False)
+    except Exception:  # kombu/redis connection errors: the broker is down
+        logger.warning("MyAnimeList import %s could not be queued", job_id, exc_info=True)
+        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
+            status=ImportJob.Status.FAILED, error=_queue_unavailable_message(), finished_at=timezone.now()
+        )
 
 
 def mal_import_execute(*, job_id: int, now: datetime | None = None) -> ImportJob | None:
@@ -340,7 +488,10 @@ def mal_import_execute(*, job_id: int, now: datetime | None = None) -> ImportJob
         cache.delete(import_progress_key(job_id))
         return job
     job.status = ImportJob.Status.SUCCEEDED
-    job.summary = summary
+    job.summary = {
+        **summary,
+        **{k: job.summary.get(k) for k in ("skipped", "skipped_entries") if k in job.summary},
+    }
     job.processed = job.total
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "summary", "processed", "finished_at"])
