@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
@@ -112,7 +114,7 @@ STORAGES = {
 
 # --- Redis: cache, Celery broker, online feature store ---------------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
@@ -125,6 +127,12 @@ CACHES = {
             "IGNORE_EXCEPTIONS": True,
         },
     }
+}
+# Login and registration throttles: the same Redis, but errors are raised so that the throttle
+# falls back to a per-process counter instead of silently allowing everything.
+CACHES["throttle"] = {
+    **CACHES["default"],
+    "OPTIONS": {**CACHES["default"]["OPTIONS"], "IGNORE_EXCEPTIONS": False},
 }
 DJANGO_REDIS_IGNORE_EXCEPTIONS = True
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
