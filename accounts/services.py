@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import user_cache_key
+from accounts.usernames import username_skeleton
 from animesite.exceptions import ApplicationError
 from animesite.redis import redis_client
 
@@ -47,6 +48,8 @@ def username_errors(username: str) -> list[str]:
         return [_("A username may contain only letters, digits, underscores and hyphens.")]
     if User.objects.filter(username__iexact=username).exists():
         return [_("This username is already taken.")]
+    if User.objects.filter(username_skeleton=username_skeleton(username)).exists():
+        return [_("This username looks too much like an existing one; please choose another.")]
     return []
 
 

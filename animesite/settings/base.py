@@ -95,6 +95,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.NotOnlyWhitespaceValidator"},
+    {"NAME": "accounts.validators.CharacterVarietyValidator", "OPTIONS": {"min_unique": 5}},
 ]
 
 LANGUAGE_CODE = "en"
