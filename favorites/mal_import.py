@@ -53,9 +53,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from activity.models import Source
 from animesite.exceptions import ApplicationError
 from catalog.models import Anime
-from favorites.models import CollectionEntry, EntrySource, ImportJob, WatchStatus
+from favorites.models import CollectionEntry, ImportJob, WatchStatus
 from favorites.services import collection_entries_bulk_create, collection_entry_upsert, collection_lock
 
 logger = logging.getLogger(__name__)
@@ -555,7 +556,7 @@ def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
             new_entries.append(
                 (
                     CollectionEntry(
-                        user=user, anime=anime, status=mal.status, score=score, source=EntrySource.MAL_IMPORT
+                        user=user, anime=anime, status=mal.status, score=score, source=Source.MAL_IMPORT
                     ),
                     mal_time,
                 )
@@ -567,14 +568,14 @@ def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
             anime=anime,
             status=mal.status,
             score=score,
-            source=EntrySource.MAL_IMPORT,
+            source=Source.MAL_IMPORT,
             occurred_at=mal_time,
         )
         counts["updated"] += 1
 
     # New entries in bulk: the collection lock is held and existing rows were read above, so
     # nothing can collide. Each still gets its "list" event through the one recording function.
-    collection_entries_bulk_create(user=user, rows=new_entries, source=EntrySource.MAL_IMPORT)
+    collection_entries_bulk_create(user=user, rows=new_entries, source=Source.MAL_IMPORT)
 
     return {
         "total": len(job.entries),

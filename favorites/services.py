@@ -1,4 +1,4 @@
-"""Writes to a user's collection. Every change is also a behaviour event (``recsys.events``).
+"""Writes to a user's collection. Every change is also a behaviour event (``activity.services``).
 
 Concurrency: every write to one user's collection first locks that user's row
 (``SELECT ... FOR UPDATE``), so writers for the same user queue up instead of racing. The unique
@@ -6,7 +6,7 @@ constraint on (user, anime) stays the last line of defence: an insert that still
 retried as an update. Fifty identical requests therefore leave exactly one row and exactly one
 set of events; the 49 repeats change nothing and record nothing.
 
-Events recorded (``recsys.models.Interaction.Kind``), in the same transaction as the write:
+Events recorded (``activity.models.EventKind``), in the same transaction as the write:
 
 - a new entry: ``list`` (carrying its status and score), plus ``favorite`` when it starts as one;
 - a changed status: ``status``; a changed score: ``rate`` (score null when it was cleared);
@@ -26,11 +26,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from activity.models import EventKind, Source
+from activity.services import Event, event_record, events_record
 from animesite.exceptions import ApplicationError
 from catalog.models import Anime
-from favorites.models import CollectionEntry, EntrySource, WatchStatus
-from recsys.events import interaction_record, user_state_changed
-from recsys.models import Interaction
+from favorites.models import CollectionEntry, WatchStatus
 
 
 class Unset(enum.Enum):
@@ -40,12 +40,6 @@ class Unset(enum.Enum):
 
 
 UNSET = Unset.UNSET
-
-_EVENT_SOURCE = {
-    EntrySource.SITE: Interaction.Source.SITE,
-    EntrySource.MAL_IMPORT: Interaction.Source.MAL_IMPORT,
-    EntrySource.DATASET: Interaction.Source.DATASET,
-}
 
 
 @dataclass(frozen=True)
@@ -85,7 +79,7 @@ def collection_entry_upsert(
     status: str | Unset = UNSET,
     score: int | Unset | None = UNSET,
     is_favorite: bool | Unset = UNSET,
-    source: str = EntrySource.SITE,
+    source: Source = Source.SITE,
     occurred_at: datetime | None = None,
 ) -> CollectionChange:
     """Create or change the user's entry for ``anime``; fields left UNSET keep their value.
@@ -129,47 +123,57 @@ def collection_entry_upsert(
 
     after = {"status": entry.status, "score": entry.score, "is_favorite": entry.is_favorite}
     changed = tuple(name for name in after if after[name] != before[name])
-    _events_record(
-        user=user,
-        anime=anime,
-        created=created,
-        before=before,
-        after=after,
-        source=_EVENT_SOURCE.get(EntrySource(source), Interaction.Source.SITE),
-        occurred_at=occurred_at,
+    events_record(
+        events=collection_events(
+            user_id=user.pk,
+            anime_id=anime.pk,
+            created=created,
+            before=before,
+            after=after,
+            source=Source(source),
+            occurred_at=occurred_at or timezone.now(),
+        )
     )
     return CollectionChange(entry=entry, created=created, changed=changed)
 
 
-def _events_record(
+def collection_events(
     *,
-    user: User,
-    anime: Anime,
+    user_id: int,
+    anime_id: int,
     created: bool,
     before: Mapping[str, object],
     after: Mapping[str, object],
-    source: str,
+    source: Source,
     occurred_at: datetime | None,
-) -> None:
-    at = occurred_at or timezone.now()
+) -> list[Event]:
+    """The behaviour events one change of an entry stands for (see the module docstring)."""
     score = after["score"]
     status = str(after["status"])
     assert score is None or isinstance(score, int)
 
-    def record(kind: str, *, score: int | None = None, status: str = "") -> None:
-        interaction_record(
-            user=user, anime=anime, kind=kind, score=score, status=status, source=source, occurred_at=at
+    def event(kind: EventKind, *, score: int | None = None, status: str = "") -> Event:
+        return Event(
+            user_id=user_id,
+            anime_id=anime_id,
+            kind=kind,
+            score=score,
+            status=status,
+            source=source,
+            occurred_at=occurred_at,
         )
 
+    events: list[Event] = []
     if created:
-        record(Interaction.Kind.LIST, score=score, status=status)
+        events.append(event(EventKind.LIST, score=score, status=status))
     else:
         if before["status"] != after["status"]:
-            record(Interaction.Kind.STATUS, status=status)
+            events.append(event(EventKind.STATUS, status=status))
         if before["score"] != after["score"]:
-            record(Interaction.Kind.RATE, score=score)
+            events.append(event(EventKind.RATE, score=score))
     if before["is_favorite"] != after["is_favorite"]:
-        record(Interaction.Kind.FAVORITE if after["is_favorite"] else Interaction.Kind.UNFAVORITE)
+        events.append(event(EventKind.FAVORITE if after["is_favorite"] else EventKind.UNFAVORITE))
+    return events
 
 
 @transaction.atomic
@@ -188,7 +192,7 @@ def collection_entry_delete(*, user: User, anime: Anime) -> bool:
     collection_lock(user=user)
     deleted, _details = CollectionEntry.objects.filter(user=user, anime=anime).delete()
     if deleted:
-        interaction_record(user=user, anime=anime, kind=Interaction.Kind.REMOVE)
+        event_record(user_id=user.pk, anime_id=anime.pk, kind=EventKind.REMOVE)
     return bool(deleted)
 
 
@@ -206,7 +210,7 @@ def collection_favorite_set(*, user: User, anime: Anime, is_favorite: bool) -> C
 
 
 def collection_entries_bulk_create(
-    *, user: User, rows: list[tuple[CollectionEntry, datetime | None]], source: str, batch_size: int = 500
+    *, user: User, rows: list[tuple[CollectionEntry, datetime | None]], source: Source, batch_size: int = 500
 ) -> None:
     """Insert new entries of one user in bulk, each with its ``list`` (and ``favorite``) event.
 
@@ -214,18 +218,22 @@ def collection_entries_bulk_create(
     collection lock (:func:`collection_lock`) and has checked that none of these anime is in the
     collection yet, so nothing can collide.
     """
+    now = timezone.now()
     for start in range(0, len(rows), batch_size):
         batch = rows[start : start + batch_size]
         CollectionEntry.objects.bulk_create([row for row, _ in batch])
-        for row, row_time in batch:
-            _events_record(
-                user=user,
-                anime=row.anime,
-                created=True,
-                before={"status": "", "score": None, "is_favorite": False},
-                after={"status": row.status, "score": row.score, "is_favorite": row.is_favorite},
-                source=source,
-                occurred_at=row_time,
-            )
-    if rows:
-        user_state_changed(user_id=user.pk)  # bulk inserts send no signals
+        events_record(
+            events=[
+                event
+                for row, row_time in batch
+                for event in collection_events(
+                    user_id=user.pk,
+                    anime_id=row.anime_id,
+                    created=True,
+                    before={"status": "", "score": None, "is_favorite": False},
+                    after={"status": row.status, "score": row.score, "is_favorite": row.is_favorite},
+                    source=source,
+                    occurred_at=row_time or now,
+                )
+            ]
+        )

@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from activity.models import Interaction, Source
 from favorites import mal_import as mal
 from favorites import services
 from favorites.mal_import import (
@@ -19,9 +20,8 @@ from favorites.mal_import import (
     mal_import_execute,
     parse_mal_export,
 )
-from favorites.models import CollectionEntry, EntrySource, ImportJob
+from favorites.models import CollectionEntry, ImportJob
 from favorites.services import collection_entry_upsert
-from recsys.models import Interaction
 from tests.factories import AnimeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -169,9 +169,9 @@ def test_good_file_imports_entries_reports_unknown_ids_and_records_events(
         for e in CollectionEntry.objects.filter(user=user).order_by("id")
     }
     assert rows == {
-        a.id: ("completed", 10, EntrySource.MAL_IMPORT),
-        b.id: ("watching", None, EntrySource.MAL_IMPORT),
-        c.id: ("want_to_watch", None, EntrySource.MAL_IMPORT),
+        a.id: ("completed", 10, Source.MAL_IMPORT),
+        b.id: ("watching", None, Source.MAL_IMPORT),
+        c.id: ("want_to_watch", None, Source.MAL_IMPORT),
     }
     events = Interaction.objects.filter(user=user).order_by("id")
     assert [(e.anime_id, e.kind, e.score, e.source) for e in events] == [
@@ -345,16 +345,13 @@ def test_a_failure_midway_imports_nothing_and_marks_the_job_failed(user, monkeyp
         filename="animelist.xml",
         size=None,
     )
-    real_record = services.interaction_record
-    calls = {"n": 0}
+    real_record = services.events_record
 
     def failing_record(**kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("database went away")
-        return real_record(**kwargs)
+        real_record(**kwargs)
+        raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "interaction_record", failing_record)
+    monkeypatch.setattr(services, "events_record", failing_record)
 
     # when
     result = mal_import_execute(job_id=job.pk)
