@@ -17,6 +17,7 @@ from animesite.env import (
     install_secret_key,
     secret_key_problem,
 )
+from animesite.redis import CACHE_CONNECTION_OPTIONS
 
 # From the environment when it is a real secret, else this installation's own generated key
 # (``var/secret_key``); production settings accept only the former.
@@ -128,6 +129,8 @@ CACHES: dict[str, dict[str, Any]] = {
             "SOCKET_TIMEOUT": 0.5,
             # A cache outage degrades to cache misses instead of errors.
             "IGNORE_EXCEPTIONS": True,
+            # No retries, and a short fail-fast pause after a timeout (animesite.redis).
+            **CACHE_CONNECTION_OPTIONS,
         },
     }
 }

@@ -1,0 +1,30 @@
+"""Fault fixtures: the site's Redis (cache, throttles, tokens) or MariaDB reached through a proxy
+that a test can cut, hang or slow."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from animesite.redis import breaker_reset
+from tests.faults.proxy import FaultProxy
+
+
+@pytest.fixture
+def redis_proxy() -> Iterator[FaultProxy]:
+    parsed = urlparse(settings.REDIS_URL)
+    proxy = FaultProxy(parsed.hostname or "127.0.0.1", parsed.port or 6379)
+    url = f"redis://127.0.0.1:{proxy.port}{parsed.path or '/0'}"
+    caches = copy.deepcopy(settings.CACHES)
+    for alias in ("default", "throttle"):
+        caches[alias]["LOCATION"] = url
+    breaker_reset()
+    with override_settings(REDIS_URL=url, CACHES=caches):
+        yield proxy
+    proxy.close()
+    breaker_reset()
