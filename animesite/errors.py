@@ -35,6 +35,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
         else:
             response = _plain(_("The service is temporarily unavailable. Please try again shortly."), 503)
         response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        response.database_unavailable = True  # type: ignore[attr-defined]
         return response
     body = server_error_report(exc, request)
     if _is_api(request):

@@ -84,11 +84,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(error_body(exc.code, exc.message, exc.extra), status=exc.status)
     if isinstance(exc, OperationalError | InterfaceError):
         logger.warning("database unreachable: %s", exc)
-        return Response(
+        unavailable = Response(
             database_unavailable_body(),
             status=503,
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
+        unavailable.database_unavailable = True  # type: ignore[attr-defined]
+        return unavailable
     if isinstance(exc, SuspiciousOperation):
         return Response(
             error_body("bad_request", _("The request was refused: %(e)s") % {"e": exc}), status=400

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost: sees the view's answer (a 503 for an unreachable database) with the user known.
+    "animesite.middleware.StaleIfDatabaseDownMiddleware",
 ]
 
 ROOT_URLCONF = "animesite.urls"

@@ -28,3 +28,23 @@ def redis_proxy() -> Iterator[FaultProxy]:
         yield proxy
     proxy.close()
     breaker_reset()
+
+
+@pytest.fixture
+def database_proxy(django_db_blocker) -> Iterator[FaultProxy]:
+    """The default database connection reached through a proxy (use with transactional tests)."""
+    from django.db import connection
+
+    original = dict(connection.settings_dict)
+    proxy = FaultProxy(original["HOST"] or "127.0.0.1", int(original["PORT"] or 3306))
+    connection.close()
+    connection.settings_dict["HOST"] = "127.0.0.1"
+    connection.settings_dict["PORT"] = str(proxy.port)
+    try:
+        yield proxy
+    finally:
+        proxy.set_mode("pass")
+        connection.close()
+        connection.settings_dict["HOST"] = original["HOST"]
+        connection.settings_dict["PORT"] = original["PORT"]
+        proxy.close()
