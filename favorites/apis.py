@@ -12,6 +12,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
     extend_schema_serializer,
+    inline_serializer,
 )
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -91,8 +92,16 @@ class CollectionListCreateApi(APIView):
 
     @extend_schema(
         parameters=[FilterSerializer],
-        responses=CollectionEntryOutputSerializer(many=True),
-        summary="My collection",
+        responses=inline_serializer(
+            "PaginatedCollectionEntryList",
+            fields={
+                "count": serializers.IntegerField(),
+                "next": serializers.CharField(allow_null=True),
+                "previous": serializers.CharField(allow_null=True),
+                "results": CollectionEntryOutputSerializer(many=True),
+            },
+        ),
+        summary="My collection (paginated: ?page=, ?page_size= up to 100)",
     )
     def get(self, request: Request) -> Response:
         params = self.FilterSerializer(data=request.query_params)
@@ -210,7 +219,9 @@ class CollectionFavoriteApi(APIView):
         assert change is not None
         return _change_response(change)
 
-    @extend_schema(request=None, responses=CollectionEntryOutputSerializer, summary="Unfavourite an anime")
+    @extend_schema(
+        request=None, responses={200: CollectionEntryOutputSerializer}, summary="Unfavourite an anime"
+    )
     def delete(self, request: Request, anime_id: int) -> Response:
         anime = _anime_or_404(request, anime_id)
         change = collection_favorite_set(user=request.user, anime=anime, is_favorite=False)  # type: ignore[arg-type]
