@@ -91,6 +91,7 @@ class CollectionListCreateApi(APIView):
         is_favorite = serializers.BooleanField(required=False, allow_null=True, default=None)
 
     @extend_schema(
+        operation_id="collection_list",
         parameters=[FilterSerializer],
         responses=inline_serializer(
             "PaginatedCollectionEntryList",

@@ -48,3 +48,16 @@ def database_proxy(django_db_blocker) -> Iterator[FaultProxy]:
         connection.settings_dict["HOST"] = original["HOST"]
         connection.settings_dict["PORT"] = original["PORT"]
         proxy.close()
+
+
+@pytest.fixture
+def search_proxy() -> Iterator[FaultProxy]:
+    """The search server reached through a proxy, with a short user-facing timeout."""
+    config = copy.deepcopy(settings.ELASTICSEARCH_DSL)
+    hosts = config["default"]["hosts"]
+    parsed = urlparse(hosts if isinstance(hosts, str) else hosts[0])
+    proxy = FaultProxy(parsed.hostname or "127.0.0.1", parsed.port or 9200)
+    config["default"]["hosts"] = f"http://127.0.0.1:{proxy.port}"
+    with override_settings(ELASTICSEARCH_DSL=config, SEARCH_TIMEOUT_SECONDS=0.5):
+        yield proxy
+    proxy.close()
