@@ -36,7 +36,3 @@ class User(AbstractUser):
             if update_fields is not None and "username" in update_fields:
                 kwargs["update_fields"] = {*update_fields, "username_skeleton"}
         super().save(*args, **kwargs)
-
-    @property
-    def is_dataset_user(self) -> bool:
-        return self.source == self.Source.DATASET

@@ -26,6 +26,7 @@ from django.utils import timezone
 from activity.models import EventKind, Interaction, Source
 from activity.state import user_state_changed
 from activity.trending import trending_record
+from animesite.fingerprint import Wanted, sync_plan, table_fingerprint, wanted_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -128,3 +129,43 @@ def _trending_count(counted: Sequence[tuple[int, int, EventKind, datetime]]) -> 
         except Exception:
             logger.warning("trending counter not updated for anime %s (%s)", anime_id, kind, exc_info=True)
             return  # Redis is down: the rest would fail the same way
+
+
+@dataclass(frozen=True)
+class SyncCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def dataset_list_events_sync(*, users: Sequence[int], wanted: Wanted) -> SyncCounts:
+    """Make the data-set ``list`` events of ``users`` match ``wanted`` (user -> anime -> score).
+
+    The bulk path of the data-set load: rows are keyed by (user, anime); missing ones are inserted,
+    changed scores updated, nothing deleted. A chunk whose fingerprint already matches costs one
+    query. Data-set rows carry no time and are neither counted towards trending nor announced.
+    """
+    size = sum(len(wanted[u]) for u in users)
+    dataset_list = "source = %s AND kind = %s"
+    params = [Source.DATASET.value, EventKind.LIST.value]
+    table = Interaction._meta.db_table
+    if table_fingerprint(table=table, users=users, where=dataset_list, params=params) == wanted_fingerprint(
+        users, wanted
+    ):
+        return SyncCounts(unchanged=size)
+    existing: dict[tuple[int, int], tuple[int, int | None, bool]] = {}
+    for pk, user_id, anime_id, score in Interaction.objects.filter(
+        user_id__in=users, source=Source.DATASET, kind=EventKind.LIST
+    ).values_list("id", "user_id", "anime_id", "score"):
+        existing.setdefault((user_id, anime_id), (pk, score, True))
+    plan = sync_plan(users, wanted, existing)
+    events_record(
+        events=[
+            Event(user_id=u, anime_id=a, kind=EventKind.LIST, score=score, source=Source.DATASET)
+            for u, a, score in plan.new
+        ]
+    )
+    Interaction.objects.bulk_update(
+        [Interaction(id=pk, score=score) for pk, score in plan.changed], ["score"], batch_size=1000
+    )
+    return SyncCounts(created=len(plan.new), updated=len(plan.changed), unchanged=plan.unchanged)

@@ -2,7 +2,7 @@
 (`make dev`); the secret key is this installation's own (see ``animesite.env.install_secret_key``)."""
 
 from animesite.settings.base import *  # noqa: F403
-from animesite.settings.base import env_str
+from animesite.settings.base import env_float
 
 # The local search server is an emulator that needs more than production's short timeout.
-SEARCH_TIMEOUT_SECONDS = float(env_str("SEARCH_TIMEOUT_SECONDS", "6"))
+SEARCH_TIMEOUT_SECONDS = env_float("SEARCH_TIMEOUT_SECONDS", 6.0)
