@@ -95,6 +95,10 @@ def user_get_cached(*, user_id: Any) -> User | None:
     companions = [key_for(pk) for key_for in _companion_keys]
     client = redis_client()
     raw: list[Any] | None
+    from activity.state import pending_flush_if_any
+
+    # Tokens that could not be renewed during a Redis outage are renewed before they are read.
+    pending_flush_if_any()
     try:
         raw = client.mget([key, *companions])
     except redis.RedisError:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import user_cache_key
+from accounts.usernames import username_skeleton
 from animesite.exceptions import ApplicationError
 from animesite.redis import redis_client
 
@@ -50,6 +51,8 @@ def username_errors(username: str) -> list[str]:
         return [_("A username may contain only letters, digits, underscores and hyphens.")]
     if User.objects.filter(username__iexact=username).exists():
         return [_("This username is already taken.")]
+    if User.objects.filter(username_skeleton=username_skeleton(username)).exists():
+        return [_("This username looks too much like an existing one; please choose another.")]
     return []
 
 
@@ -158,9 +161,11 @@ def dataset_users_ensure(*, dataset_ids: Sequence[int], batch_size: int = 2000) 
     password = make_password(None)
     wanted_names = {f"mal_{d}" for d in missing}
     taken = set(User.objects.filter(username__in=wanted_names).values_list("username", flat=True))
+    names = {d: f"mal_{d}" if f"mal_{d}" not in taken else f"mal_{d}-dataset" for d in missing}
     new = [
         User(
-            username=f"mal_{d}" if f"mal_{d}" not in taken else f"mal_{d}-dataset",
+            username=names[d],
+            username_skeleton=username_skeleton(names[d]),  # bulk_create skips User.save
             password=password,
             source=User.Source.DATASET,
             dataset_user_id=d,

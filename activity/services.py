@@ -87,7 +87,7 @@ def events_record(*, events: Sequence[Event], batch_size: int = 5000) -> list[In
     Interaction.objects.bulk_create(rows, batch_size=batch_size)
 
     counted = [
-        (row.anime_id, EventKind(row.kind), row.occurred_at)
+        (row.user_id, row.anime_id, EventKind(row.kind), row.occurred_at)
         for row in rows
         if row.source != Source.DATASET and row.occurred_at is not None
     ]
@@ -122,10 +122,10 @@ def event_record(
     return events_record(events=[event])[0]
 
 
-def _trending_count(counted: Sequence[tuple[int, EventKind, datetime]]) -> None:
-    for anime_id, kind, at in counted:
+def _trending_count(counted: Sequence[tuple[int, int, EventKind, datetime]]) -> None:
+    for user_id, anime_id, kind, at in counted:
         try:
-            trending_record(anime_id=anime_id, kind=kind, at=at)
+            trending_record(anime_id=anime_id, kind=kind, at=at, user_id=user_id)
         except Exception:
             logger.warning("trending counter not updated for anime %s (%s)", anime_id, kind, exc_info=True)
             return  # Redis is down: the rest would fail the same way

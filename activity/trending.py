@@ -38,6 +38,10 @@ from activity.models import EventKind, Interaction, Source
 logger = logging.getLogger(__name__)
 
 HALF_LIFE = timedelta(days=7)
+# One user counts at most once per anime per window (UTC days): with the largest weight among
+# their events in it, ``max over e of weight(e.kind) * 2 ** (-(now - e.time) / HALF_LIFE)``.
+# Forty views and ten favourite toggles from one account weigh what one favourite weighs.
+USER_WINDOW = timedelta(days=1)
 # Events older than this many half-lives (< 0.1 % of their weight) are not worth a write.
 IGNORE_OLDER_THAN_HALF_LIVES = 10
 REBASE_AFTER_HALF_LIVES = 8
@@ -76,7 +80,17 @@ if (now - epoch) / half_life > tonumber(ARGV[5]) then
   redis.call('SET', KEYS[2], ARGV[3])
 end
 local t = tonumber(ARGV[2])
-local increment = tonumber(ARGV[1]) * math.pow(2, (t - epoch) / half_life)
+local bucket = tonumber(ARGV[8])
+local value = tonumber(ARGV[1]) * math.pow(2, (t - bucket) / half_life)
+if ARGV[9] ~= '0' then
+  local previous = tonumber(redis.call('GET', KEYS[3]) or '0')
+  if value <= previous then
+    return false
+  end
+  redis.call('SET', KEYS[3], string.format('%.17g', value), 'EX', tonumber(ARGV[9]))
+  value = value - previous
+end
+local increment = value * math.pow(2, (bucket - epoch) / half_life)
 return tostring(redis.call('ZINCRBY', KEYS[1], string.format('%.17g', increment), ARGV[7]))
 """
 
@@ -98,6 +112,15 @@ def epoch_key() -> str:
     return _key("epoch")
 
 
+def seen_key(*, user_id: int, anime_id: int, bucket: int) -> str:
+    return _key(f"seen:{bucket}:{user_id}:{anime_id}")
+
+
+def window_bucket(at: datetime) -> int:
+    """The index of the ``USER_WINDOW`` that ``at`` falls in (windows start at the Unix epoch)."""
+    return int(at.timestamp() // USER_WINDOW.total_seconds())
+
+
 def _redis() -> Any:
     from django_redis import get_redis_connection
 
@@ -112,10 +135,15 @@ def _ts(moment: datetime) -> float:
     return moment.timestamp()
 
 
-def trending_record(*, anime_id: int, kind: str, at: datetime, now: datetime | None = None) -> bool:
+def trending_record(
+    *, anime_id: int, kind: str, at: datetime, now: datetime | None = None, user_id: int | None = None
+) -> bool:
     """Add one event of ``kind`` that happened at ``at`` to the sorted set.
 
-    Returns False when the event carries no trending weight or is too old to matter.
+    With ``user_id``, the user's events on this anime within one ``USER_WINDOW`` count once, with
+    the largest decayed weight among them (only the difference to what was counted is added).
+    Returns False when the event carries no trending weight, is too old to matter, or adds
+    nothing to what this user already counted in the window.
     Raises the Redis client's errors: the caller decides how a failure degrades.
     """
     weight = kind_weight(kind)
@@ -123,11 +151,19 @@ def trending_record(*, anime_id: int, kind: str, at: datetime, now: datetime | N
     at = min(at, now)
     if weight <= 0 or now - at > HALF_LIFE * IGNORE_OLDER_THAN_HALF_LIVES:
         return False
-    _redis().eval(
+    if user_id is None:
+        bucket_start, seen, seen_ttl = _ts(at), "", 0
+    else:
+        bucket = window_bucket(at)
+        bucket_start = bucket * USER_WINDOW.total_seconds()
+        seen = seen_key(user_id=user_id, anime_id=anime_id, bucket=bucket)
+        seen_ttl = int(USER_WINDOW.total_seconds() * 2)
+    added = _redis().eval(
         _INCREMENT_SCRIPT,
-        2,
+        3,
         zset_key(),
         epoch_key(),
+        seen or _key("seen:none"),
         repr(weight),
         repr(_ts(at)),
         repr(_ts(now)),
@@ -135,8 +171,10 @@ def trending_record(*, anime_id: int, kind: str, at: datetime, now: datetime | N
         str(REBASE_AFTER_HALF_LIVES),
         repr(PRUNE_BELOW),
         str(anime_id),
+        repr(bucket_start),
+        str(seen_ttl),
     )
-    return True
+    return added is not None
 
 
 def trending_scores(*, now: datetime | None = None, limit: int = 5000) -> list[tuple[int, float]]:
@@ -159,7 +197,8 @@ def trending_scores(*, now: datetime | None = None, limit: int = 5000) -> list[t
 
 
 def trending_scores_from_db(*, now: datetime | None = None, limit: int = 5000) -> list[tuple[int, float]]:
-    """The same decayed sum as the sorted set, computed from the behaviour log in one GROUP BY."""
+    """The same decayed sum as the sorted set, computed from the behaviour log: each user's largest
+    decayed weight per anime and ``USER_WINDOW``, summed per anime."""
     now = now or default_clock()
     since = now - HALF_LIFE * IGNORE_OLDER_THAN_HALF_LIVES
     weighted = [(str(kind), w) for kind, w in KIND_WEIGHTS.items() if w > 0]
@@ -167,15 +206,19 @@ def trending_scores_from_db(*, now: datetime | None = None, limit: int = 5000) -
     table = Interaction._meta.db_table
     naive_now = now.astimezone(UTC).replace(tzinfo=None)
     sql = (
-        f"SELECT anime_id, SUM((CASE kind {case} ELSE 0 END)"
-        " * POW(2, -TIMESTAMPDIFF(MICROSECOND, occurred_at, %s) / 1000000.0 / %s)) AS score"
+        "SELECT anime_id, SUM(best) AS score FROM ("
+        f" SELECT anime_id, user_id, TIMESTAMPDIFF(SECOND, '1970-01-01', occurred_at) DIV %s AS bucket,"
+        f" MAX((CASE kind {case} ELSE 0 END)"
+        " * POW(2, -TIMESTAMPDIFF(MICROSECOND, occurred_at, %s) / 1000000.0 / %s)) AS best"
         f" FROM {table}"
         " WHERE occurred_at IS NOT NULL AND occurred_at > %s AND occurred_at <= %s"
         f" AND source IN ({', '.join(['%s'] * len(COUNTED_SOURCES))})"
         f" AND kind IN ({', '.join(['%s'] * len(weighted))})"
+        " GROUP BY anime_id, user_id, bucket) AS per_user"
         " GROUP BY anime_id HAVING score >= %s ORDER BY score DESC, anime_id LIMIT %s"
     )
-    params: list[Any] = [p for kind_w in weighted for p in kind_w]
+    params: list[Any] = [int(USER_WINDOW.total_seconds())]
+    params += [p for kind_w in weighted for p in kind_w]
     params += [naive_now, HALF_LIFE.total_seconds()]
     params += [since.astimezone(UTC).replace(tzinfo=None), naive_now]
     params += [str(source) for source in COUNTED_SOURCES] + [kind for kind, _ in weighted]

@@ -21,3 +21,8 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     re_path(r"^(?!static/).*$", spa_index, name="spa"),
 ]
+
+handler400 = "animesite.errors.bad_request"
+handler403 = "animesite.errors.permission_denied"
+handler404 = "animesite.errors.page_not_found"
+handler500 = "animesite.errors.server_error"

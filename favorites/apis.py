@@ -15,6 +15,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
     extend_schema_serializer,
+    inline_serializer,
 )
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -29,8 +30,9 @@ from animesite.exceptions import ApplicationError
 from animesite.pagination import PageNumberPagination
 from catalog.models import Anime
 from catalog.selectors import anime_card
-from favorites.mal_import import MAX_UPLOAD_BYTES, import_progress_key, mal_import_start
+from favorites.mal_import import import_progress_key, mal_import_start
 from favorites.mal_writer import mal_export_write
+from favorites.mal_xml import MAX_UPLOAD_BYTES
 from favorites.models import MAX_REWATCH_COUNT, CollectionEntry, ImportJob, WatchStatus
 from favorites.selectors import (
     COLLECTION_ORDERINGS,
@@ -119,9 +121,18 @@ class CollectionListCreateApi(APIView):
         finish_date = serializers.DateField(required=False, allow_null=True)
 
     @extend_schema(
+        operation_id="collection_list",
         parameters=[FilterSerializer],
-        responses=CollectionEntryOutputSerializer(many=True),
-        summary="My collection",
+        responses=inline_serializer(
+            "PaginatedCollectionEntryList",
+            fields={
+                "count": serializers.IntegerField(),
+                "next": serializers.CharField(allow_null=True),
+                "previous": serializers.CharField(allow_null=True),
+                "results": CollectionEntryOutputSerializer(many=True),
+            },
+        ),
+        summary="My collection (paginated: ?page=, ?page_size= up to 100)",
     )
     def get(self, request: Request) -> Response:
         params = self.FilterSerializer(data=request.query_params)
@@ -246,7 +257,9 @@ class CollectionFavoriteApi(APIView):
         assert change is not None
         return _change_response(change)
 
-    @extend_schema(request=None, responses=CollectionEntryOutputSerializer, summary="Unfavourite an anime")
+    @extend_schema(
+        request=None, responses={200: CollectionEntryOutputSerializer}, summary="Unfavourite an anime"
+    )
     def delete(self, request: Request, anime_id: int) -> Response:
         anime = _anime_or_404(request, anime_id)
         change = collection_favorite_set(user=signed_in_user(request), anime=anime, is_favorite=False)

@@ -1,6 +1,6 @@
 """Writing a MyAnimeList list export (``animelist.xml``): the format MyAnimeList's own export uses,
 so the file imports back here (import -> export -> import changes nothing, see
-``favorites.mal_import``) and into MyAnimeList, AniList or Kitsu."""
+``favorites.mal_xml``) and into MyAnimeList, AniList or Kitsu."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from xml.etree import ElementTree
 
 from accounts.models import User
-from favorites.mal_import import MAL_UNKNOWN_DATE, STATUS_EXPORT_NAMES
+from favorites.mal_xml import MAL_UNKNOWN_DATE, STATUS_EXPORT_NAMES
 from favorites.models import CollectionEntry, WatchStatus
 
 

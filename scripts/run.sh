@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-animesite.settings.local}
+# Served with DEBUG off (no traceback ever reaches a visitor) unless `make dev` asked for it; the
+# secret key is generated once per installation into var/secret_key when none is configured.
+export DJANGO_DEBUG=${DJANGO_DEBUG:-false}
 bash scripts/bootstrap.sh
 PORT=${PORT:-8000}
 mkdir -p var/log

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
-from animesite.env import BASE_DIR, database_from_url, env_bool, env_float, env_int, env_list, env_str
+from animesite.env import (
+    BASE_DIR,
+    database_from_url,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    install_secret_key,
+    secret_key_problem,
+)
+from animesite.redis import CACHE_CONNECTION_OPTIONS
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "local-dev-only-insecure-key")
+# From the environment when it is a real secret, else this installation's own generated key
+# (``var/secret_key``); production settings accept only the former.
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
+if secret_key_problem(SECRET_KEY) is not None:
+    SECRET_KEY = install_secret_key()
+# Off unless asked for (`make dev`): a traceback page would show settings and local variables.
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
@@ -42,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost: sees the view's answer (a 503 for an unreachable database) with the user known.
+    "animesite.middleware.StaleIfDatabaseDownMiddleware",
 ]
 
 ROOT_URLCONF = "animesite.urls"
@@ -80,6 +100,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.NotOnlyWhitespaceValidator"},
+    {"NAME": "accounts.validators.CharacterVarietyValidator", "OPTIONS": {"min_unique": 5}},
 ]
 
 LANGUAGE_CODE = "en"
@@ -99,7 +121,7 @@ STORAGES = {
 
 # --- Redis: cache, Celery broker, online feature store ---------------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
@@ -110,8 +132,16 @@ CACHES = {
             "SOCKET_TIMEOUT": 0.5,
             # A cache outage degrades to cache misses instead of errors.
             "IGNORE_EXCEPTIONS": True,
+            # No retries, and a short fail-fast pause after a timeout (animesite.redis).
+            **CACHE_CONNECTION_OPTIONS,
         },
     }
+}
+# Login and registration throttles: the same Redis, but errors are raised so that the throttle
+# falls back to a per-process counter instead of silently allowing everything.
+CACHES["throttle"] = {
+    **CACHES["default"],
+    "OPTIONS": {**CACHES["default"]["OPTIONS"], "IGNORE_EXCEPTIONS": False},
 }
 DJANGO_REDIS_IGNORE_EXCEPTIONS = True
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
@@ -179,6 +209,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "animesite.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "animesite.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Proxies in front of the site that append to X-Forwarded-For; 0 = use the socket address
+    # (a client cannot choose its own address for the login and registration throttles).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "animesite.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
@@ -193,6 +231,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "animesite.openapi.add_error_responses",
+    ],
 }
 
 LOGGING = {

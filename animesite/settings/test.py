@@ -12,6 +12,8 @@ CELERY_BROKER_URL = "memory://"
 CELERY_RESULT_BACKEND = "cache+memory://"
 REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CACHES["default"]["LOCATION"] = REDIS_URL
+CACHES["throttle"]["LOCATION"] = REDIS_URL
+CACHES["throttle"]["KEY_PREFIX"] = "animesite-test"
 MODELS_DIR = env_str("TEST_MODELS_DIR", "var/test-models")
 REST_FRAMEWORK = {**REST_FRAMEWORK}
 # The search emulator can take seconds per query on a busy 2-core machine; tests that need a real

@@ -13,13 +13,8 @@ from rest_framework.test import APIClient
 from activity.models import Interaction, Source
 from favorites import mal_import as mal
 from favorites import services
-from favorites.mal_import import (
-    MAX_UPLOAD_BYTES,
-    MAX_XML_BYTES,
-    MalExportError,
-    mal_import_execute,
-    parse_mal_export,
-)
+from favorites.mal_import import mal_import_execute
+from favorites.mal_xml import MAX_UPLOAD_BYTES, MAX_XML_BYTES, MalExportError, parse_mal_export
 from favorites.models import CollectionEntry, ImportJob
 from favorites.services import collection_entry_upsert
 from tests.factories import AnimeFactory, UserFactory

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from activity.models import Interaction
-from favorites.mal_import import MalExportError, parse_mal_export
+from favorites.mal_xml import MalExportError, parse_mal_export
 from favorites.models import CollectionEntry
 from tests.factories import AnimeFactory, CollectionEntryFactory
 
