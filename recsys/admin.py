@@ -7,7 +7,6 @@ from html import escape
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -17,9 +16,14 @@ from django.utils.safestring import SafeString, mark_safe
 
 from animesite.exceptions import ApplicationError
 from recsys.models import Interaction, ModelVersion, NotInterested
-from recsys.registry import LOCK_KEY, TrainingAlreadyRunning, model_version_rollback
+from recsys.registry import (
+    TrainingAlreadyRunning,
+    model_version_rollback,
+    retrain_enqueue,
+    training_interrupted_mark_failed,
+    training_running,
+)
 from recsys.selectors import model_versions_recent
-from recsys.serving.store import redis_client
 
 BASELINES = ("popularity", "itemknn", "ease")
 CHART_MODELS = ("popularity", "itemknn", "ease", "deepwalk", "pipeline")
@@ -116,13 +120,6 @@ def versions_chart_svg(versions: Sequence[ModelVersion]) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
-
-
-def _training_running() -> bool:
-    try:
-        return bool(redis_client().exists(LOCK_KEY))
-    except Exception:
-        return False
 
 
 @admin.register(ModelVersion)
@@ -287,26 +284,26 @@ class ModelVersionAdmin(admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not self.has_change_permission(request):
             self.message_user(request, "You may not start a retrain.", messages.ERROR)
-        elif _training_running():
-            self.message_user(request, "A retrain is already running.", messages.WARNING)
         else:
-            from recsys.tasks import train_recsys_task
-
-            force = request.POST.get("force") == "1"
-            transaction.on_commit(lambda: train_recsys_task.delay(force=force))
-            self.message_user(request, "Retrain queued; the new version appears here when it finishes.")
+            try:
+                retrain_enqueue(force=request.POST.get("force") == "1")
+            except TrainingAlreadyRunning as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+            else:
+                self.message_user(request, "Retrain queued; the new version appears here when it finishes.")
         return HttpResponseRedirect(reverse("admin:recsys_modelversion_changelist"))
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        training_interrupted_mark_failed()
         versions = model_versions_recent(limit=8)
         latest = next((mv for mv in versions if mv.metrics), None)
         charts = (models_chart_svg(latest) if latest else "") + versions_chart_svg(versions)
         context = {
             **(extra_context or {}),
             "recsys_charts": mark_safe(charts),
-            "recsys_training_running": _training_running(),
+            "recsys_training_running": training_running(),
         }
         response = super().changelist_view(request, extra_context=context)
         assert isinstance(response, TemplateResponse | HttpResponse)
