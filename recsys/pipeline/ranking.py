@@ -1,17 +1,21 @@
 """The full pipeline: recall channels -> MLP ranker -> re-rank, as one recommender.
 
 Fitting it honestly takes two rounds, because the ranker must learn from items its features did
-not see: the channels are fitted on part of the training rows (``fit``), the ranker learns to find
-the other part (``holdout``) among the candidates those channels recall, and finally the channels
-are refitted on every training row while the ranker is kept. :meth:`PipelineRecommender.fit` does
-all of it from one matrix; :func:`recsys.pipeline.train.train_bundle` runs the same steps as
-separate, timed stages.
+not see: the channels are fitted on part of the training rows (``fit``), EASE's L2 weight is
+chosen and the ranker learns to find the other part (``holdout``) among the candidates those
+channels recall, and finally the channels are refitted on more rows while the ranker is kept.
+
+There is one recipe, :meth:`PipelineRecommender.fit_split` (+ :meth:`PipelineRecommender.refit`):
+:meth:`PipelineRecommender.fit` runs it on a random holdout of one matrix (what the contract tests
+check), and :func:`recsys.pipeline.train.run_training` runs it on the evaluation split with each
+step timed, then refits the channels on every row for the served model.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Self
@@ -24,7 +28,15 @@ from recsys.pipeline.ann import AnnoyConfig
 from recsys.pipeline.candidates import CHANNELS, FEATURE_NAMES, CandidateSet, ChannelParams, Channels
 from recsys.pipeline.data import PART_HOLDOUT, ItemTable, assign_parts
 from recsys.pipeline.embeddings import Word2VecParams
-from recsys.pipeline.ranker import Ranker, RankerParams, TrainingHistory, train_ranker
+from recsys.pipeline.metrics import evaluate_lists
+from recsys.pipeline.ranker import (
+    Ranker,
+    RankerParams,
+    TrainingHistory,
+    history_dict,
+    train_ranker,
+    training_device,
+)
 from recsys.pipeline.recommenders import (
     DeepWalkParams,
     DeepWalkRecommender,
@@ -33,6 +45,8 @@ from recsys.pipeline.recommenders import (
     PopularityRecommender,
     Recommender,
     TrainData,
+    binary,
+    gram_matrix,
 )
 from recsys.pipeline.rerank import RerankParams, rerank
 from recsys.pipeline.threads import single_threaded_blas
@@ -40,6 +54,19 @@ from recsys.pipeline.threads import single_threaded_blas
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 Progress = Callable[[str], None]
+Stage = Callable[[str], AbstractContextManager[None]]
+
+# EASE's L2 weight is chosen on fit -> holdout from this grid (the wide range of Steck's paper).
+EASE_L2_GRID: tuple[float, ...] = (50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0, 5000.0)
+
+
+def _silent(message: str) -> None:
+    return None
+
+
+@contextmanager
+def _untimed(name: str) -> Iterator[None]:
+    yield
 
 
 @dataclass(frozen=True)
@@ -55,6 +82,50 @@ class PipelineParams:
     rerank: RerankParams = field(default_factory=RerankParams)
     holdout_fraction: float = 0.2
     random_negatives: int = 20
+    # Empty: use ``ease_l2`` as given.
+    ease_l2_grid: tuple[float, ...] = EASE_L2_GRID
+
+
+def tune_ease(
+    fit: sp.csr_matrix,
+    holdout: sp.csr_matrix,
+    *,
+    grid: tuple[float, ...],
+    min_item_users: int,
+    sample_users: int = 1500,
+    seed: int = 0,
+) -> tuple[EASERecommender, list[dict[str, float]]]:
+    """Pick EASE's L2 weight by the mean of NDCG@20 and Recall@20 of fit -> holdout (a sample of
+    users, never the test split); returns the fitted model of the best weight and the table
+    (one row per weight: ``l2``, ``ndcg@20``, ``recall@20``, ``recall_norm@20``)."""
+    x = binary(fit)
+    gram = gram_matrix(x)
+    counts = np.diag(gram).copy()
+    users = np.flatnonzero(np.diff(holdout.tocsr().indptr) > 0)
+    rng = np.random.default_rng(seed)
+    if users.size > sample_users:
+        users = np.sort(rng.choice(users, size=sample_users, replace=False))
+    relevant = [holdout.indices[holdout.indptr[u] : holdout.indptr[u + 1]] for u in users.tolist()]
+    best: EASERecommender | None = None
+    best_value = -1.0
+    table: list[dict[str, float]] = []
+    for l2 in grid:
+        model = EASERecommender(l2=l2, min_item_users=min_item_users).fit_gram(gram, counts, fit.shape[1])
+        ids, _ = model.recommend(fit[users], 20)
+        m = evaluate_lists(ids, relevant, n_items=fit.shape[1], ks=(20,))
+        table.append(
+            {
+                "l2": l2,
+                "ndcg@20": m["ndcg@20"],
+                "recall@20": m["recall@20"],
+                "recall_norm@20": m["recall_norm@20"],
+            }
+        )
+        value = (m["ndcg@20"] + m["recall@20"]) / 2
+        if value > best_value:
+            best, best_value = model, value
+    assert best is not None
+    return best, table
 
 
 @dataclass
@@ -246,8 +317,8 @@ class PipelineRecommender(Recommender):
         return self.channels, self.ranker, self.items
 
     def fit(self, train: TrainData, progress: Progress | None = None) -> Self:
-        """Hold out part of each user's rows, fit channels on the rest, train the ranker to find the
-        held-out rows, then refit the channels on all of ``train``."""
+        """Hold out part of each user's rows and run :meth:`fit_split` on them, with ``train`` as
+        the rows the final channels learn from."""
         coo = train.matrix.tocsr().tocoo()
         parts = assign_parts(
             coo.row, seed=self.seed + 1, test_fraction=0.0, holdout_fraction=self.params.holdout_fraction
@@ -258,21 +329,110 @@ class PipelineRecommender(Recommender):
         if fit_positions is None and train.graph is not None:
             raise ValueError("the pipeline needs positions to build the graph of its fit rows")
         fit_data = TrainData(matrix=fit_matrix, items=train.items, positions=fit_positions)
-        fit_channels_ = fit_channels(fit_data, params=self.params, seed=self.seed)
-        groups = ranker_groups(
-            fit_channels_,
-            fit_matrix,
-            split_matrix(train.matrix, hold),
-            random_negatives=self.params.random_negatives,
-            seed=self.seed,
-            progress=progress,
-        )
-        self.ranker, self.ranker_history = train_ranker(
-            groups, feature_names=FEATURE_NAMES, seed=self.seed, params=self.params.ranker, progress=progress
-        )
-        self.channels = fit_channels(train, params=self.params, seed=self.seed)
-        self.items = train.items
+        return self.fit_split(fit_data, split_matrix(train.matrix, hold), train, progress=progress)
+
+    def fit_split(
+        self,
+        fit: TrainData,
+        holdout: sp.csr_matrix,
+        final: TrainData,
+        *,
+        progress: Progress | None = None,
+        stage: Stage = _untimed,
+        extra: dict[str, Any] | None = None,
+    ) -> Self:
+        """The training recipe: tune EASE, fit channels, learn the ranker, refit the channels.
+
+        1. ``ease_tuning``: EASE's L2 weight from ``params.ease_l2_grid`` by fit -> holdout;
+        2. ``channels_fit``: every channel fitted on ``fit``;
+        3. ``ranker_data``: per user with held-out items, the recalled candidates (+ random
+           negatives) with features, labelled by ``holdout`` (:func:`ranker_groups`);
+        4. ``ranker_train``: the MLP (CUDA when available);
+        5. ``channels_train``: the channels refitted on ``final`` (the ranker is kept).
+
+        Parameters
+        ----------
+        fit : TrainData
+            Rows the ranker's features come from.
+        holdout : scipy.sparse.csr_matrix
+            Users x items held-out positives (labels), disjoint from ``fit``.
+        final : TrainData
+            Rows the kept channels are fitted on (usually ``fit`` + ``holdout``).
+        progress : callable, optional
+            Progress lines.
+        stage : callable, optional
+            ``stage(name)`` returns a context manager wrapped around each step (timing).
+        extra : dict, optional
+            Receives the EASE table, the ranker data sizes and the loss curve.
+
+        Returns
+        -------
+        PipelineRecommender
+            ``self``, fitted; ``params.ease_l2`` is the chosen weight.
+        """
+        say = progress or _silent
+        info = extra if extra is not None else {}
+        p = self.params
+        with stage("ease_tuning"):
+            if p.ease_l2_grid:
+                ease_fit, table = tune_ease(
+                    fit.matrix,
+                    holdout,
+                    grid=p.ease_l2_grid,
+                    min_item_users=p.ease_min_item_users,
+                    seed=self.seed,
+                )
+                info["ease_tuning"] = table
+                say(f"ease: l2 {ease_fit.l2:g} ({table})")
+            else:
+                ease_fit = EASERecommender(l2=p.ease_l2, min_item_users=p.ease_min_item_users).fit(fit)
+        self.params = p = replace(p, ease_l2=ease_fit.l2)
+        ct = ChannelTimings()
+        with stage("channels_fit"):
+            channels_fit = fit_channels(fit, params=p, seed=self.seed, ease=ease_fit, timings=ct)
+        with stage("ranker_data"):
+            groups = ranker_groups(
+                channels_fit,
+                fit.matrix,
+                holdout,
+                random_negatives=p.random_negatives,
+                seed=self.seed,
+                progress=progress,
+            )
+            n_pos = sum(float(y.sum()) for _, y in groups)
+            n_holdout = float(holdout.nnz)
+            info["ranker_data"] = {
+                "users": len(groups),
+                "rows": int(sum(f.shape[0] for f, _ in groups)),
+                "holdout_items": n_holdout,
+                # Held-out items the channels recalled (the ranker only learns from those).
+                "candidate_recall_of_holdout": n_pos / max(1.0, n_holdout),
+                "positives": n_pos,
+            }
+        del channels_fit
+        with stage("ranker_train"):
+            self.ranker, self.ranker_history = train_ranker(
+                groups,
+                feature_names=FEATURE_NAMES,
+                seed=self.seed,
+                params=p.ranker,
+                device=training_device(),
+                progress=progress,
+            )
+            info["ranker"] = history_dict(self.ranker_history)
+            del groups
+        with stage("channels_train"):
+            self.channels = fit_channels(final, params=p, seed=self.seed, timings=ct)
+        info["channel_seconds"] = {k: round(v, 3) for k, v in ct.seconds.items()}
+        self.items = final.items
         return self
+
+    def refit(self, data: TrainData, *, deepwalk: DeepWalkRecommender | None = None) -> PipelineRecommender:
+        """A copy whose channels are refitted on ``data`` with the same ranker and parameters (the
+        served model: every row). ``deepwalk`` reuses vectors already trained on ``data``."""
+        _, ranker, _ = self._parts()
+        channels = fit_channels(data, params=self.params, seed=self.seed, deepwalk=deepwalk)
+        return PipelineRecommender.from_parts(channels, ranker, data.items, self.params, self.seed)
 
     def rank(
         self,
@@ -439,6 +599,8 @@ def params_from_dict(raw: dict[str, Any]) -> PipelineParams:
         ranker["hidden"] = tuple(ranker["hidden"])
     nested = {"deepwalk", "channels", "ranker", "rerank"}
     scalars = {k: v for k, v in raw.items() if k not in nested}
+    if "ease_l2_grid" in scalars:
+        scalars["ease_l2_grid"] = tuple(float(v) for v in scalars["ease_l2_grid"])
     return PipelineParams(
         **scalars,
         deepwalk=deepwalk,

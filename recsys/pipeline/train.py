@@ -13,11 +13,13 @@ Stages (each timed, each announced through ``progress``):
 4. ``deepwalk_full``: walks + Word2Vec on the full graph (the served vectors);
 5. ``annoy_tuning``: Annoy recall@50 vs exact search on those vectors for a grid of
    ``n_trees`` / ``search_k``; the cheapest configuration with recall >= 0.95 is used everywhere;
-6. ``ease_tuning``: EASE's L2 weight picked on the fit -> holdout split (never the test split);
-7. ``channels_fit``, ``ranker_data``, ``ranker_train``: the ranker learns to find holdout items;
-8. ``channels_train``, ``evaluation``: every model refitted on the training part and measured on
-   the test part;
-9. ``channels_full``, ``save``: the served model, refitted on every row, written to ``out_dir``.
+6-10. ``ease_tuning``, ``channels_fit``, ``ranker_data``, ``ranker_train``, ``channels_train``:
+   the pipeline's one training recipe, :meth:`recsys.pipeline.ranking.PipelineRecommender.fit_split`
+   (EASE's L2 weight and the ranker learnt on fit -> holdout, never the test split; the channels
+   refitted on fit + holdout);
+11. ``evaluation``: every model measured on the test part;
+12. ``channels_full``, ``save``: the served model (:meth:`~recsys.pipeline.ranking.PipelineRecommender.refit`
+    on every row, same ranker), written to ``out_dir``.
 """
 
 from __future__ import annotations
@@ -47,25 +49,10 @@ from recsys.pipeline.evaluation import (
     score_lists,
     write_evaluation,
 )
-from recsys.pipeline.metrics import evaluate_lists
-from recsys.pipeline.ranker import history_dict, train_ranker, training_device
-from recsys.pipeline.ranking import (
-    ChannelTimings,
-    PipelineParams,
-    PipelineRecommender,
-    fit_channels,
-    ranker_groups,
-)
-from recsys.pipeline.recommenders import (
-    DeepWalkRecommender,
-    EASERecommender,
-    TrainData,
-    binary,
-    gram_matrix,
-)
+from recsys.pipeline.ranking import PipelineParams, PipelineRecommender
+from recsys.pipeline.recommenders import DeepWalkRecommender, TrainData
 from recsys.pipeline.walks import EdgeList, sequence_edges
 
-EASE_L2_GRID: tuple[float, ...] = (100.0, 200.0, 400.0)
 ANNOY_MIN_RECALL = 0.95
 
 
@@ -115,40 +102,6 @@ def item_graphs(dataset: Dataset, *, work_dir: Path, spark_master: str | None) -
             ("fit", (PART_FIT,)),
         )
     }
-
-
-def tune_ease(
-    fit: sp.csr_matrix,
-    holdout: sp.csr_matrix,
-    *,
-    grid: tuple[float, ...],
-    min_item_users: int,
-    sample_users: int = 1500,
-    seed: int = 0,
-) -> tuple[EASERecommender, list[dict[str, float]]]:
-    """Pick EASE's L2 weight by the mean of NDCG@20 and Recall@20 of fit -> holdout (a sample of
-    users, never the test split); returns the fitted model of the best weight and the table."""
-    x = binary(fit)
-    gram = gram_matrix(x)
-    counts = np.diag(gram).copy()
-    users = np.flatnonzero(np.diff(holdout.tocsr().indptr) > 0)
-    rng = np.random.default_rng(seed)
-    if users.size > sample_users:
-        users = np.sort(rng.choice(users, size=sample_users, replace=False))
-    relevant = [holdout.indices[holdout.indptr[u] : holdout.indptr[u + 1]] for u in users.tolist()]
-    best: EASERecommender | None = None
-    best_value = -1.0
-    table: list[dict[str, float]] = []
-    for l2 in grid:
-        model = EASERecommender(l2=l2, min_item_users=min_item_users).fit_gram(gram, counts, fit.shape[1])
-        ids, _ = model.recommend(fit[users], 20)
-        m = evaluate_lists(ids, relevant, n_items=fit.shape[1], ks=(20,))
-        table.append({"l2": l2, "ndcg@20": m["ndcg@20"], "recall@20": m["recall@20"]})
-        value = (m["ndcg@20"] + m["recall@20"]) / 2
-        if value > best_value:
-            best, best_value = model, value
-    assert best is not None
-    return best, table
 
 
 def _evaluate_all(
@@ -304,55 +257,16 @@ def run_evaluation(
     p_used = replace(p, deepwalk=replace(p.deepwalk, annoy=annoy_config))
     fit_data = _train_data(dataset, (PART_FIT,), graphs["fit"])
     holdout = dataset.matrix(_rows(dataset, (PART_HOLDOUT,)))
-    with clock.stage("ease_tuning"):
-        ease_fit, ease_table = tune_ease(
-            fit_data.matrix, holdout, grid=EASE_L2_GRID, min_item_users=p.ease_min_item_users, seed=seed
-        )
-        extra["ease_tuning"] = ease_table
-        progress(f"ease: l2 {ease_fit.l2:g} ({ease_table})")
-    p_used = replace(p_used, ease_l2=ease_fit.l2)
-    ct = ChannelTimings()
-    with clock.stage("channels_fit"):
-        channels_fit = fit_channels(fit_data, params=p_used, seed=seed, ease=ease_fit, timings=ct)
-    with clock.stage("ranker_data"):
-        groups = ranker_groups(
-            channels_fit,
-            fit_data.matrix,
-            holdout,
-            random_negatives=p.random_negatives,
-            seed=seed,
-            progress=progress,
-        )
-        n_pos = sum(float(y.sum()) for _, y in groups)
-        n_holdout = float(holdout.nnz)
-        extra["ranker_data"] = {
-            "users": len(groups),
-            "rows": int(sum(f.shape[0] for f, _ in groups)),
-            "holdout_items": n_holdout,
-            # Held-out items the channels recalled (the ranker only learns from those).
-            "candidate_recall_of_holdout": n_pos / max(1.0, n_holdout),
-            "positives": n_pos,
-        }
-    with clock.stage("ranker_train"):
-        ranker, history = train_ranker(
-            groups,
-            feature_names=FEATURE_NAMES,
-            seed=seed,
-            params=p.ranker,
-            device=training_device(),
-            progress=progress,
-        )
-        extra["ranker"] = history_dict(history)
-        del groups
-    with clock.stage("channels_train"):
-        train_data = _train_data(dataset, (PART_FIT, PART_HOLDOUT), graphs["train"])
-        channels_train = fit_channels(train_data, params=p_used, seed=seed, timings=ct)
-    extra["channel_seconds"] = {k: round(v, 3) for k, v in ct.seconds.items()}
-    pipeline_eval = PipelineRecommender.from_parts(channels_train, ranker, dataset.items, p_used, seed)
+    train_data = _train_data(dataset, (PART_FIT, PART_HOLDOUT), graphs["train"])
+    pipeline_eval = PipelineRecommender(p_used, seed).fit_split(
+        fit_data, holdout, train_data, progress=progress, stage=clock.stage, extra=extra
+    )
+    p_used = pipeline_eval.params
+    assert pipeline_eval.channels is not None
     test = dataset.matrix(_rows(dataset, (PART_TEST,)))
     with clock.stage("evaluation"):
         metrics = _evaluate_all(
-            channels_train=channels_train,
+            channels_train=pipeline_eval.channels,
             pipeline=pipeline_eval,
             train=train_data.matrix,
             test=test,
@@ -401,14 +315,9 @@ def run_training(
         timings=t,
         train_full_deepwalk=True,
     )
-    p_used = result.pipeline.params
     with clock.stage("channels_full"):
         full = _train_data(dataset, (PART_FIT, PART_HOLDOUT, PART_TEST), result.graphs["full"])
-        channels_full = fit_channels(full, params=p_used, seed=seed, deepwalk=result.full_deepwalk)
-        assert result.pipeline.ranker is not None
-        served = PipelineRecommender.from_parts(
-            channels_full, result.pipeline.ranker, dataset.items, p_used, seed
-        )
+        served = result.pipeline.refit(full, deepwalk=result.full_deepwalk)
     with clock.stage("save"):
         served.save(out_dir / "model")
         ids = dataset.items.anime_ids
