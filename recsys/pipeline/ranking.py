@@ -56,6 +56,9 @@ IntArray = npt.NDArray[np.int64]
 Progress = Callable[[str], None]
 Stage = Callable[[str], AbstractContextManager[None]]
 
+# Closest ItemKNN neighbours of a disliked / "not interested" anime that are pushed down.
+AVOID_NEIGHBOURS = 10
+
 # EASE's L2 weight is chosen on fit -> holdout from this grid (the wide range of Steck's paper).
 EASE_L2_GRID: tuple[float, ...] = (50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0, 5000.0)
 
@@ -457,6 +460,8 @@ class PipelineRecommender(Recommender):
         exclude: IntArray | None = None,
         explain: bool = True,
         user_vector: FloatArray | None = None,
+        avoid: IntArray | None = None,
+        explain_from: IntArray | None = None,
     ) -> list[Recommendation]:
         """The final list for one user: recall, MLP scores, re-rank, reasons.
 
@@ -474,6 +479,12 @@ class PipelineRecommender(Recommender):
             Compute the ``because`` item of each entry.
         user_vector : numpy.ndarray, optional
             A precomputed user vector (else computed from ``items``).
+        avoid : numpy.ndarray, optional
+            Item indices the user disliked or is not interested in: candidates of their
+            franchises are dropped, their :data:`AVOID_NEIGHBOURS` closest ItemKNN neighbours
+            come after every other candidate.
+        explain_from : numpy.ndarray, optional
+            The only history items a ``because`` may name (the liked ones); default ``items``.
 
         Returns
         -------
@@ -482,11 +493,13 @@ class PipelineRecommender(Recommender):
         channels, _, _ = self._parts()
         with single_threaded_blas():
             cs, scores = self.rank(items, weights, exclude=exclude, user_vector=user_vector)
+            if avoid is not None and avoid.size and cs.items.size:
+                cs, scores = self._push_down(cs, scores, np.asarray(avoid, dtype=np.int64))
             if cs.items.size == 0:
                 return []
             chosen = self._order(cs, scores, k)
             picked = cs.items[np.asarray(chosen, dtype=np.int64)]
-            hist = np.asarray(items, dtype=np.int64)
+            hist = np.asarray(items if explain_from is None else explain_from, dtype=np.int64)
             because = channels.explain(hist, picked) if explain else [None] * len(chosen)
         return [
             Recommendation(
@@ -497,6 +510,26 @@ class PipelineRecommender(Recommender):
             )
             for c, b in zip(chosen, because, strict=True)
         ]
+
+    def _push_down(
+        self, cs: CandidateSet, scores: FloatArray, avoid: IntArray
+    ) -> tuple[CandidateSet, FloatArray]:
+        """Drop candidates of the avoided items' franchises; move their close neighbours last."""
+        channels, _, _ = self._parts()
+        keep = ~np.isin(channels.franchise[cs.items], channels.franchise[avoid])
+        if not keep.all():
+            cs = cs.subset(np.flatnonzero(keep))
+            scores = scores[keep]
+        if cs.items.size == 0:
+            return cs, scores
+        neighbours = channels.itemknn.neighbours[avoid, :AVOID_NEIGHBOURS].ravel()
+        near = np.isin(cs.items, neighbours[neighbours >= 0])
+        if near.any():
+            scores = scores.copy()
+            floor = float(scores.min()) - 1.0
+            # Keep their relative order, below every other candidate.
+            scores[near] = floor - (float(scores.max()) - scores[near]) - 1.0
+        return cs, scores
 
     def _order(self, cs: CandidateSet, scores: FloatArray, k: int) -> list[int]:
         channels, _, _ = self._parts()

@@ -199,6 +199,7 @@ def run_evaluation(
     p = params or PipelineParams()
     clock = _Clock(progress, timings if timings is not None else {})
     extra: dict[str, Any] = {}
+    dataset, fixed_test = _positives(dataset, progress, fixed_test)
     with clock.stage("split"):
         dataset.part = assign_parts(
             dataset.user,
@@ -277,6 +278,19 @@ def run_evaluation(
     return EvaluationResult(metrics, extra, pipeline_eval, graphs, full_deepwalk)
 
 
+def _positives(
+    dataset: Dataset, progress: ProgressFn, fixed_test: npt.NDArray[np.bool_] | None
+) -> tuple[Dataset, npt.NDArray[np.bool_] | None]:
+    """The dataset without disliked rows (score 1-4, dropped: :mod:`recsys.preferences`), and the
+    external test mask restricted to the rows kept."""
+    keep = dataset.weights() > 0
+    positives = dataset.without_dislikes()
+    if positives is dataset:
+        return dataset, fixed_test
+    progress(f"preferences: {dataset.n_rows - positives.n_rows} disliked rows left out of {dataset.n_rows}")
+    return positives, (None if fixed_test is None else fixed_test[keep])
+
+
 def _params_json(p: PipelineParams) -> dict[str, Any]:
     out: dict[str, Any] = json.loads(json.dumps(asdict(p)))
     return out
@@ -305,6 +319,7 @@ def run_training(
     clock = _Clock(progress, t)
     out_dir.mkdir(parents=True, exist_ok=True)
     work_dir = out_dir / "work"
+    dataset, _ = _positives(dataset, progress, None)
     result = run_evaluation(
         dataset,
         progress=progress,

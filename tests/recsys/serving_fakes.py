@@ -7,7 +7,7 @@ version folder, so the registry, the Redis feature store and the API run for rea
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +62,7 @@ class FakeBundle:
         user_vector: Sequence[float] | None,
         exclude: set[int],
         k: int,
+        not_interested: Collection[int] = (),
     ) -> list[Candidate]:
         if user_vector is None:
             return []
