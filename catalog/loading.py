@@ -26,11 +26,11 @@ from django.db import connection, models, transaction
 from tqdm import tqdm
 
 from accounts.models import User
+from activity.models import Interaction, Source
 from catalog.etl import transforms as tf
 from catalog.etl.output import read_manifest
 from catalog.models import Anime, AnimeTitle, ExternalId, Genre, Tag
-from favorites.models import CollectionEntry, EntrySource
-from recsys.models import Interaction
+from favorites.models import CollectionEntry
 
 logger = logging.getLogger(__name__)
 
@@ -524,10 +524,10 @@ class CatalogLoader:
                             anime_id=anime_id,
                             score=score,
                             status="",
-                            source=EntrySource.DATASET,
+                            source=Source.DATASET,
                         )
                     )
-                elif found[2] == EntrySource.DATASET and found[1] != score:
+                elif found[2] == Source.DATASET and found[1] != score:
                     changed.append(CollectionEntry(id=found[0], score=score))
                 else:
                     stats.unchanged += 1

@@ -25,7 +25,7 @@ from animesite.exceptions import ApplicationError
 from animesite.pagination import PageNumberPagination
 from catalog.models import Anime
 from catalog.selectors import anime_card
-from favorites.mal_export import MAX_UPLOAD_BYTES
+from favorites.mal_import import MAX_UPLOAD_BYTES, import_progress_key, mal_import_start
 from favorites.models import CollectionEntry, ImportJob, WatchStatus
 from favorites.selectors import (
     COLLECTION_ORDERINGS,
@@ -41,8 +41,6 @@ from favorites.services import (
     collection_entry_replace,
     collection_entry_upsert,
     collection_favorite_set,
-    import_progress_key,
-    mal_import_start,
 )
 
 

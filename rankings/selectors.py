@@ -31,7 +31,7 @@ has no favourite flag, so data-set users never favourite anything; ties (includi
 "nobody yet") are broken by the number of 10/10 scores (``perfect_scores``, shown next to the
 count), then by members. Anime with neither a favourite nor a 10/10 score are not ranked.
 
-**Trending** -- time-decayed activity with a 7-day half-life, see ``rankings.trending``: the sum
+**Trending** -- time-decayed activity with a 7-day half-life, see ``activity.trending``: the sum
 over recent events of ``weight(kind) * 2 ** (-age / 7 days)``, read from a Redis sorted set kept up
 to date as events happen, or computed from the behaviour log when Redis is down
 (``degraded: true``).
@@ -71,10 +71,10 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from activity import trending
 from catalog.models import Anime, Genre
 from catalog.selectors import anime_cards
 from favorites.models import CollectionEntry
-from rankings import trending
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.db import connection
 
-from favorites.models import CollectionEntry, EntrySource
+from activity.models import Source
+from favorites.models import CollectionEntry
 from recsys.models import ModelVersion, NotInterested
 from recsys.pipeline.contract import HistoryItem
 from recsys.serving.store import HistoryStamp
@@ -51,7 +52,7 @@ class UserHistory:
 def _history_from_rows(rows: Sequence[tuple[Any, ...]]) -> UserHistory:
     items: list[HistoryItem] = []
     last_changed = 0
-    dataset = EntrySource.DATASET
+    dataset = Source.DATASET
     for _user_id, anime_id, score, is_favorite, changed_us, source, status in rows:
         changed = int(changed_us)
         if changed > last_changed:

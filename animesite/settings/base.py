@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_elasticsearch_dsl",
     "accounts",
+    "activity",
     "catalog",
     "favorites",
     "rankings",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
+from activity.state import user_state_key, user_state_token, user_state_token_from
 from catalog.models import Anime
 from catalog.selectors import display_language
 from recsys.pipeline.contract import Candidate
@@ -39,7 +40,7 @@ from recsys.serving.reasons import (
     reason_popular_in_genre,
     reason_text,
 )
-from recsys.serving.store import stored_user_vector, user_state_key, user_state_token, user_state_token_from
+from recsys.serving.store import stored_user_vector
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -268,7 +269,7 @@ def recommend_for_user(
     A computed answer is reused (per process, ``RESULT_TTL_SECONDS``) only while the model
     version, the catalogue (:mod:`recsys.serving.freshness`), the request and the user's state are
     unchanged. The state is the user's token in Redis, renewed by every change of the collection
-    or "not interested" list (:func:`recsys.events.user_state_changed`), or, while Redis is down,
+    or "not interested" list (:func:`activity.state.user_state_changed`), or, while Redis is down,
     the stamp of those rows in the database. A new rating or "not interested" therefore shows in
     the very next answer. The result is shared: read it, do not change it.
     """

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from activity.models import Interaction
 from catalog.models import Anime, AnimeTitle
-from recsys.models import Interaction
 from tests.catalog.factories import AnimeTitleFactory, ExternalIdFactory
 from tests.factories import AnimeFactory, GenreFactory, TagFactory, UserFactory
 
@@ -416,7 +416,7 @@ def test_detail_still_answers_when_recording_the_view_fails(user_client, monkeyp
     def broken(**kwargs):
         raise RuntimeError("behaviour log unavailable")
 
-    monkeypatch.setattr("recsys.events.interaction_record", broken)
+    monkeypatch.setattr("catalog.services.event_record", broken)
 
     # when
     response = user_client.get(_detail_url(anime.id))

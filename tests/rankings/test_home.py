@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from activity import trending
 from favorites.models import CollectionEntry
-from rankings import home, trending
+from rankings import home
 from rankings.home import home_page, season_latest_with_anime, season_of
 from tests.factories import AnimeFactory
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from activity.models import Source
 from catalog.models import Anime
-from favorites.models import EntrySource
 from recsys.models import ModelVersion
 from recsys.registry import model_version_train
 from recsys.serving import bundles
@@ -51,9 +51,7 @@ def world(settings, tmp_path) -> dict[str, Any]:
         else:
             picks = rng.sample(shows["Comedy"], 7) + rng.sample(shows["Action"], 2)
         for a in picks:
-            CollectionEntryFactory.create(
-                user=user, anime=a, score=rng.randint(7, 10), source=EntrySource.DATASET
-            )
+            CollectionEntryFactory.create(user=user, anime=a, score=rng.randint(7, 10), source=Source.DATASET)
     bundles.active_model_forget()
     process_cache.clear()
     mv = model_version_train()

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 
+from activity import trending
+from activity.models import EventKind, Interaction
+from activity.services import event_record
 from favorites.services import collection_entry_upsert
-from rankings import trending
 from rankings.selectors import RankingFilters, trending_compute
-from recsys.events import interaction_record
-from recsys.models import Interaction
 from tests.factories import AnimeFactory, UserFactory
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -108,7 +108,9 @@ def test_dataset_rows_never_count_towards_trending(django_capture_on_commit_call
 
     # when
     with django_capture_on_commit_callbacks(execute=True):
-        interaction_record(user=user, anime=anime, kind="list", source=Interaction.Source.DATASET)
+        event_record(
+            user_id=user.pk, anime_id=anime.pk, kind=EventKind.LIST, source=Interaction.Source.DATASET
+        )
 
     # then
     assert trending.trending_scores() == []
@@ -119,11 +121,11 @@ def test_database_fallback_computes_the_same_decayed_sum():
     # given
     user = UserFactory()
     old, new, hidden = AnimeFactory(), AnimeFactory(), AnimeFactory(is_hidden=True)
-    interaction_record(user=user, anime=old, kind="list", occurred_at=NOW - WEEK)
-    interaction_record(user=user, anime=old, kind="remove", occurred_at=NOW)
-    interaction_record(user=user, anime=new, kind="favorite", occurred_at=NOW - WEEK / 2)
-    interaction_record(user=user, anime=hidden, kind="favorite", occurred_at=NOW)
-    interaction_record(user=user, anime=new, kind="list", source=Interaction.Source.DATASET)
+    event_record(user_id=user.pk, anime_id=old.pk, kind=EventKind.LIST, occurred_at=NOW - WEEK)
+    event_record(user_id=user.pk, anime_id=old.pk, kind=EventKind.REMOVE, occurred_at=NOW)
+    event_record(user_id=user.pk, anime_id=new.pk, kind=EventKind.FAVORITE, occurred_at=NOW - WEEK / 2)
+    event_record(user_id=user.pk, anime_id=hidden.pk, kind=EventKind.FAVORITE, occurred_at=NOW)
+    event_record(user_id=user.pk, anime_id=new.pk, kind=EventKind.LIST, source=Interaction.Source.DATASET)
 
     # when
     from_db = dict(trending.trending_scores_from_db(now=NOW))
@@ -138,8 +140,8 @@ def test_trending_ranking_degrades_to_the_database_and_excludes_hidden(monkeypat
     # given
     user = UserFactory()
     seen, hidden = AnimeFactory(), AnimeFactory(is_hidden=True)
-    interaction_record(user=user, anime=seen, kind="list", occurred_at=NOW - WEEK)
-    interaction_record(user=user, anime=hidden, kind="favorite", occurred_at=NOW)
+    event_record(user_id=user.pk, anime_id=seen.pk, kind=EventKind.LIST, occurred_at=NOW - WEEK)
+    event_record(user_id=user.pk, anime_id=hidden.pk, kind=EventKind.FAVORITE, occurred_at=NOW)
     monkeypatch.setattr(trending, "_redis", _redis_down)
 
     # when
