@@ -415,6 +415,8 @@ class Dataset:
             score=self.score[keep],
             favorite=self.favorite[keep],
             timestamp=self.timestamp[keep],
+            sequence=self.sequence[keep],  # the order is kept (gaps are harmless)
+            part=self.part[keep],
             status=self.status[keep],
             user_mean=self.user_mean_scores(),
         )

@@ -216,4 +216,3 @@ def active_version_read_batch() -> str | None:
     if raw is None:
         return None
     return raw.decode() if isinstance(raw, bytes) else str(raw)
-
