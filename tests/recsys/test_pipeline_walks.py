@@ -17,6 +17,7 @@ from recsys.pipeline.data import (
     ItemTable,
     assign_parts,
     sequence_positions,
+    undated_order_key,
 )
 from recsys.pipeline.synthetic import synthetic_dataset
 from recsys.pipeline.walks import EdgeList, random_walks, random_walks_reference, sequence_edges
@@ -39,19 +40,26 @@ def test_sequence_edges_count_every_move_and_add_repeats():
     assert got == {(2, 0): 2.0, (0, 1): 1.0, (0, 3): 1.0}
 
 
-def test_sequence_positions_order_undated_by_air_date_then_dated_by_time():
+def test_sequence_positions_order_undated_by_a_seeded_key_then_dated_by_time():
     # given one user with three data-set rows (no time) and two site events
-    air = np.array([300.0, 100.0, np.nan, 200.0, 50.0])
     user = np.zeros(5, dtype=np.int64)
     item = np.array([0, 1, 2, 3, 4])
     timestamp = np.array([np.nan, np.nan, np.nan, 2000.0, 1000.0])
 
     # when
-    pos = sequence_positions(user, item, timestamp, air)
+    pos = sequence_positions(user, item, timestamp)
 
-    # then undated rows come first by air date (unknown last), then site events by time
+    # then undated rows come first in the order of their seeded key, then site events by time
     order = item[np.argsort(pos)].tolist()
-    assert order == [1, 0, 2, 4, 3]
+    key = undated_order_key(user[:3], item[:3])
+    assert order == [*item[:3][np.argsort(key)].tolist(), 4, 3]
+    # and the order does not depend on the order of the input rows
+    shuffled = np.array([4, 2, 0, 3, 1])
+    pos2 = sequence_positions(user[shuffled], item[shuffled], timestamp[shuffled])
+    assert item[shuffled][np.argsort(pos2)].tolist() == order
+    # a different user orders the same items differently (not by id)
+    keys = [undated_order_key(np.full(20, u), np.arange(20)) for u in range(3)]
+    assert len({tuple(np.argsort(k).tolist()) for k in keys}) == 3
 
 
 def test_walks_match_the_reference_implementation_for_the_same_seed():
