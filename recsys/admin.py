@@ -27,8 +27,9 @@ from recsys.selectors import model_versions_recent
 
 BASELINES = ("popularity", "itemknn", "ease")
 CHART_MODELS = ("popularity", "itemknn", "ease", "deepwalk", "pipeline")
-CHART_METRICS = ("recall@20", "ndcg@20")
-_COLOURS = {"recall@20": "#4e79a7", "ndcg@20": "#f28e2b"}
+# recall@20 is the standard recall (hits / held-out items), recall_norm@20 the normalised one.
+CHART_METRICS = ("recall@20", "recall_norm@20", "ndcg@20")
+_COLOURS = {"recall@20": "#4e79a7", "recall_norm@20": "#76b7b2", "ndcg@20": "#f28e2b"}
 _STATUS_COLOURS = {
     ModelVersion.Status.ACTIVE: "#2e7d32",
     ModelVersion.Status.TRAINING: "#1565c0",
@@ -58,7 +59,7 @@ def models_chart_svg(mv: ModelVersion) -> str:
         return ""
     values = [_metric(mv, m, k) or 0.0 for m in models for k in CHART_METRICS]
     top = max([*values, 1e-9])
-    width, height, left, bottom, group = 60 + 90 * len(models), 230, 40, 40, 90
+    width, height, left, bottom, group = 60 + 110 * len(models), 230, 40, 40, 110
     plot = height - bottom - 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
@@ -71,17 +72,17 @@ def models_chart_svg(mv: ModelVersion) -> str:
         for j, metric in enumerate(CHART_METRICS):
             value = _metric(mv, model, metric) or 0.0
             h = plot * value / top
-            x = x0 + j * 32
+            x = x0 + j * 30
             y = height - bottom - h
             parts.append(f'<rect x="{x}" y="{y:.1f}" width="28" height="{h:.1f}" fill="{_COLOURS[metric]}"/>')
             parts.append(f'<text x="{x + 14}" y="{y - 3:.1f}" text-anchor="middle">{value:.3f}</text>')
         weight = "bold" if model == "pipeline" else "normal"
         parts.append(
-            f'<text x="{x0 + 30}" y="{height - bottom + 15}" text-anchor="middle" '
+            f'<text x="{x0 + 45}" y="{height - bottom + 15}" text-anchor="middle" '
             f'font-weight="{weight}">{escape(model)}</text>'
         )
     for j, metric in enumerate(CHART_METRICS):
-        x = left + j * 110
+        x = left + j * 120
         parts.append(f'<rect x="{x}" y="{height - 14}" width="10" height="10" fill="{_COLOURS[metric]}"/>')
         parts.append(f'<text x="{x + 14}" y="{height - 5}">{metric}</text>')
     parts.append("</svg>")
@@ -187,10 +188,13 @@ class ModelVersionAdmin(admin.ModelAdmin):
             return "-"
         return f"{obj.primary_metric:.4f} ({obj.primary_metric_name})"
 
-    @admin.display(description="pipeline recall@20")
+    @admin.display(description="pipeline recall@20 (standard / normalised)")
     def pipeline_recall(self, obj: ModelVersion) -> str:
         value = _metric(obj, "pipeline", "recall@20")
-        return "-" if value is None else f"{value:.4f}"
+        norm = _metric(obj, "pipeline", "recall_norm@20")
+        if value is None:
+            return "-"
+        return f"{value:.4f}" if norm is None else f"{value:.4f} / {norm:.4f}"
 
     @admin.display(description="best baseline ndcg@20")
     def best_baseline_ndcg(self, obj: ModelVersion) -> str:
