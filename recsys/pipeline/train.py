@@ -368,8 +368,11 @@ def run_training(
     params: PipelineParams | None = None,
     spark_master: str | None = "local[2]",
     timings: dict[str, float] | None = None,
+    ablation: bool = False,
 ) -> TrainReport:
     """Evaluate (:func:`run_evaluation`), then fit the served model on every row and write it.
+
+    ``ablation`` also measures :func:`ablation_table` (stored in the report's ``extra``).
 
     ``out_dir`` receives the bundle (:func:`recsys.pipeline.bundle.load_bundle` reads it),
     ``evaluation.json`` / ``evaluation.png``, ``ranker_loss.png``, ``meta.json`` (the report).
@@ -392,6 +395,7 @@ def run_training(
         work_dir=work_dir,
         timings=t,
         train_full_deepwalk=True,
+        ablation=ablation,
     )
     with clock.stage("channels_full"):
         full = _train_data(dataset, (PART_FIT, PART_HOLDOUT, PART_TEST), result.graphs["full"])
@@ -426,6 +430,8 @@ def run_training(
             "timings": report.timings,
             "split": report.extra.get("split"),
             "annoy": report.extra.get("annoy"),
+            "ease_tuning": report.extra.get("ease_tuning"),
+            "ablation": report.extra.get("ablation"),
         },
     )
     (out_dir / "meta.json").write_text(
@@ -435,7 +441,9 @@ def run_training(
     return report
 
 
-def train_bundle(*, out_dir: Path, progress: ProgressFn, seed: int = 42) -> TrainReport:
+def train_bundle(
+    *, out_dir: Path, progress: ProgressFn, seed: int = 42, ablation: bool = False
+) -> TrainReport:
     """Read the interactions from the database, train, evaluate and write the bundle to ``out_dir``.
 
     Touches neither Redis nor the model registry (the caller promotes). See the module docstring
@@ -449,6 +457,8 @@ def train_bundle(*, out_dir: Path, progress: ProgressFn, seed: int = 42) -> Trai
         Receives one line per step.
     seed : int
         Seed of every random choice.
+    ablation : bool
+        Also measure the ablation table (:func:`ablation_table`; a few minutes more).
 
     Returns
     -------
@@ -474,6 +484,7 @@ def train_bundle(*, out_dir: Path, progress: ProgressFn, seed: int = 42) -> Trai
         out_dir=out_dir,
         progress=progress,
         seed=seed,
-        spark_master=str(getattr(settings, "SPARK_MASTER", "local[2]")),
+        spark_master=str(getattr(settings, "SPARK_MASTER", "local[2]")) or None,
         timings=timings,
+        ablation=ablation,
     )
