@@ -20,7 +20,9 @@ class Word2VecParams:
     """
 
     dim: int = 32
-    window: int = 5
+    # 2 was best on the fit -> holdout split (1: 0.193, 2: 0.196, 3: 0.196, 5: 0.186, 10: 0.170
+    # Recall@20 with 5 walks per node): the walks already reach further than the window.
+    window: int = 2
     negative: int = 5
     epochs: int = 4
     min_count: int = 1

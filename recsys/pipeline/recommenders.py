@@ -423,7 +423,8 @@ def gram_matrix(x: sp.csr_matrix) -> FloatArray:
 class DeepWalkParams:
     """Walk and embedding parameters of :class:`DeepWalkRecommender`."""
 
-    walks_per_node: int = 5
+    # Chosen on the fit -> holdout split of the anime data (README: DeepWalk tuning).
+    walks_per_node: int = 20
     walk_length: int = 20
     word2vec: Word2VecParams = field(default_factory=Word2VecParams)
     min_item_users: int = 5
