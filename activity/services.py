@@ -26,6 +26,7 @@ from django.utils import timezone
 from activity.models import EventKind, Interaction, Source
 from activity.state import user_state_changed
 from activity.trending import trending_record
+from animesite.fingerprint import Wanted, table_fingerprint, wanted_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -128,3 +129,55 @@ def _trending_count(counted: Sequence[tuple[int, EventKind, datetime]]) -> None:
         except Exception:
             logger.warning("trending counter not updated for anime %s (%s)", anime_id, kind, exc_info=True)
             return  # Redis is down: the rest would fail the same way
+
+
+@dataclass(frozen=True)
+class SyncCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def dataset_list_events_sync(*, users: Sequence[int], wanted: Wanted) -> SyncCounts:
+    """Make the data-set ``list`` events of ``users`` match ``wanted`` (user -> anime -> score).
+
+    The bulk path of the data-set load: rows are keyed by (user, anime); missing ones are inserted,
+    changed scores updated, nothing deleted. A chunk whose fingerprint already matches costs one
+    query. Data-set rows carry no time and are neither counted towards trending nor announced.
+    """
+    size = sum(len(wanted[u]) for u in users)
+    dataset_list = "source = %s AND kind = %s"
+    params = [Source.DATASET.value, EventKind.LIST.value]
+    table = Interaction._meta.db_table
+    if table_fingerprint(table=table, users=users, where=dataset_list, params=params) == wanted_fingerprint(
+        users, wanted
+    ):
+        return SyncCounts(unchanged=size)
+    existing: dict[tuple[int, int], tuple[int, int | None]] = {}
+    for pk, user_id, anime_id, score in Interaction.objects.filter(
+        user_id__in=users, source=Source.DATASET, kind=EventKind.LIST
+    ).values_list("id", "user_id", "anime_id", "score"):
+        existing.setdefault((user_id, anime_id), (pk, score))
+    new: list[Event] = []
+    changed: list[Interaction] = []
+    unchanged = 0
+    for user_id in users:
+        for anime_id, score in wanted[user_id].items():
+            found = existing.get((user_id, anime_id))
+            if found is None:
+                new.append(
+                    Event(
+                        user_id=user_id,
+                        anime_id=anime_id,
+                        kind=EventKind.LIST,
+                        score=score,
+                        source=Source.DATASET,
+                    )
+                )
+            elif found[1] != score:
+                changed.append(Interaction(id=found[0], score=score))
+            else:
+                unchanged += 1
+    events_record(events=new)
+    Interaction.objects.bulk_update(changed, ["score"], batch_size=1000)
+    return SyncCounts(created=len(new), updated=len(changed), unchanged=unchanged)

@@ -17,7 +17,7 @@ Events recorded (``activity.models.EventKind``), in the same transaction as the 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,8 +27,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from activity.models import EventKind, Source
-from activity.services import Event, event_record, events_record
+from activity.services import Event, SyncCounts, event_record, events_record
 from animesite.exceptions import ApplicationError
+from animesite.fingerprint import Wanted, table_fingerprint, wanted_fingerprint
 from catalog.models import Anime
 from favorites.models import CollectionEntry, WatchStatus
 
@@ -237,3 +238,43 @@ def collection_entries_bulk_create(
                 )
             ]
         )
+
+
+def dataset_entries_sync(*, users: Sequence[int], wanted: Wanted) -> SyncCounts:
+    """Make the collections of data-set ``users`` hold ``wanted`` (user -> anime -> score).
+
+    The bulk path of the data-set load: entries are keyed by (user, anime); missing ones are
+    inserted (no watch status: the data set has none), scores of data-set entries updated, and an
+    entry the user changed on the site is left alone. A chunk whose fingerprint already matches
+    costs one query. The events of these rows are written by
+    ``activity.services.dataset_list_events_sync``.
+    """
+    size = sum(len(wanted[u]) for u in users)
+    table = CollectionEntry._meta.db_table
+    if table_fingerprint(table=table, users=users) == wanted_fingerprint(users, wanted):
+        return SyncCounts(unchanged=size)
+    existing: dict[tuple[int, int], tuple[int, int | None, str]] = {
+        (user_id, anime_id): (pk, score, source)
+        for pk, user_id, anime_id, score, source in CollectionEntry.objects.filter(
+            user_id__in=users
+        ).values_list("id", "user_id", "anime_id", "score", "source")
+    }
+    new: list[CollectionEntry] = []
+    changed: list[CollectionEntry] = []
+    unchanged = 0
+    for user_id in users:
+        for anime_id, score in wanted[user_id].items():
+            found = existing.get((user_id, anime_id))
+            if found is None:
+                new.append(
+                    CollectionEntry(
+                        user_id=user_id, anime_id=anime_id, score=score, status="", source=Source.DATASET
+                    )
+                )
+            elif found[2] == Source.DATASET and found[1] != score:
+                changed.append(CollectionEntry(id=found[0], score=score))
+            else:
+                unchanged += 1
+    CollectionEntry.objects.bulk_create(new, batch_size=5000, ignore_conflicts=True)
+    CollectionEntry.objects.bulk_update(changed, ["score"], batch_size=1000)
+    return SyncCounts(created=len(new), updated=len(changed), unchanged=unchanged)

@@ -128,10 +128,6 @@ def users_with_history_count() -> int:
     return CollectionEntry.objects.values("user_id").distinct().count()
 
 
-def not_interested_ids(*, user_id: int) -> set[int]:
-    return set(NotInterested.objects.filter(user_id=user_id).values_list("anime_id", flat=True))
-
-
 def model_version_active() -> ModelVersion | None:
     return ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).order_by("-activated_at").first()
 

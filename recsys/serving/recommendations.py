@@ -8,7 +8,7 @@ bundle's recall + ranking + re-ranking, then cards for the chosen anime in one q
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -30,7 +30,7 @@ from recsys.serving.freshness import catalogue_check
 from recsys.serving.popularity import (
     genre_affinity,
     hidden_anime_ids,
-    popular_diverse,
+    popular_diverse_ids,
     popular_for_genres,
 )
 from recsys.serving.process_cache import process_cache
@@ -83,13 +83,22 @@ def _with_reason(
     }
 
 
-def _popular_items(*, exclude: set[int], limit: int, language: str | None) -> list[dict[str, Any]]:
-    ids = [i for i in popular_diverse() if i not in exclude][: limit + _SLACK]
+def popular_diverse_items(
+    *, limit: int, exclude: Collection[int] = frozenset(), language: str | None = None
+) -> list[dict[str, Any]]:
+    """Cards of the popular-and-diverse list (:func:`recsys.serving.popularity.popular_diverse_ids`),
+    each with the "popular" reason: what anonymous visitors, new users and degraded serving get,
+    on the home page and in recommendations."""
+    ids = popular_diverse_ids(limit=limit, exclude=exclude)
     reason = reason_popular()
     return [
         _with_reason(card, reason, "popular", language)
         for card in cards_for(anime_ids=ids, language=language)
     ]
+
+
+def _popular_items(*, exclude: set[int], limit: int, language: str | None) -> list[dict[str, Any]]:
+    return popular_diverse_items(limit=limit + _SLACK, exclude=exclude, language=language)
 
 
 def _history_genres(history: UserHistory) -> dict[int, list[str]]:

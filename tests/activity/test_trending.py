@@ -10,8 +10,9 @@ import redis
 from activity import trending
 from activity.models import EventKind, Interaction
 from activity.services import event_record
+from catalog.filters import CatalogFilter
 from favorites.services import collection_entry_upsert
-from rankings.selectors import RankingFilters, trending_compute
+from rankings.formulas import trending_compute
 from tests.factories import AnimeFactory, UserFactory
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -145,7 +146,7 @@ def test_trending_ranking_degrades_to_the_database_and_excludes_hidden(monkeypat
     monkeypatch.setattr(trending, "_redis", _redis_down)
 
     # when
-    ranking = trending_compute(filters=RankingFilters(), now=NOW)
+    ranking = trending_compute(filters=CatalogFilter(), now=NOW)
 
     # then
     assert ranking.degraded is True
@@ -161,8 +162,8 @@ def test_trending_ranking_reads_the_sorted_set_and_applies_filters():
     trending.trending_record(anime_id=hidden.id, kind="favorite", at=NOW, now=NOW)
 
     # when
-    everything = trending_compute(filters=RankingFilters(), now=NOW)
-    tv_only = trending_compute(filters=RankingFilters(type="TV"), now=NOW)
+    everything = trending_compute(filters=CatalogFilter(), now=NOW)
+    tv_only = trending_compute(filters=CatalogFilter(types=("TV",)), now=NOW)
 
     # then
     assert everything.degraded is False
