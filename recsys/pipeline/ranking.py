@@ -27,8 +27,8 @@ import scipy.sparse as sp
 from recsys.pipeline.ann import AnnoyConfig
 from recsys.pipeline.candidates import CHANNELS, FEATURE_NAMES, CandidateSet, ChannelParams, Channels
 from recsys.pipeline.data import PART_HOLDOUT, ItemTable, assign_parts
+from recsys.pipeline.ease_tuning import EASE_L2_GRID, tune_ease
 from recsys.pipeline.embeddings import Word2VecParams
-from recsys.pipeline.metrics import evaluate_lists
 from recsys.pipeline.ranker import (
     Ranker,
     RankerParams,
@@ -45,8 +45,6 @@ from recsys.pipeline.recommenders import (
     PopularityRecommender,
     Recommender,
     TrainData,
-    binary,
-    gram_matrix,
 )
 from recsys.pipeline.rerank import RerankParams, rerank
 from recsys.pipeline.threads import single_threaded_blas
@@ -58,9 +56,6 @@ Stage = Callable[[str], AbstractContextManager[None]]
 
 # Closest ItemKNN neighbours of a disliked / "not interested" anime that are pushed down.
 AVOID_NEIGHBOURS = 10
-
-# EASE's L2 weight is chosen on fit -> holdout from this grid (the wide range of Steck's paper).
-EASE_L2_GRID: tuple[float, ...] = (50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0, 5000.0)
 
 
 def _silent(message: str) -> None:
@@ -87,48 +82,6 @@ class PipelineParams:
     random_negatives: int = 20
     # Empty: use ``ease_l2`` as given.
     ease_l2_grid: tuple[float, ...] = EASE_L2_GRID
-
-
-def tune_ease(
-    fit: sp.csr_matrix,
-    holdout: sp.csr_matrix,
-    *,
-    grid: tuple[float, ...],
-    min_item_users: int,
-    sample_users: int = 1500,
-    seed: int = 0,
-) -> tuple[EASERecommender, list[dict[str, float]]]:
-    """Pick EASE's L2 weight by the mean of NDCG@20 and Recall@20 of fit -> holdout (a sample of
-    users, never the test split); returns the fitted model of the best weight and the table
-    (one row per weight: ``l2``, ``ndcg@20``, ``recall@20``, ``recall_norm@20``)."""
-    x = binary(fit)
-    gram = gram_matrix(x)
-    counts = np.diag(gram).copy()
-    users = np.flatnonzero(np.diff(holdout.tocsr().indptr) > 0)
-    rng = np.random.default_rng(seed)
-    if users.size > sample_users:
-        users = np.sort(rng.choice(users, size=sample_users, replace=False))
-    relevant = [holdout.indices[holdout.indptr[u] : holdout.indptr[u + 1]] for u in users.tolist()]
-    best: EASERecommender | None = None
-    best_value = -1.0
-    table: list[dict[str, float]] = []
-    for l2 in grid:
-        model = EASERecommender(l2=l2, min_item_users=min_item_users).fit_gram(gram, counts, fit.shape[1])
-        ids, _ = model.recommend(fit[users], 20)
-        m = evaluate_lists(ids, relevant, n_items=fit.shape[1], ks=(20,))
-        table.append(
-            {
-                "l2": l2,
-                "ndcg@20": m["ndcg@20"],
-                "recall@20": m["recall@20"],
-                "recall_norm@20": m["recall_norm@20"],
-            }
-        )
-        value = (m["ndcg@20"] + m["recall@20"]) / 2
-        if value > best_value:
-            best, best_value = model, value
-    assert best is not None
-    return best, table
 
 
 @dataclass

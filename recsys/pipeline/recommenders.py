@@ -12,7 +12,6 @@ against item vectors learned from random walks). The full pipeline
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +19,10 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
-import scipy.linalg
-import scipy.linalg.lapack
 import scipy.sparse as sp
 
 from recsys.pipeline.ann import AnnoyConfig, build_annoy, load_annoy, save_annoy
+from recsys.pipeline.arrays import gram_matrix, load_array, load_meta, save_arrays, spd_inverse
 from recsys.pipeline.data import ItemTable
 from recsys.pipeline.embeddings import (
     Word2VecParams,
@@ -149,26 +147,6 @@ class Recommender(ABC):
         """Read a model written by :meth:`save`."""
 
 
-def _save_arrays(directory: Path, meta: dict[str, Any], **arrays: npt.NDArray[Any]) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, value in arrays.items():
-        np.save(directory / f"{name}.npy", value, allow_pickle=False)
-    (directory / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
-
-
-def _load_array(directory: Path, name: str, mmap: bool = False) -> npt.NDArray[Any]:
-    loaded = np.load(directory / f"{name}.npy", allow_pickle=False, mmap_mode="r" if mmap else None)
-    # A plain ndarray view of the mapping: the pages stay shared between processes, and indexing
-    # skips numpy.memmap's per-call bookkeeping.
-    array: npt.NDArray[Any] = np.asarray(loaded)
-    return array
-
-
-def _load_meta(directory: Path) -> dict[str, Any]:
-    meta: dict[str, Any] = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
-    return meta
-
-
 def _similar_from_dense(row: FloatArray, item: int, k: int) -> tuple[IntArray, FloatArray]:
     values = np.asarray(row, dtype=np.float32).copy()
     values[item] = -np.inf
@@ -204,13 +182,13 @@ class PopularityRecommender(Recommender):
         return _similar_from_dense(values, item, k)
 
     def save(self, directory: Path) -> None:
-        _save_arrays(directory, {"model": self.name}, counts=self.counts, genres=self.genres)
+        save_arrays(directory, {"model": self.name}, counts=self.counts, genres=self.genres)
 
     @classmethod
     def load(cls, directory: Path) -> Self:
         model = cls()
-        model.counts = _load_array(directory, "counts")
-        model.genres = _load_array(directory, "genres")
+        model.counts = load_array(directory, "counts")
+        model.genres = load_array(directory, "genres")
         return model
 
 
@@ -285,7 +263,7 @@ class ItemKNNRecommender(Recommender):
         return _similar_from_dense(row, item, k)
 
     def save(self, directory: Path) -> None:
-        _save_arrays(
+        save_arrays(
             directory,
             {"model": self.name, "k_neighbours": self.k_neighbours},
             neighbours=self.neighbours,
@@ -294,10 +272,10 @@ class ItemKNNRecommender(Recommender):
 
     @classmethod
     def load(cls, directory: Path) -> Self:
-        meta = _load_meta(directory)
+        meta = load_meta(directory)
         model = cls(k_neighbours=int(meta["k_neighbours"]))
-        model.neighbours = _load_array(directory, "neighbours", mmap=True)
-        model.similarities = _load_array(directory, "similarities", mmap=True)
+        model.neighbours = load_array(directory, "neighbours", mmap=True)
+        model.similarities = load_array(directory, "similarities", mmap=True)
         return model
 
 
@@ -372,7 +350,7 @@ class EASERecommender(Recommender):
         return _similar_from_dense(row, item, k)
 
     def save(self, directory: Path) -> None:
-        _save_arrays(
+        save_arrays(
             directory,
             {
                 "model": self.name,
@@ -386,34 +364,14 @@ class EASERecommender(Recommender):
 
     @classmethod
     def load(cls, directory: Path) -> Self:
-        meta = _load_meta(directory)
+        meta = load_meta(directory)
         model = cls(l2=float(meta["l2"]), min_item_users=int(meta["min_item_users"]))
         model.n_items_total = int(meta["n_items"])
-        model.kept = np.asarray(_load_array(directory, "kept"), dtype=np.int32)
+        model.kept = np.asarray(load_array(directory, "kept"), dtype=np.int32)
         model.position = np.full(model.n_items_total, -1, dtype=np.int32)
         model.position[model.kept] = np.arange(model.kept.size, dtype=np.int32)
-        model.weights = _load_array(directory, "weights", mmap=True)
+        model.weights = load_array(directory, "weights", mmap=True)
         return model
-
-
-def spd_inverse(a: FloatArray) -> FloatArray:
-    """Inverse of a symmetric positive definite matrix through its Cholesky factor (LAPACK
-    ``potrf`` + ``potri``: about half the work of a general inverse). ``a`` is overwritten."""
-    lapack = scipy.linalg.lapack
-    potrf, potri = lapack.get_lapack_funcs(("potrf", "potri"), (a,))
-    factor, info = potrf(a, lower=False, overwrite_a=True, clean=False)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"Cholesky factorisation failed (info={info})")
-    inv, info = potri(factor, lower=False, overwrite_c=True)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"inverse from the Cholesky factor failed (info={info})")
-    upper = np.triu(inv)
-    return np.asarray(upper + np.triu(inv, 1).T, dtype=a.dtype)
-
-
-def gram_matrix(x: sp.csr_matrix) -> FloatArray:
-    """Dense ``X^T X`` of a binary matrix, float32."""
-    return np.asarray((x.T @ x).toarray(), dtype=np.float32)
 
 
 # --- DeepWalk -------------------------------------------------------------------------------------
@@ -586,7 +544,7 @@ class DeepWalkRecommender(Recommender):
         return ids, vals
 
     def save(self, directory: Path) -> None:
-        _save_arrays(
+        save_arrays(
             directory,
             {
                 "model": self.name,
@@ -606,17 +564,17 @@ class DeepWalkRecommender(Recommender):
 
     @classmethod
     def load(cls, directory: Path) -> Self:
-        meta = _load_meta(directory)
+        meta = load_meta(directory)
         config = AnnoyConfig(n_trees=int(meta["n_trees"]), search_k=int(meta["search_k"]))
         model = cls(
             DeepWalkParams(annoy=config, min_item_users=int(meta["min_item_users"])), seed=int(meta["seed"])
         )
-        model.vectors = np.asarray(_load_array(directory, "vectors"), dtype=np.float32)
+        model.vectors = np.asarray(load_array(directory, "vectors"), dtype=np.float32)
         model.unit = normalize_rows(model.vectors)
-        model.has_vector = np.asarray(_load_array(directory, "has_vector"), dtype=bool)
-        model.indexed = np.asarray(_load_array(directory, "indexed"), dtype=bool)
+        model.has_vector = np.asarray(load_array(directory, "has_vector"), dtype=bool)
+        model.indexed = np.asarray(load_array(directory, "indexed"), dtype=bool)
         if (directory / "context.npy").exists():
-            model.context = np.asarray(_load_array(directory, "context"), dtype=np.float32)
+            model.context = np.asarray(load_array(directory, "context"), dtype=np.float32)
         else:
             model.context = np.zeros_like(model.vectors)
         model.annoy_config = config
