@@ -54,6 +54,9 @@ from recsys.pipeline.recommenders import DeepWalkRecommender, TrainData
 from recsys.pipeline.walks import EdgeList, sequence_edges
 
 ANNOY_MIN_RECALL = 0.95
+# Bumped whenever what the metrics measure changes, so the quality gate never compares figures
+# measured differently. 2: disliked rows are no target; recall@k is the standard recall.
+EVALUATION_PROTOCOL = 2
 
 
 @dataclass
@@ -418,6 +421,7 @@ def run_training(
         extra={
             **{k: v for k, v in result.extra.items() if k != "params"},
             "feature_names": list(FEATURE_NAMES),
+            "evaluation_protocol": EVALUATION_PROTOCOL,
             "device": result.extra.get("ranker", {}).get("device", "cpu"),
             "machine": {"platform": platform.platform(), "python": platform.python_version()},
             "rows": dataset.n_rows,

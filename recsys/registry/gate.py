@@ -12,10 +12,15 @@ class GateDecision:
     reason: str
 
 
-def quality_gate(*, candidate: float | None, active: float | None, force: bool = False) -> GateDecision:
+def quality_gate(
+    *, candidate: float | None, active: float | None, force: bool = False, comparable: bool = True
+) -> GateDecision:
     """Promote only a version that is not worse than the active one on the primary metric.
 
-    The first version always passes; ``force`` lets an operator override the comparison.
+    The first version always passes; ``force`` lets an operator override the comparison. When the
+    active version was measured under another evaluation protocol (``comparable`` False: other
+    targets, another metric definition) its figure says nothing about the candidate, which then
+    passes like a first version.
     """
     if candidate is None or math.isnan(candidate):
         if force:
@@ -23,6 +28,10 @@ def quality_gate(*, candidate: float | None, active: float | None, force: bool =
         return GateDecision(False, "rejected: no primary metric")
     if active is None:
         return GateDecision(True, f"promoted: first version ({candidate:.4f})")
+    if not comparable:
+        return GateDecision(
+            True, f"promoted: {candidate:.4f}; the active version ({active:.4f}) was measured differently"
+        )
     if candidate >= active:
         return GateDecision(True, f"promoted: {candidate:.4f} >= active {active:.4f}")
     if force:

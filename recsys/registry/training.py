@@ -47,6 +47,12 @@ def default_train_fn() -> TrainFn:
     return fn
 
 
+def _protocol(model_version: ModelVersion) -> int:
+    """The evaluation protocol a version's metrics were measured under (1 before it was recorded)."""
+    value = (model_version.extra or {}).get("evaluation_protocol", 1)
+    return int(value) if isinstance(value, int | float) else 1
+
+
 def _report_record(model_version: ModelVersion, report: TrainReport) -> None:
     model_version.params = dict(report.params)
     model_version.metrics = {name: dict(values) for name, values in report.metrics.items()}
@@ -132,6 +138,7 @@ def model_version_train(
             candidate=model_version.primary_metric,
             active=active.primary_metric if active else None,
             force=force,
+            comparable=active is None or _protocol(active) == _protocol(model_version),
         )
         model_version.gate = decision.reason
         progress(f"quality gate: {decision.reason}")

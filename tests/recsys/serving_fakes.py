@@ -102,6 +102,7 @@ def fake_train(
     primary_metric: float = 0.30,
     fail: Exception | None = None,
     during: Callable[[], None] | None = None,
+    extra: dict[str, object] | None = None,
 ) -> Callable[..., TrainReport]:
     """A train function writing a fake bundle; ``fail`` is raised after writing part of it."""
 
@@ -126,6 +127,7 @@ def fake_train(
             primary_metric=primary_metric,
             n_users=3,
             n_items=len(vectors),
+            extra=dict(extra or {}),
         )
 
     return train

@@ -154,6 +154,27 @@ def test_better_version_replaces_the_active_one_and_worse_one_is_rejected(world)
     assert not redis_client().exists(user_vectors_key(worse.version))
 
 
+def test_a_version_measured_under_a_new_protocol_is_not_compared_with_the_old_figure(world):
+    # given an active version measured the old way, with a higher figure
+    old = _train(world, primary_metric=0.5)
+    # when a version measured under protocol 2 (other targets, standard recall) scores lower
+    new = model_version_train(
+        train_fn=fake_train(world["vectors"], primary_metric=0.3, extra={"evaluation_protocol": 2}),
+        load_fn=fake_load,
+    )
+    # then it is promoted, and the reason says why
+    new.refresh_from_db()
+    assert new.status == ModelVersion.Status.ACTIVE
+    assert "measured differently" in new.gate
+    # and the next version of the same protocol is compared again
+    worse = model_version_train(
+        train_fn=fake_train(world["vectors"], primary_metric=0.2, extra={"evaluation_protocol": 2}),
+        load_fn=fake_load,
+    )
+    assert worse.status == ModelVersion.Status.REJECTED
+    assert old.pk != new.pk
+
+
 def test_force_promotes_a_worse_version(world):
     # given
     _train(world, primary_metric=0.3)
