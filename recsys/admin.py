@@ -7,7 +7,6 @@ from html import escape
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -19,14 +18,20 @@ from django.utils.translation import gettext_lazy
 
 from animesite.exceptions import ApplicationError
 from recsys.models import ModelVersion, NotInterested
-from recsys.registry import LOCK_KEY, TrainingAlreadyRunning, model_version_rollback
+from recsys.registry import (
+    TrainingAlreadyRunning,
+    model_version_rollback,
+    retrain_enqueue,
+    training_interrupted_mark_failed,
+    training_running,
+)
 from recsys.selectors import model_versions_recent
-from recsys.serving.store import redis_client
 
 BASELINES = ("popularity", "itemknn", "ease")
 CHART_MODELS = ("popularity", "itemknn", "ease", "deepwalk", "pipeline")
-CHART_METRICS = ("recall@20", "ndcg@20")
-_COLOURS = {"recall@20": "#4e79a7", "ndcg@20": "#f28e2b"}
+# recall@20 is the standard recall (hits / held-out items), recall_norm@20 the normalised one.
+CHART_METRICS = ("recall@20", "recall_norm@20", "ndcg@20")
+_COLOURS = {"recall@20": "#4e79a7", "recall_norm@20": "#76b7b2", "ndcg@20": "#f28e2b"}
 _STATUS_COLOURS = {
     ModelVersion.Status.ACTIVE: "#2e7d32",
     ModelVersion.Status.TRAINING: "#1565c0",
@@ -69,8 +74,8 @@ def models_chart_svg(mv: ModelVersion) -> str:
     values = [_metric(mv, m, k) or 0.0 for m in models for k in CHART_METRICS]
     title = _("%(version)s: models vs baselines") % {"version": mv.version}
     top = max([*values, 1e-9])
-    height, left, bottom, group = 230, 40, 40, 90
-    width = _chart_width(60 + 90 * len(models), left, title)
+    height, left, bottom, group = 230, 40, 40, 110
+    width = _chart_width(60 + 110 * len(models), left, title)
     plot = height - bottom - 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
@@ -83,17 +88,17 @@ def models_chart_svg(mv: ModelVersion) -> str:
         for j, metric in enumerate(CHART_METRICS):
             value = _metric(mv, model, metric) or 0.0
             h = plot * value / top
-            x = x0 + j * 32
+            x = x0 + j * 30
             y = height - bottom - h
             parts.append(f'<rect x="{x}" y="{y:.1f}" width="28" height="{h:.1f}" fill="{_COLOURS[metric]}"/>')
             parts.append(f'<text x="{x + 14}" y="{y - 3:.1f}" text-anchor="middle">{value:.3f}</text>')
         weight = "bold" if model == "pipeline" else "normal"
         parts.append(
-            f'<text x="{x0 + 30}" y="{height - bottom + 15}" text-anchor="middle" '
+            f'<text x="{x0 + 45}" y="{height - bottom + 15}" text-anchor="middle" '
             f'font-weight="{weight}">{escape(model)}</text>'
         )
     for j, metric in enumerate(CHART_METRICS):
-        x = left + j * 110
+        x = left + j * 120
         parts.append(f'<rect x="{x}" y="{height - 14}" width="10" height="10" fill="{_COLOURS[metric]}"/>')
         parts.append(f'<text x="{x + 14}" y="{height - 5}">{metric}</text>')
     parts.append("</svg>")
@@ -134,13 +139,6 @@ def versions_chart_svg(versions: Sequence[ModelVersion]) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
-
-
-def _training_running() -> bool:
-    try:
-        return bool(redis_client().exists(LOCK_KEY))
-    except Exception:
-        return False
 
 
 @admin.register(ModelVersion)
@@ -212,10 +210,13 @@ class ModelVersionAdmin(admin.ModelAdmin):
             return "-"
         return f"{obj.primary_metric:.4f} ({obj.primary_metric_name})"
 
-    @admin.display(description=gettext_lazy("pipeline recall@20"))
+    @admin.display(description=gettext_lazy("pipeline recall@20 (standard / normalised)"))
     def pipeline_recall(self, obj: ModelVersion) -> str:
         value = _metric(obj, "pipeline", "recall@20")
-        return "-" if value is None else f"{value:.4f}"
+        norm = _metric(obj, "pipeline", "recall_norm@20")
+        if value is None:
+            return "-"
+        return f"{value:.4f}" if norm is None else f"{value:.4f} / {norm:.4f}"
 
     @admin.display(description=gettext_lazy("best baseline ndcg@20"))
     def best_baseline_ndcg(self, obj: ModelVersion) -> str:
@@ -317,26 +318,28 @@ class ModelVersionAdmin(admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not self.has_change_permission(request):
             self.message_user(request, _("You may not start a retrain."), messages.ERROR)
-        elif _training_running():
-            self.message_user(request, _("A retrain is already running."), messages.WARNING)
         else:
-            from recsys.tasks import train_recsys_task
-
-            force = request.POST.get("force") == "1"
-            transaction.on_commit(lambda: train_recsys_task.delay(force=force))
-            self.message_user(request, _("Retrain queued; the new version appears here when it finishes."))
+            try:
+                retrain_enqueue(force=request.POST.get("force") == "1")
+            except TrainingAlreadyRunning as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+            else:
+                self.message_user(
+                    request, _("Retrain queued; the new version appears here when it finishes.")
+                )
         return HttpResponseRedirect(reverse("admin:recsys_modelversion_changelist"))
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        training_interrupted_mark_failed()
         versions = model_versions_recent(limit=8)
         latest = next((mv for mv in versions if mv.metrics), None)
         charts = (models_chart_svg(latest) if latest else "") + versions_chart_svg(versions)
         context = {
             **(extra_context or {}),
             "recsys_charts": mark_safe(charts),
-            "recsys_training_running": _training_running(),
+            "recsys_training_running": training_running(),
         }
         response = super().changelist_view(request, extra_context=context)
         assert isinstance(response, TemplateResponse | HttpResponse)

@@ -19,7 +19,7 @@ from recsys.serving.store import HistoryStamp
 # database, the same exact integer on both paths, so stored vectors can be matched to histories.
 _HISTORY_SQL = (
     "SELECT user_id, anime_id, score, is_favorite, "
-    "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', updated_at), source "
+    "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', updated_at), source, status "
     f"FROM {CollectionEntry._meta.db_table} "
 )
 _NOT_INTERESTED_SQL = f"SELECT id, anime_id FROM {NotInterested._meta.db_table} WHERE user_id = %s"
@@ -53,7 +53,7 @@ def _history_from_rows(rows: Sequence[tuple[Any, ...]]) -> UserHistory:
     items: list[HistoryItem] = []
     last_changed = 0
     dataset = Source.DATASET
-    for _user_id, anime_id, score, is_favorite, changed_us, source in rows:
+    for _user_id, anime_id, score, is_favorite, changed_us, source, status in rows:
         changed = int(changed_us)
         if changed > last_changed:
             last_changed = changed
@@ -64,6 +64,7 @@ def _history_from_rows(rows: Sequence[tuple[Any, ...]]) -> UserHistory:
                 # Data-set entries carry no real time: the import time would be noise.
                 timestamp=None if source == dataset else changed / 1e6,
                 is_favorite=bool(is_favorite),
+                status=status or "",
             )
         )
     return UserHistory(items=items, stamp=HistoryStamp(n_items=len(items), last_changed_us=last_changed))

@@ -8,15 +8,16 @@ numpy arrays, so it takes milliseconds and the pages are shared between worker p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from recsys.pipeline.contract import Candidate, HistoryItem
-from recsys.pipeline.data import interaction_weights
+from recsys.pipeline.data import history_weights
 from recsys.pipeline.ranking import PipelineRecommender
 from recsys.pipeline.threads import single_threaded_blas
+from recsys.preferences import Preference, preference_of, user_mean_score
 
 MODEL_DIR = "model"
 
@@ -40,22 +41,44 @@ class PipelineBundle:
         self.dim = model.channels.deepwalk.dim
 
     def _history_arrays(self, history: Sequence[HistoryItem]) -> tuple[np.ndarray, np.ndarray]:
-        known = [h for h in history if h.anime_id in self._index]
-        if not known:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        # One entry per anime (the last one wins), as in training.
-        latest = {h.anime_id: h for h in known}
-        entries = list(latest.values())
-        items = np.array([self._index[h.anime_id] for h in entries], dtype=np.int64)
-        weights = interaction_weights(
-            [np.nan if h.score is None else float(h.score) for h in entries],
-            [h.is_favorite for h in entries],
-            [np.nan if h.timestamp is None else float(h.timestamp) for h in entries],
+        """The user's positive items known to the version and their weights (disliked left out)."""
+        return self._history_parts(history)[:2]
+
+    def _history_parts(
+        self, history: Sequence[HistoryItem]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(positive items, their weights, liked items, disliked items) as item indices.
+
+        One entry per anime (the last one wins) and weights from :mod:`recsys.preferences`, as in
+        training; the user's mean score is taken over the whole history.
+        """
+        entries, weights = history_weights(history)
+        mean = user_mean_score([h.score for h in entries])
+        pos: list[int] = []
+        pos_w: list[float] = []
+        liked: list[int] = []
+        disliked: list[int] = []
+        for h, w in zip(entries, weights.tolist(), strict=True):
+            i = self._index.get(h.anime_id)
+            if i is None:
+                continue
+            if w <= 0:
+                disliked.append(i)
+                continue
+            pos.append(i)
+            pos_w.append(w)
+            pref = preference_of(score=h.score, status=h.status, is_favorite=h.is_favorite, user_mean=mean)
+            if pref is Preference.LIKED:
+                liked.append(i)
+        return (
+            np.array(pos, dtype=np.int64),
+            np.array(pos_w, dtype=np.float32),
+            np.array(liked, dtype=np.int64),
+            np.array(disliked, dtype=np.int64),
         )
-        return items, weights
 
     def user_vector(self, history: Sequence[HistoryItem]) -> list[float] | None:
-        """Weighted mean of the unit vectors of the user's items (score, favourite, recency)."""
+        """Weighted mean of the unit vectors of the user's positive items (preference, recency)."""
         items, weights = self._history_arrays(history)
         if items.size == 0:
             return None
@@ -70,19 +93,35 @@ class PipelineBundle:
         user_vector: Sequence[float] | None,
         exclude: set[int],
         k: int,
+        not_interested: Collection[int] = (),
     ) -> list[Candidate]:
         """Recall from every channel, score with the MLP, re-rank; ``exclude`` and the history never
         appear. A ``user_vector`` of the right dimension (from the feature store) replaces the one
-        computed from the history."""
+        computed from the history. Disliked entries and ``not_interested`` anime seed nothing;
+        their franchises are dropped and their close neighbours come last; ``because`` names a
+        liked anime only (:mod:`recsys.preferences`)."""
         if k <= 0:
             return []
-        items, weights = self._history_arrays(history)
-        excluded = np.array([self._index[a] for a in exclude if a in self._index], dtype=np.int64)
+        items, weights, liked, disliked = self._history_parts(history)
+        hidden = np.array([self._index[a] for a in not_interested if a in self._index], dtype=np.int64)
+        avoid = np.concatenate([disliked, hidden])
+        excluded = np.array(
+            [self._index[a] for a in set(exclude) | {h.anime_id for h in history} if a in self._index],
+            dtype=np.int64,
+        )
         vector = None
         if user_vector is not None and len(user_vector) == self.dim:
             vector = np.asarray(user_vector, dtype=np.float32)
         with single_threaded_blas():
-            recs = self.model.recommend_items(items, weights, k=k, exclude=excluded, user_vector=vector)
+            recs = self.model.recommend_items(
+                items,
+                weights,
+                k=k,
+                exclude=excluded,
+                user_vector=vector,
+                avoid=avoid,
+                explain_from=liked,
+            )
         return [
             Candidate(
                 anime_id=int(self._ids[r.item]),

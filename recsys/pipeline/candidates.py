@@ -96,6 +96,10 @@ class CandidateSet:
     features: FloatArray
     channel: npt.NDArray[np.int8]
 
+    def subset(self, rows: IntArray) -> CandidateSet:
+        """The candidates at ``rows`` (positions in this set), in that order."""
+        return CandidateSet(items=self.items[rows], features=self.features[rows], channel=self.channel[rows])
+
 
 def _log_rank(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     ranks = np.empty(values.shape[0], dtype=np.float64)

@@ -8,7 +8,7 @@ Artifacts are numpy files saved with ``allow_pickle=False``, Annoy's own file, a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -31,12 +31,15 @@ class HistoryItem:
         Unix time of the latest event for site users; None for data-set entries.
     is_favorite : bool
         Whether the user marked it as a favourite.
+    status : str
+        The watch status (``favorites.WatchStatus`` value; "" when unknown).
     """
 
     anime_id: int
     score: int | None = None
     timestamp: float | None = None
     is_favorite: bool = False
+    status: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,13 @@ class Bundle(Protocol):
         user_vector: Sequence[float] | None,
         exclude: set[int],
         k: int,
+        not_interested: Collection[int] = (),
     ) -> list[Candidate]:
-        """Recall from every channel, score with the MLP ranker, re-rank; ``exclude`` never appears."""
+        """Recall from every channel, score with the MLP ranker, re-rank; ``exclude`` never appears.
+
+        Disliked history entries (:mod:`recsys.preferences`) and ``not_interested`` anime are no
+        seeds; their franchises never appear and their close neighbours come last. ``because`` is
+        always a liked anime."""
         ...
 
     def similar(self, anime_id: int, k: int) -> list[tuple[int, float]]:

@@ -16,7 +16,6 @@ Conventions
 from __future__ import annotations
 
 import json
-import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -27,6 +26,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
+
+from recsys.pipeline.contract import HistoryItem
+from recsys.preferences import preference_weights, preference_weights_grouped, user_mean_scores
 
 PART_FIT = 0
 PART_HOLDOUT = 1
@@ -41,48 +43,38 @@ IntArray = npt.NDArray[np.int64]
 
 # --- interaction weights --------------------------------------------------------------------------
 
-UNSCORED_WEIGHT = 0.7
-FAVORITE_FACTOR = 2.0
 RECENCY_HALF_LIFE_DAYS = 90.0
 RECENCY_FLOOR = 0.2
 UNDATED_AMONG_DATED = 0.5
 
 
-def score_weight(score: float | None) -> float:
-    """How strongly one entry says "the user likes this", from its 1-10 score.
-
-    ``clip((score - 3) / 5, 0.1, 1.4)``: 10 -> 1.4, 8 -> 1.0, 6 -> 0.6, 4 -> 0.2, <= 3 -> 0.1 (watched but
-    disliked stays a faint signal); an entry without a score weighs :data:`UNSCORED_WEIGHT`.
-
-    Parameters
-    ----------
-    score : float or None
-        The user's score, or None / NaN when there is none.
-
-    Returns
-    -------
-    float
-        The weight, always > 0.
-    """
-    if score is None or (isinstance(score, float) and math.isnan(score)) or score <= 0:
-        return UNSCORED_WEIGHT
-    return float(min(max((score - 3.0) / 5.0, 0.1), 1.4))
+def recency_factors(timestamps: npt.ArrayLike) -> FloatArray:
+    """Recency of one user's entries: ``max(0.5 ** (age_days / 90), 0.2)`` with the age measured from
+    the user's newest entry; undated entries among dated ones get :data:`UNDATED_AMONG_DATED`; a
+    history without any timestamp gets 1 everywhere."""
+    t = np.asarray(timestamps, dtype=np.float64)
+    dated = ~np.isnan(t)
+    if not dated.any():
+        return np.ones(t.shape[0], dtype=np.float32)
+    newest = t[dated].max()
+    age_days = (newest - np.where(dated, t, newest)) / 86400.0
+    recency = np.maximum(np.power(0.5, age_days / RECENCY_HALF_LIFE_DAYS), RECENCY_FLOOR)
+    return np.where(dated, recency, UNDATED_AMONG_DATED).astype(np.float32)
 
 
 def interaction_weights(
     scores: npt.ArrayLike,
     favorites: npt.ArrayLike,
     timestamps: npt.ArrayLike,
+    statuses: Sequence[str] | None = None,
 ) -> FloatArray:
-    """Weights of one user's entries: score x favourite x recency.
+    """Weights of ONE user's entries: preference x recency.
 
-    * score: :func:`score_weight`;
-    * favourite: x :data:`FAVORITE_FACTOR`;
-    * recency, only when some entries carry a timestamp: ``0.5 ** (age_days / 90)`` with the age
-      measured from the user's newest entry (not from "now", so the weights of a history never
-      drift with the clock), floored at :data:`RECENCY_FLOOR`; entries without a timestamp among
-      dated ones (an imported list that predates site activity) get :data:`UNDATED_AMONG_DATED`.
-      A history with no timestamps at all (data-set users) has no recency factor.
+    * preference: :func:`recsys.preferences.preference_weights` (score relative to the user's
+      mean, favourite, status; 0 for a disliked entry: score 1-4 or dropped);
+    * recency, only when some entries carry a timestamp: :func:`recency_factors` (measured from
+      the user's newest entry, not from "now", so the weights of a history never drift with the
+      clock). A history with no timestamps at all (data-set users) has no recency factor.
 
     Parameters
     ----------
@@ -92,24 +84,29 @@ def interaction_weights(
         Favourite flags.
     timestamps : array_like of float
         Unix seconds, NaN when unknown.
+    statuses : sequence of str, optional
+        Watch statuses ("" when unknown).
 
     Returns
     -------
     numpy.ndarray
-        float32 weights, one per entry, all > 0.
+        float32 weights, one per entry, >= 0 (0 only for disliked entries).
     """
-    s = np.asarray(scores, dtype=np.float64)
-    f = np.asarray(favorites, dtype=bool)
-    t = np.asarray(timestamps, dtype=np.float64)
-    w = np.where(np.isnan(s) | (s <= 0), UNSCORED_WEIGHT, np.clip((s - 3.0) / 5.0, 0.1, 1.4))
-    w = w * np.where(f, FAVORITE_FACTOR, 1.0)
-    dated = ~np.isnan(t)
-    if dated.any():
-        newest = t[dated].max()
-        age_days = (newest - np.where(dated, t, newest)) / 86400.0
-        recency = np.maximum(np.power(0.5, age_days / RECENCY_HALF_LIFE_DAYS), RECENCY_FLOOR)
-        w = w * np.where(dated, recency, UNDATED_AMONG_DATED)
-    return w.astype(np.float32)
+    w = preference_weights(scores, favorites, statuses)
+    return (w * recency_factors(timestamps)).astype(np.float32)
+
+
+def history_weights(history: Sequence[HistoryItem]) -> tuple[list[HistoryItem], FloatArray]:
+    """One entry per anime (the last wins) and its :func:`interaction_weights` (preference x
+    recency, the user's mean score over the whole history); 0 marks a disliked entry."""
+    entries = list({h.anime_id: h for h in history}.values())
+    weights = interaction_weights(
+        [np.nan if h.score is None else float(h.score) for h in entries],
+        [h.is_favorite for h in entries],
+        [np.nan if h.timestamp is None else float(h.timestamp) for h in entries],
+        [h.status for h in entries],
+    )
+    return entries, weights
 
 
 # --- franchise keys -------------------------------------------------------------------------------
@@ -348,6 +345,10 @@ class Dataset:
         :func:`sequence_positions`.
     part : numpy.ndarray
         int8 evaluation part per row (:data:`PART_FIT`, :data:`PART_HOLDOUT`, :data:`PART_TEST`).
+    status : numpy.ndarray
+        Watch status per row (object array of str, "" when unknown); empty: all unknown.
+    user_mean : numpy.ndarray, optional
+        Each user's mean score (NaN: none); None: computed from these rows.
     """
 
     user_ids: IntArray
@@ -359,10 +360,14 @@ class Dataset:
     timestamp: npt.NDArray[np.float64]
     sequence: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     part: npt.NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    status: npt.NDArray[np.object_] = field(default_factory=lambda: np.zeros(0, dtype=object))
+    user_mean: npt.NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
+        if self.status.shape[0] != self.user.shape[0]:
+            self.status = np.full(self.user.shape[0], "", dtype=object)
         if self.sequence.shape[0] != self.user.shape[0]:
-            self.sequence = sequence_positions(self.user, self.item, self.timestamp, self.items.air_key)
+            self.sequence = sequence_positions(self.user, self.item, self.timestamp)
         if self.part.shape[0] != self.user.shape[0]:
             self.part = np.full(self.user.shape[0], PART_FIT, dtype=np.int8)
 
@@ -380,27 +385,56 @@ class Dataset:
 
     def weights(self) -> FloatArray:
         """Per-row :func:`interaction_weights`, each user's recency measured within their own rows."""
-        w = np.empty(self.n_rows, dtype=np.float32)
+        w = preference_weights_grouped(
+            self.user, self.score, self.favorite, self.status, user_means=self.user_mean_scores()
+        )
         dated = ~np.isnan(self.timestamp)
-        base = interaction_weights(self.score, self.favorite, np.full(self.n_rows, np.nan))
-        w[:] = base
         if dated.any():
             for u in np.unique(self.user[dated]):
                 rows = np.flatnonzero(self.user == u)
-                w[rows] = interaction_weights(self.score[rows], self.favorite[rows], self.timestamp[rows])
+                w[rows] *= recency_factors(self.timestamp[rows])
         return w
+
+    def user_mean_scores(self) -> npt.NDArray[np.float64]:
+        """Each user's mean score (:attr:`user_mean`, else over these rows)."""
+        if self.user_mean is not None:
+            return self.user_mean
+        return user_mean_scores(self.user, self.score, self.n_users)
+
+    def without_dislikes(self) -> Dataset:
+        """The rows that are positives (:data:`recsys.preferences.POSITIVE`): disliked entries
+        (score 1-4, dropped) are no training input, no graph edge and no evaluation target."""
+        keep = self.weights() > 0
+        if keep.all():
+            return self
+        return Dataset(
+            user_ids=self.user_ids,
+            items=self.items,
+            user=self.user[keep],
+            item=self.item[keep],
+            score=self.score[keep],
+            favorite=self.favorite[keep],
+            timestamp=self.timestamp[keep],
+            sequence=self.sequence[keep],  # the order is kept (gaps are harmless)
+            part=self.part[keep],
+            status=self.status[keep],
+            user_mean=self.user_mean_scores(),
+        )
 
     def matrix(self, rows: npt.NDArray[np.bool_] | None = None) -> sp.csr_matrix:
         """The users x items CSR matrix of :meth:`weights` (optionally of selected rows only)."""
-        sel = np.ones(self.n_rows, dtype=bool) if rows is None else rows
-        w = self.weights()[sel]
+        w_all = self.weights()
+        sel = w_all > 0 if rows is None else rows & (w_all > 0)  # disliked rows are no input
+        w = w_all[sel]
         return sp.csr_matrix(
             (w, (self.user[sel], self.item[sel])), shape=(self.n_users, self.n_items), dtype=np.float32
         )
 
     def positions(self, rows: npt.NDArray[np.bool_] | None = None) -> sp.csr_matrix:
-        """Users x items CSR of ``sequence + 1`` (so that position 0 is stored), for selected rows."""
-        sel = np.ones(self.n_rows, dtype=bool) if rows is None else rows
+        """Users x items CSR of ``sequence + 1`` (so that position 0 is stored), for selected rows
+        (disliked rows left out: they make no graph edge)."""
+        positive = self.weights() > 0
+        sel = positive if rows is None else rows & positive
         return sp.csr_matrix(
             (self.sequence[sel].astype(np.int64) + 1, (self.user[sel], self.item[sel])),
             shape=(self.n_users, self.n_items),
@@ -408,18 +442,37 @@ class Dataset:
         )
 
 
+def undated_order_key(user: npt.ArrayLike, item: npt.ArrayLike, *, seed: int = 0) -> npt.NDArray[np.float64]:
+    """A seeded pseudo-random key per (user, item): the order of rows that carry no time.
+
+    An integer hash (SplitMix64's finaliser) of user, item and seed, scaled to [0, 1): the same
+    rows always get the same order, on any machine, whatever the row order of the input.
+    """
+    u = np.asarray(user, dtype=np.uint64)
+    i = np.asarray(item, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        x = u * np.uint64(0x9E3779B97F4A7C15) + i * np.uint64(0xBF58476D1CE4E5B9) + np.uint64(seed)
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
 def sequence_positions(
     user: npt.ArrayLike,
     item: npt.ArrayLike,
     timestamp: npt.ArrayLike,
-    air_key: npt.ArrayLike,
 ) -> npt.NDArray[np.int32]:
     """Each row's position in its user's behaviour sequence.
 
     The order: rows without a timestamp (data-set or imported list entries, which predate site
-    activity) first, ordered by the anime's air date (:attr:`ItemTable.air_key`; unknown dates
-    last) then item index; then timestamped site events by time (ties by item index). The data set
-    has no timestamps, and an anime cannot be watched before it airs, so air date is the proxy.
+    activity) first, in a seeded pseudo-random order per user (:func:`undated_order_key`: no real
+    order is known, so the graph's transitions sample the user's co-liked pairs); then timestamped
+    site events by time (ties by item index). Air date, the earlier proxy, linked anime that aired
+    in the same years rather than anime liked together (DeepWalk Recall@20 on the anime split
+    0.07 with it, 0.20 with this order).
 
     Parameters
     ----------
@@ -427,8 +480,6 @@ def sequence_positions(
         User and item index per row.
     timestamp : array_like of float
         Unix seconds per row, NaN when unknown.
-    air_key : array_like of float
-        Air-date key per *item* (indexed by item index), NaN when unknown.
 
     Returns
     -------
@@ -438,12 +489,11 @@ def sequence_positions(
     u = np.asarray(user, dtype=np.int64)
     i = np.asarray(item, dtype=np.int64)
     t = np.asarray(timestamp, dtype=np.float64)
-    a = np.asarray(air_key, dtype=np.float64)[i] if i.size else np.zeros(0)
     dated = ~np.isnan(t)
     big = np.finfo(np.float64).max
     key_time = np.where(dated, t, -big)
-    key_air = np.where(dated, 0.0, np.where(np.isnan(a), big, a))
-    order = np.lexsort((i, key_air, key_time, u))
+    key_undated = np.where(dated, 0.0, undated_order_key(u, i)) if u.size else np.zeros(0)
+    order = np.lexsort((i, key_undated, key_time, u))
     pos = np.empty(u.shape[0], dtype=np.int32)
     if u.size == 0:
         return pos

@@ -20,7 +20,16 @@ import scipy.sparse as sp
 
 from recsys.pipeline.metrics import evaluate_lists
 
-METRIC_KEYS: tuple[str, ...] = ("recall@10", "recall@20", "ndcg@10", "ndcg@20", "coverage@20")
+# recall@k is the standard recall (hits / held-out items); recall_norm@k divides by min(k, held-out).
+METRIC_KEYS: tuple[str, ...] = (
+    "recall@10",
+    "recall@20",
+    "ndcg@10",
+    "ndcg@20",
+    "coverage@20",
+    "recall_norm@10",
+    "recall_norm@20",
+)
 MODEL_ORDER: tuple[str, ...] = ("popularity", "itemknn", "ease", "deepwalk", "pipeline")
 
 ListFn = Callable[[sp.csr_matrix, int], tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]]
@@ -122,10 +131,10 @@ def format_table(metrics: Mapping[str, Mapping[str, float]], fmt: str = "lines")
         rows += [f"{n}," + ",".join(f"{metrics[n].get(k, 0.0):.4f}" for k in METRIC_KEYS) for n in names]
         return "\n".join(rows)
     width = max(len(n) for n in names) if names else 5
-    head = "model".ljust(width) + "  " + "  ".join(k.rjust(11) for k in METRIC_KEYS)
+    head = "model".ljust(width) + "  " + "  ".join(k.rjust(14) for k in METRIC_KEYS)
     rows = [head]
     rows += [
-        n.ljust(width) + "  " + "  ".join(f"{metrics[n].get(k, 0.0):11.4f}" for k in METRIC_KEYS)
+        n.ljust(width) + "  " + "  ".join(f"{metrics[n].get(k, 0.0):14.4f}" for k in METRIC_KEYS)
         for n in names
     ]
     return "\n".join(rows)
@@ -162,7 +171,7 @@ def plot_metrics(metrics: Mapping[str, Mapping[str, float]], path: Path) -> None
     import matplotlib.pyplot as plt
 
     names = [m for m in MODEL_ORDER if m in metrics] + [m for m in metrics if m not in MODEL_ORDER]
-    fig, ax = plt.subplots(figsize=(10, 4.5), dpi=100)
+    fig, ax = plt.subplots(figsize=(13, 4.5), dpi=100)
     width = 0.8 / max(1, len(names))
     x = np.arange(len(METRIC_KEYS))
     for j, name in enumerate(names):

@@ -93,6 +93,25 @@ def read_interaction_file(path: Path, fmt: str = "auto") -> _Rows:
     return rows
 
 
+def line_sequence_positions(
+    user: npt.NDArray[np.int32], times: npt.NDArray[np.float64], line: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int32]:
+    """Each row's position in its user's sequence: timestamped rows by time after the undated
+    ones, ties and undated rows by ``line`` (the row's line number across train + test files)."""
+    u = np.asarray(user, dtype=np.int64)
+    t = np.asarray(times, dtype=np.float64)
+    key_time = np.where(np.isnan(t), -np.inf, t)
+    order = np.lexsort((np.asarray(line), key_time, u))
+    pos = np.empty(u.shape[0], dtype=np.int32)
+    if u.size == 0:
+        return pos
+    sorted_users = u[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_users)) + 1]
+    run_start = np.repeat(starts, np.diff(np.r_[starts, u.shape[0]]))
+    pos[order] = (np.arange(u.shape[0]) - run_start).astype(np.int32)
+    return pos
+
+
 def dataset_from_files(train: Path, test: Path, fmt: str = "auto") -> tuple[Dataset, npt.NDArray[np.bool_]]:
     """A :class:`Dataset` of both files and the mask of its test rows.
 
@@ -129,10 +148,7 @@ def dataset_from_files(train: Path, test: Path, fmt: str = "auto") -> tuple[Data
         favorite=np.zeros(keep.size, dtype=bool),
         timestamp=np.full(keep.size, np.nan),
     )
-    # Sequences follow the files' order / timestamps (no air dates for external items).
-    from recsys.pipeline.data import sequence_positions
-
-    dataset.sequence = sequence_positions(
-        dataset.user, dataset.item, times[keep], np.full(len(item_ids), np.nan)
-    )
+    # Sequences: by timestamp where the file has them, else (and for ties) by line order; never
+    # by the item ids, whose order as text means nothing.
+    dataset.sequence = line_sequence_positions(dataset.user, times[keep], keep)
     return dataset, is_test[keep]

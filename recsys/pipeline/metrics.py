@@ -1,7 +1,9 @@
 """Ranking metrics with binary relevance.
 
-* ``recall@k = |top-k ∩ relevant| / min(k, |relevant|)``: the normalised recall of Liang et al.
-  (VAE-CF, 2018), so a perfect list scores 1 even when a user has more than k relevant items.
+* ``recall@k = |top-k ∩ relevant| / |relevant|``: the standard recall (hits over held-out items);
+  it cannot reach 1 for a user with more than k held-out items.
+* ``recall_norm@k = |top-k ∩ relevant| / min(k, |relevant|)``: the normalised recall of Liang et
+  al. (VAE-CF, 2018), so a perfect list scores 1 even when a user has more than k relevant items.
 * ``ndcg@k = DCG@k / IDCG@k`` with ``DCG = sum_i rel_i / log2(i + 2)`` over positions ``i = 0..k-1``
   and the ideal DCG of ``min(k, |relevant|)`` hits.
 * ``coverage@k``: distinct items recommended in anyone's top-k / number of items.
@@ -18,12 +20,23 @@ import numpy.typing as npt
 
 
 def recall_at_k(recommended: Sequence[int] | npt.NDArray[np.int64], relevant: Iterable[int], k: int) -> float:
-    """Normalised recall of one list (see module docstring)."""
+    """Normalised recall of one list: hits / min(k, |relevant|) (see module docstring)."""
     rel = set(int(r) for r in relevant)
     if not rel:
         return 0.0
     hits = sum(1 for x in list(recommended)[:k] if int(x) in rel)
     return hits / min(k, len(rel))
+
+
+def recall_standard_at_k(
+    recommended: Sequence[int] | npt.NDArray[np.int64], relevant: Iterable[int], k: int
+) -> float:
+    """Standard recall of one list: hits / |relevant| (see module docstring)."""
+    rel = set(int(r) for r in relevant)
+    if not rel:
+        return 0.0
+    hits = sum(1 for x in list(recommended)[:k] if int(x) in rel)
+    return hits / len(rel)
 
 
 def ndcg_at_k(recommended: Sequence[int] | npt.NDArray[np.int64], relevant: Iterable[int], k: int) -> float:
@@ -67,12 +80,18 @@ def evaluate_lists(
     Returns
     -------
     dict
-        ``recall@k``, ``ndcg@k``, ``coverage@k`` for each k, and ``users`` (users evaluated).
+        ``recall@k`` (standard), ``recall_norm@k`` (normalised), ``ndcg@k``, ``coverage@k`` for
+        each k, and ``users`` (users evaluated).
     """
     out: dict[str, float] = {}
     evaluated = [i for i, rel in enumerate(relevant) if len(rel) > 0]
     for k in ks:
         out[f"recall@{k}"] = (
+            float(np.mean([recall_standard_at_k(lists[i], relevant[i], k) for i in evaluated]))
+            if evaluated
+            else 0.0
+        )
+        out[f"recall_norm@{k}"] = (
             float(np.mean([recall_at_k(lists[i], relevant[i], k) for i in evaluated])) if evaluated else 0.0
         )
         out[f"ndcg@{k}"] = (

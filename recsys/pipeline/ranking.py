@@ -1,17 +1,21 @@
 """The full pipeline: recall channels -> MLP ranker -> re-rank, as one recommender.
 
 Fitting it honestly takes two rounds, because the ranker must learn from items its features did
-not see: the channels are fitted on part of the training rows (``fit``), the ranker learns to find
-the other part (``holdout``) among the candidates those channels recall, and finally the channels
-are refitted on every training row while the ranker is kept. :meth:`PipelineRecommender.fit` does
-all of it from one matrix; :func:`recsys.pipeline.train.train_bundle` runs the same steps as
-separate, timed stages.
+not see: the channels are fitted on part of the training rows (``fit``), EASE's L2 weight is
+chosen and the ranker learns to find the other part (``holdout``) among the candidates those
+channels recall, and finally the channels are refitted on more rows while the ranker is kept.
+
+There is one recipe, :meth:`PipelineRecommender.fit_split` (+ :meth:`PipelineRecommender.refit`):
+:meth:`PipelineRecommender.fit` runs it on a random holdout of one matrix (what the contract tests
+check), and :func:`recsys.pipeline.train.run_training` runs it on the evaluation split with each
+step timed, then refits the channels on every row for the served model.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Self
@@ -23,8 +27,16 @@ import scipy.sparse as sp
 from recsys.pipeline.ann import AnnoyConfig
 from recsys.pipeline.candidates import CHANNELS, FEATURE_NAMES, CandidateSet, ChannelParams, Channels
 from recsys.pipeline.data import PART_HOLDOUT, ItemTable, assign_parts
+from recsys.pipeline.ease_tuning import EASE_L2_GRID, tune_ease
 from recsys.pipeline.embeddings import Word2VecParams
-from recsys.pipeline.ranker import Ranker, RankerParams, TrainingHistory, train_ranker
+from recsys.pipeline.ranker import (
+    Ranker,
+    RankerParams,
+    TrainingHistory,
+    history_dict,
+    train_ranker,
+    training_device,
+)
 from recsys.pipeline.recommenders import (
     DeepWalkParams,
     DeepWalkRecommender,
@@ -40,6 +52,19 @@ from recsys.pipeline.threads import single_threaded_blas
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 Progress = Callable[[str], None]
+Stage = Callable[[str], AbstractContextManager[None]]
+
+# Closest ItemKNN neighbours of a disliked / "not interested" anime that are pushed down.
+AVOID_NEIGHBOURS = 10
+
+
+def _silent(message: str) -> None:
+    return None
+
+
+@contextmanager
+def _untimed(name: str) -> Iterator[None]:
+    yield
 
 
 @dataclass(frozen=True)
@@ -55,6 +80,8 @@ class PipelineParams:
     rerank: RerankParams = field(default_factory=RerankParams)
     holdout_fraction: float = 0.2
     random_negatives: int = 20
+    # Empty: use ``ease_l2`` as given.
+    ease_l2_grid: tuple[float, ...] = EASE_L2_GRID
 
 
 @dataclass
@@ -246,8 +273,8 @@ class PipelineRecommender(Recommender):
         return self.channels, self.ranker, self.items
 
     def fit(self, train: TrainData, progress: Progress | None = None) -> Self:
-        """Hold out part of each user's rows, fit channels on the rest, train the ranker to find the
-        held-out rows, then refit the channels on all of ``train``."""
+        """Hold out part of each user's rows and run :meth:`fit_split` on them, with ``train`` as
+        the rows the final channels learn from."""
         coo = train.matrix.tocsr().tocoo()
         parts = assign_parts(
             coo.row, seed=self.seed + 1, test_fraction=0.0, holdout_fraction=self.params.holdout_fraction
@@ -258,21 +285,110 @@ class PipelineRecommender(Recommender):
         if fit_positions is None and train.graph is not None:
             raise ValueError("the pipeline needs positions to build the graph of its fit rows")
         fit_data = TrainData(matrix=fit_matrix, items=train.items, positions=fit_positions)
-        fit_channels_ = fit_channels(fit_data, params=self.params, seed=self.seed)
-        groups = ranker_groups(
-            fit_channels_,
-            fit_matrix,
-            split_matrix(train.matrix, hold),
-            random_negatives=self.params.random_negatives,
-            seed=self.seed,
-            progress=progress,
-        )
-        self.ranker, self.ranker_history = train_ranker(
-            groups, feature_names=FEATURE_NAMES, seed=self.seed, params=self.params.ranker, progress=progress
-        )
-        self.channels = fit_channels(train, params=self.params, seed=self.seed)
-        self.items = train.items
+        return self.fit_split(fit_data, split_matrix(train.matrix, hold), train, progress=progress)
+
+    def fit_split(
+        self,
+        fit: TrainData,
+        holdout: sp.csr_matrix,
+        final: TrainData,
+        *,
+        progress: Progress | None = None,
+        stage: Stage = _untimed,
+        extra: dict[str, Any] | None = None,
+    ) -> Self:
+        """The training recipe: tune EASE, fit channels, learn the ranker, refit the channels.
+
+        1. ``ease_tuning``: EASE's L2 weight from ``params.ease_l2_grid`` by fit -> holdout;
+        2. ``channels_fit``: every channel fitted on ``fit``;
+        3. ``ranker_data``: per user with held-out items, the recalled candidates (+ random
+           negatives) with features, labelled by ``holdout`` (:func:`ranker_groups`);
+        4. ``ranker_train``: the MLP (CUDA when available);
+        5. ``channels_train``: the channels refitted on ``final`` (the ranker is kept).
+
+        Parameters
+        ----------
+        fit : TrainData
+            Rows the ranker's features come from.
+        holdout : scipy.sparse.csr_matrix
+            Users x items held-out positives (labels), disjoint from ``fit``.
+        final : TrainData
+            Rows the kept channels are fitted on (usually ``fit`` + ``holdout``).
+        progress : callable, optional
+            Progress lines.
+        stage : callable, optional
+            ``stage(name)`` returns a context manager wrapped around each step (timing).
+        extra : dict, optional
+            Receives the EASE table, the ranker data sizes and the loss curve.
+
+        Returns
+        -------
+        PipelineRecommender
+            ``self``, fitted; ``params.ease_l2`` is the chosen weight.
+        """
+        say = progress or _silent
+        info = extra if extra is not None else {}
+        p = self.params
+        with stage("ease_tuning"):
+            if p.ease_l2_grid:
+                ease_fit, table = tune_ease(
+                    fit.matrix,
+                    holdout,
+                    grid=p.ease_l2_grid,
+                    min_item_users=p.ease_min_item_users,
+                    seed=self.seed,
+                )
+                info["ease_tuning"] = table
+                say(f"ease: l2 {ease_fit.l2:g} ({table})")
+            else:
+                ease_fit = EASERecommender(l2=p.ease_l2, min_item_users=p.ease_min_item_users).fit(fit)
+        self.params = p = replace(p, ease_l2=ease_fit.l2)
+        ct = ChannelTimings()
+        with stage("channels_fit"):
+            channels_fit = fit_channels(fit, params=p, seed=self.seed, ease=ease_fit, timings=ct)
+        with stage("ranker_data"):
+            groups = ranker_groups(
+                channels_fit,
+                fit.matrix,
+                holdout,
+                random_negatives=p.random_negatives,
+                seed=self.seed,
+                progress=progress,
+            )
+            n_pos = sum(float(y.sum()) for _, y in groups)
+            n_holdout = float(holdout.nnz)
+            info["ranker_data"] = {
+                "users": len(groups),
+                "rows": int(sum(f.shape[0] for f, _ in groups)),
+                "holdout_items": n_holdout,
+                # Held-out items the channels recalled (the ranker only learns from those).
+                "candidate_recall_of_holdout": n_pos / max(1.0, n_holdout),
+                "positives": n_pos,
+            }
+        del channels_fit
+        with stage("ranker_train"):
+            self.ranker, self.ranker_history = train_ranker(
+                groups,
+                feature_names=FEATURE_NAMES,
+                seed=self.seed,
+                params=p.ranker,
+                device=training_device(),
+                progress=progress,
+            )
+            info["ranker"] = history_dict(self.ranker_history)
+            del groups
+        with stage("channels_train"):
+            self.channels = fit_channels(final, params=p, seed=self.seed, timings=ct)
+        info["channel_seconds"] = {k: round(v, 3) for k, v in ct.seconds.items()}
+        self.items = final.items
         return self
+
+    def refit(self, data: TrainData, *, deepwalk: DeepWalkRecommender | None = None) -> PipelineRecommender:
+        """A copy whose channels are refitted on ``data`` with the same ranker and parameters (the
+        served model: every row). ``deepwalk`` reuses vectors already trained on ``data``."""
+        _, ranker, _ = self._parts()
+        channels = fit_channels(data, params=self.params, seed=self.seed, deepwalk=deepwalk)
+        return PipelineRecommender.from_parts(channels, ranker, data.items, self.params, self.seed)
 
     def rank(
         self,
@@ -297,6 +413,8 @@ class PipelineRecommender(Recommender):
         exclude: IntArray | None = None,
         explain: bool = True,
         user_vector: FloatArray | None = None,
+        avoid: IntArray | None = None,
+        explain_from: IntArray | None = None,
     ) -> list[Recommendation]:
         """The final list for one user: recall, MLP scores, re-rank, reasons.
 
@@ -314,6 +432,12 @@ class PipelineRecommender(Recommender):
             Compute the ``because`` item of each entry.
         user_vector : numpy.ndarray, optional
             A precomputed user vector (else computed from ``items``).
+        avoid : numpy.ndarray, optional
+            Item indices the user disliked or is not interested in: candidates of their
+            franchises are dropped, their :data:`AVOID_NEIGHBOURS` closest ItemKNN neighbours
+            come after every other candidate.
+        explain_from : numpy.ndarray, optional
+            The only history items a ``because`` may name (the liked ones); default ``items``.
 
         Returns
         -------
@@ -322,11 +446,13 @@ class PipelineRecommender(Recommender):
         channels, _, _ = self._parts()
         with single_threaded_blas():
             cs, scores = self.rank(items, weights, exclude=exclude, user_vector=user_vector)
+            if avoid is not None and avoid.size and cs.items.size:
+                cs, scores = self._push_down(cs, scores, np.asarray(avoid, dtype=np.int64))
             if cs.items.size == 0:
                 return []
             chosen = self._order(cs, scores, k)
             picked = cs.items[np.asarray(chosen, dtype=np.int64)]
-            hist = np.asarray(items, dtype=np.int64)
+            hist = np.asarray(items if explain_from is None else explain_from, dtype=np.int64)
             because = channels.explain(hist, picked) if explain else [None] * len(chosen)
         return [
             Recommendation(
@@ -337,6 +463,26 @@ class PipelineRecommender(Recommender):
             )
             for c, b in zip(chosen, because, strict=True)
         ]
+
+    def _push_down(
+        self, cs: CandidateSet, scores: FloatArray, avoid: IntArray
+    ) -> tuple[CandidateSet, FloatArray]:
+        """Drop candidates of the avoided items' franchises; move their close neighbours last."""
+        channels, _, _ = self._parts()
+        keep = ~np.isin(channels.franchise[cs.items], channels.franchise[avoid])
+        if not keep.all():
+            cs = cs.subset(np.flatnonzero(keep))
+            scores = scores[keep]
+        if cs.items.size == 0:
+            return cs, scores
+        neighbours = channels.itemknn.neighbours[avoid, :AVOID_NEIGHBOURS].ravel()
+        near = np.isin(cs.items, neighbours[neighbours >= 0])
+        if near.any():
+            scores = scores.copy()
+            floor = float(scores.min()) - 1.0
+            # Keep their relative order, below every other candidate.
+            scores[near] = floor - (float(scores.max()) - scores[near]) - 1.0
+        return cs, scores
 
     def _order(self, cs: CandidateSet, scores: FloatArray, k: int) -> list[int]:
         channels, _, _ = self._parts()
@@ -439,6 +585,8 @@ def params_from_dict(raw: dict[str, Any]) -> PipelineParams:
         ranker["hidden"] = tuple(ranker["hidden"])
     nested = {"deepwalk", "channels", "ranker", "rerank"}
     scalars = {k: v for k, v in raw.items() if k not in nested}
+    if "ease_l2_grid" in scalars:
+        scalars["ease_l2_grid"] = tuple(float(v) for v in scalars["ease_l2_grid"])
     return PipelineParams(
         **scalars,
         deepwalk=deepwalk,

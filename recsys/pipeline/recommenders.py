@@ -12,7 +12,6 @@ against item vectors learned from random walks). The full pipeline
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +19,10 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
-import scipy.linalg
-import scipy.linalg.lapack
 import scipy.sparse as sp
 
 from recsys.pipeline.ann import AnnoyConfig, build_annoy, load_annoy, save_annoy
+from recsys.pipeline.arrays import gram_matrix, load_array, load_meta, save_arrays, spd_inverse
 from recsys.pipeline.data import ItemTable
 from recsys.pipeline.embeddings import (
     Word2VecParams,
@@ -149,26 +147,6 @@ class Recommender(ABC):
         """Read a model written by :meth:`save`."""
 
 
-def _save_arrays(directory: Path, meta: dict[str, Any], **arrays: npt.NDArray[Any]) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, value in arrays.items():
-        np.save(directory / f"{name}.npy", value, allow_pickle=False)
-    (directory / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
-
-
-def _load_array(directory: Path, name: str, mmap: bool = False) -> npt.NDArray[Any]:
-    loaded = np.load(directory / f"{name}.npy", allow_pickle=False, mmap_mode="r" if mmap else None)
-    # A plain ndarray view of the mapping: the pages stay shared between processes, and indexing
-    # skips numpy.memmap's per-call bookkeeping.
-    array: npt.NDArray[Any] = np.asarray(loaded)
-    return array
-
-
-def _load_meta(directory: Path) -> dict[str, Any]:
-    meta: dict[str, Any] = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
-    return meta
-
-
 def _similar_from_dense(row: FloatArray, item: int, k: int) -> tuple[IntArray, FloatArray]:
     values = np.asarray(row, dtype=np.float32).copy()
     values[item] = -np.inf
@@ -204,13 +182,13 @@ class PopularityRecommender(Recommender):
         return _similar_from_dense(values, item, k)
 
     def save(self, directory: Path) -> None:
-        _save_arrays(directory, {"model": self.name}, counts=self.counts, genres=self.genres)
+        save_arrays(directory, {"model": self.name}, counts=self.counts, genres=self.genres)
 
     @classmethod
     def load(cls, directory: Path) -> Self:
         model = cls()
-        model.counts = _load_array(directory, "counts")
-        model.genres = _load_array(directory, "genres")
+        model.counts = load_array(directory, "counts")
+        model.genres = load_array(directory, "genres")
         return model
 
 
@@ -285,7 +263,7 @@ class ItemKNNRecommender(Recommender):
         return _similar_from_dense(row, item, k)
 
     def save(self, directory: Path) -> None:
-        _save_arrays(
+        save_arrays(
             directory,
             {"model": self.name, "k_neighbours": self.k_neighbours},
             neighbours=self.neighbours,
@@ -294,10 +272,10 @@ class ItemKNNRecommender(Recommender):
 
     @classmethod
     def load(cls, directory: Path) -> Self:
-        meta = _load_meta(directory)
+        meta = load_meta(directory)
         model = cls(k_neighbours=int(meta["k_neighbours"]))
-        model.neighbours = _load_array(directory, "neighbours", mmap=True)
-        model.similarities = _load_array(directory, "similarities", mmap=True)
+        model.neighbours = load_array(directory, "neighbours", mmap=True)
+        model.similarities = load_array(directory, "similarities", mmap=True)
         return model
 
 
@@ -372,7 +350,7 @@ class EASERecommender(Recommender):
         return _similar_from_dense(row, item, k)
 
     def save(self, directory: Path) -> None:
-        _save_arrays(
+        save_arrays(
             directory,
             {
                 "model": self.name,
@@ -386,34 +364,14 @@ class EASERecommender(Recommender):
 
     @classmethod
     def load(cls, directory: Path) -> Self:
-        meta = _load_meta(directory)
+        meta = load_meta(directory)
         model = cls(l2=float(meta["l2"]), min_item_users=int(meta["min_item_users"]))
         model.n_items_total = int(meta["n_items"])
-        model.kept = np.asarray(_load_array(directory, "kept"), dtype=np.int32)
+        model.kept = np.asarray(load_array(directory, "kept"), dtype=np.int32)
         model.position = np.full(model.n_items_total, -1, dtype=np.int32)
         model.position[model.kept] = np.arange(model.kept.size, dtype=np.int32)
-        model.weights = _load_array(directory, "weights", mmap=True)
+        model.weights = load_array(directory, "weights", mmap=True)
         return model
-
-
-def spd_inverse(a: FloatArray) -> FloatArray:
-    """Inverse of a symmetric positive definite matrix through its Cholesky factor (LAPACK
-    ``potrf`` + ``potri``: about half the work of a general inverse). ``a`` is overwritten."""
-    lapack = scipy.linalg.lapack
-    potrf, potri = lapack.get_lapack_funcs(("potrf", "potri"), (a,))
-    factor, info = potrf(a, lower=False, overwrite_a=True, clean=False)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"Cholesky factorisation failed (info={info})")
-    inv, info = potri(factor, lower=False, overwrite_c=True)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"inverse from the Cholesky factor failed (info={info})")
-    upper = np.triu(inv)
-    return np.asarray(upper + np.triu(inv, 1).T, dtype=a.dtype)
-
-
-def gram_matrix(x: sp.csr_matrix) -> FloatArray:
-    """Dense ``X^T X`` of a binary matrix, float32."""
-    return np.asarray((x.T @ x).toarray(), dtype=np.float32)
 
 
 # --- DeepWalk -------------------------------------------------------------------------------------
@@ -423,7 +381,8 @@ def gram_matrix(x: sp.csr_matrix) -> FloatArray:
 class DeepWalkParams:
     """Walk and embedding parameters of :class:`DeepWalkRecommender`."""
 
-    walks_per_node: int = 5
+    # Chosen on the fit -> holdout split of the anime data (README: DeepWalk tuning).
+    walks_per_node: int = 20
     walk_length: int = 20
     word2vec: Word2VecParams = field(default_factory=Word2VecParams)
     min_item_users: int = 5
@@ -446,6 +405,7 @@ class DeepWalkRecommender(Recommender):
         self.params = params or DeepWalkParams()
         self.seed = seed
         self.vectors: FloatArray = np.zeros((0, self.params.word2vec.dim), dtype=np.float32)
+        self.context: FloatArray = self.vectors
         self.unit: FloatArray = self.vectors
         self.has_vector: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
         self.indexed: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
@@ -478,9 +438,10 @@ class DeepWalkRecommender(Recommender):
             seed=self.seed,
         )
         walked = time.perf_counter()
-        vectors, has_vector = train_item_vectors(
+        vectors, has_vector, context = train_item_vectors(
             walks, train.n_items, params=self.params.word2vec, seed=self.seed
         )
+        self.context = context
         trained = time.perf_counter()
         users = np.asarray(binary(train.matrix).sum(axis=0)).ravel()
         self.set_vectors(vectors, has_vector, has_vector & (users >= self.params.min_item_users))
@@ -533,11 +494,35 @@ class DeepWalkRecommender(Recommender):
         return weighted_user_vector(self.unit, self.has_vector, items, weights)
 
     def score(self, user_items: sp.csr_matrix) -> FloatArray:
-        vecs, ok = self.user_vectors(user_items)
-        scores = vecs @ self.unit.T
+        """Skip-gram's own prediction: the weighted mean over the user's items h of
+        ``vectors[h] @ context[i]`` (the log-odds that i occurs near h in a walk).
+
+        Cosine between the mean item vector and each item ignores how often items occur, so its
+        best matches are rare anime with poorly trained vectors; the context vectors of negative
+        sampling carry that frequency (measured on the anime split: Recall@20 0.07 -> 0.20).
+        """
+        x = user_items.tocsr().astype(np.float32)
+        x = x.multiply(self.has_vector[None, :].astype(np.float32)).tocsr()
+        totals = np.asarray(x.sum(axis=1)).ravel()
+        ok = totals > 1e-12
+        scores = np.asarray(x @ self.vectors, dtype=np.float32) @ self.context.T
+        scores[ok] /= totals[ok, None]
         scores[:, ~self.indexed] = -np.inf
         scores[~ok] = -np.inf
         return np.asarray(scores, dtype=np.float32)
+
+    def score_user(self, items: npt.NDArray[np.int64], weights: FloatArray) -> FloatArray:
+        """:meth:`score` for one user's items and weights (every item; -inf where not indexed)."""
+        idx = np.asarray(items, dtype=np.int64)
+        w = np.asarray(weights, dtype=np.float32)
+        keep = self.has_vector[idx] & (w > 0)
+        out = np.full(self.n_items, -np.inf, dtype=np.float32)
+        if not keep.any():
+            return out
+        mean = (w[keep, None] * self.vectors[idx[keep]]).sum(axis=0) / float(w[keep].sum())
+        scores = self.context @ mean
+        out[self.indexed] = scores[self.indexed]
+        return out
 
     def annoy_neighbours(self, vector: FloatArray, n: int) -> list[int]:
         """Approximate nearest indexed items of a vector (Annoy, the chosen ``search_k``)."""
@@ -559,7 +544,7 @@ class DeepWalkRecommender(Recommender):
         return ids, vals
 
     def save(self, directory: Path) -> None:
-        _save_arrays(
+        save_arrays(
             directory,
             {
                 "model": self.name,
@@ -572,21 +557,26 @@ class DeepWalkRecommender(Recommender):
             vectors=self.vectors,
             has_vector=self.has_vector,
             indexed=self.indexed,
+            context=self.context,
         )
         if self._index is not None:
             save_annoy(self._index, directory / "items.ann")
 
     @classmethod
     def load(cls, directory: Path) -> Self:
-        meta = _load_meta(directory)
+        meta = load_meta(directory)
         config = AnnoyConfig(n_trees=int(meta["n_trees"]), search_k=int(meta["search_k"]))
         model = cls(
             DeepWalkParams(annoy=config, min_item_users=int(meta["min_item_users"])), seed=int(meta["seed"])
         )
-        model.vectors = np.asarray(_load_array(directory, "vectors"), dtype=np.float32)
+        model.vectors = np.asarray(load_array(directory, "vectors"), dtype=np.float32)
         model.unit = normalize_rows(model.vectors)
-        model.has_vector = np.asarray(_load_array(directory, "has_vector"), dtype=bool)
-        model.indexed = np.asarray(_load_array(directory, "indexed"), dtype=bool)
+        model.has_vector = np.asarray(load_array(directory, "has_vector"), dtype=bool)
+        model.indexed = np.asarray(load_array(directory, "indexed"), dtype=bool)
+        if (directory / "context.npy").exists():
+            model.context = np.asarray(load_array(directory, "context"), dtype=np.float32)
+        else:
+            model.context = np.zeros_like(model.vectors)
         model.annoy_config = config
         path = directory / "items.ann"
         model._index = load_annoy(path, int(meta["dim"])) if path.exists() else None

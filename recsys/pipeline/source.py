@@ -38,7 +38,7 @@ _INTERACTIONS_SQL = (
     "WHERE kind IN ({kinds}) ORDER BY id"
 )
 _COLLECTION_SQL = (
-    "SELECT user_id, anime_id, is_favorite, score, source, updated_at "
+    "SELECT user_id, anime_id, is_favorite, score, source, updated_at, status "
     "FROM favorites_collectionentry ORDER BY id"
 )
 _ANIME_SQL = "SELECT id, title, type, year, aired_from, score, members FROM catalog_anime"
@@ -66,6 +66,7 @@ _SCHEMAS = {
             ("score", pa.float64()),
             ("source", pa.string()),
             ("updated_at", pa.timestamp("us")),
+            ("status", pa.string()),
         ]
     ),
     "anime": pa.schema(
@@ -166,7 +167,9 @@ def prepare_dataset(
     Returns
     -------
     Dataset
-        Users and items renumbered; items are the anime with at least one pair.
+        Users and items renumbered; items are the anime with at least one pair. Disliked pairs
+        (:mod:`recsys.preferences`) are kept here; training drops them
+        (:meth:`~recsys.pipeline.data.Dataset.without_dislikes`).
     """
     ev = interactions.copy()
     ev["occurred_at"] = pd.to_datetime(ev["occurred_at"])
@@ -198,7 +201,11 @@ def prepare_dataset(
         np.nan,
         (col["updated_at"] - pd.Timestamp("1970-01-01")) / pd.Timedelta(seconds=1),
     )
-    col = col.set_index(key)[["is_favorite", "score", "t_col"]].rename(columns={"score": "score_col"})
+    if "status" not in col.columns:
+        col["status"] = ""
+    col = col.set_index(key)[["is_favorite", "score", "t_col", "status"]].rename(
+        columns={"score": "score_col"}
+    )
     col = col[~col.index.duplicated(keep="last")]
     pairs = from_log.join(col, how="outer")
     pairs["score"] = pairs["score_col"].where(
@@ -234,6 +241,7 @@ def prepare_dataset(
         score=pairs["score"].to_numpy(dtype=np.float32, na_value=np.nan),
         favorite=pairs["favorite"].to_numpy(dtype=bool),
         timestamp=pairs["timestamp"].to_numpy(dtype=np.float64, na_value=np.nan),
+        status=pairs["status"].fillna("").astype(str).to_numpy(dtype=object),
     )
 
 

@@ -4,8 +4,10 @@ Input is a parquet file written by :func:`write_rows` (one row per user x anime 
 evaluation part). In one job the graph is built for several row sets ("datasets"): ``full`` (every
 row: the served model), ``train`` (fit + holdout: evaluation) and ``fit`` (fit only: the ranker's
 training features), so evaluation never sees a test row. The edges are exactly those of
-:func:`recsys.pipeline.walks.sequence_edges`; the order of a sequence is the one documented in
-:func:`recsys.pipeline.data.sequence_positions`.
+:func:`recsys.pipeline.walks.sequence_edges`: the job orders each user's rows by the
+:attr:`~recsys.pipeline.data.Dataset.sequence` column it is given (integers, so no order can
+depend on how ids compare as text), the order documented in
+:func:`recsys.pipeline.data.sequence_positions` and, for external files, line order.
 """
 
 from __future__ import annotations
@@ -36,15 +38,17 @@ ROWS_SCHEMA = pa.schema(
     [
         pa.field("user", pa.int32(), nullable=False),
         pa.field("item", pa.int32(), nullable=False),
-        pa.field("timestamp", pa.float64(), nullable=True),
-        pa.field("air_key", pa.float64(), nullable=True),
+        pa.field("sequence", pa.int32(), nullable=False),
         pa.field("part", pa.int8(), nullable=False),
     ]
 )
 
 
 def write_rows(dataset: Dataset, path: Path) -> Path:
-    """Write the rows the graph job reads (user, item, timestamp, the item's air date, part).
+    """Write the rows the graph job reads (user, item, position in the user's sequence, part).
+
+    The position is :attr:`Dataset.sequence`, the one documented order (site events by time,
+    data-set rows by the air-date proxy, external files by line), so the job never re-derives it.
 
     Parameters
     ----------
@@ -58,14 +62,13 @@ def write_rows(dataset: Dataset, path: Path) -> Path:
     pathlib.Path
         ``path``.
     """
-    air = dataset.items.air_key[dataset.item]
+    positive = dataset.weights() > 0  # disliked rows make no edge (as in Dataset.positions)
     table = pa.table(
         {
-            "user": pa.array(dataset.user, type=pa.int32()),
-            "item": pa.array(dataset.item, type=pa.int32()),
-            "timestamp": pa.array(dataset.timestamp, type=pa.float64(), from_pandas=True),
-            "air_key": pa.array(air, type=pa.float64(), from_pandas=True),
-            "part": pa.array(dataset.part, type=pa.int8()),
+            "user": pa.array(dataset.user[positive], type=pa.int32()),
+            "item": pa.array(dataset.item[positive], type=pa.int32()),
+            "sequence": pa.array(dataset.sequence[positive], type=pa.int32()),
+            "part": pa.array(dataset.part[positive], type=pa.int8()),
         },
         schema=ROWS_SCHEMA,
     )
@@ -116,28 +119,18 @@ def build_item_graphs(
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
-    from pyspark.sql.types import ByteType, DoubleType, IntegerType, StructField, StructType
+    from pyspark.sql.types import ByteType, IntegerType, StructField, StructType
 
     schema = StructType(
         [
             StructField("user", IntegerType(), False),
             StructField("item", IntegerType(), False),
-            StructField("timestamp", DoubleType(), True),
-            StructField("air_key", DoubleType(), True),
+            StructField("sequence", IntegerType(), False),
             StructField("part", ByteType(), False),
         ]
     )
     with spark_session(master) as session:
         rows = session.read.schema(schema).parquet(str(rows_path))
-        dated = F.col("timestamp").isNotNull()
-        rows = rows.select(
-            "user",
-            "item",
-            "part",
-            dated.cast("int").alias("dated"),
-            F.col("timestamp").alias("t"),
-            F.when(dated, F.lit(0.0)).otherwise(F.col("air_key")).alias("air"),
-        )
         # Each row joins every dataset whose parts include its part.
         memberships = F.array(
             *[F.when(F.col("part").isin(list(parts)), F.lit(name)) for name, parts in datasets.items()]
@@ -145,12 +138,7 @@ def build_item_graphs(
         expanded = rows.select(
             "*", F.explode(F.filter(memberships, lambda x: x.isNotNull())).alias("dataset")
         )
-        sequence = Window.partitionBy("dataset", "user").orderBy(
-            F.col("dated").asc(),
-            F.col("t").asc_nulls_first(),
-            F.col("air").asc_nulls_last(),
-            F.col("item").asc(),
-        )
+        sequence = Window.partitionBy("dataset", "user").orderBy(F.col("sequence").asc())
         moves = (
             expanded.withColumn("dst", F.lead("item").over(sequence))
             .where(F.col("dst").isNotNull())

@@ -13,11 +13,13 @@ Stages (each timed, each announced through ``progress``):
 4. ``deepwalk_full``: walks + Word2Vec on the full graph (the served vectors);
 5. ``annoy_tuning``: Annoy recall@50 vs exact search on those vectors for a grid of
    ``n_trees`` / ``search_k``; the cheapest configuration with recall >= 0.95 is used everywhere;
-6. ``ease_tuning``: EASE's L2 weight picked on the fit -> holdout split (never the test split);
-7. ``channels_fit``, ``ranker_data``, ``ranker_train``: the ranker learns to find holdout items;
-8. ``channels_train``, ``evaluation``: every model refitted on the training part and measured on
-   the test part;
-9. ``channels_full``, ``save``: the served model, refitted on every row, written to ``out_dir``.
+6-10. ``ease_tuning``, ``channels_fit``, ``ranker_data``, ``ranker_train``, ``channels_train``:
+   the pipeline's one training recipe, :meth:`recsys.pipeline.ranking.PipelineRecommender.fit_split`
+   (EASE's L2 weight and the ranker learnt on fit -> holdout, never the test split; the channels
+   refitted on fit + holdout);
+11. ``evaluation``: every model measured on the test part;
+12. ``channels_full``, ``save``: the served model (:meth:`~recsys.pipeline.ranking.PipelineRecommender.refit`
+    on every row, same ranker), written to ``out_dir``.
 """
 
 from __future__ import annotations
@@ -47,26 +49,14 @@ from recsys.pipeline.evaluation import (
     score_lists,
     write_evaluation,
 )
-from recsys.pipeline.metrics import evaluate_lists
-from recsys.pipeline.ranker import history_dict, train_ranker, training_device
-from recsys.pipeline.ranking import (
-    ChannelTimings,
-    PipelineParams,
-    PipelineRecommender,
-    fit_channels,
-    ranker_groups,
-)
-from recsys.pipeline.recommenders import (
-    DeepWalkRecommender,
-    EASERecommender,
-    TrainData,
-    binary,
-    gram_matrix,
-)
+from recsys.pipeline.ranking import PipelineParams, PipelineRecommender
+from recsys.pipeline.recommenders import DeepWalkRecommender, TrainData
 from recsys.pipeline.walks import EdgeList, sequence_edges
 
-EASE_L2_GRID: tuple[float, ...] = (100.0, 200.0, 400.0)
 ANNOY_MIN_RECALL = 0.95
+# Bumped whenever what the metrics measure changes, so the quality gate never compares figures
+# measured differently. 2: disliked rows are no target; recall@k is the standard recall.
+EVALUATION_PROTOCOL = 2
 
 
 @dataclass
@@ -117,40 +107,6 @@ def item_graphs(dataset: Dataset, *, work_dir: Path, spark_master: str | None) -
     }
 
 
-def tune_ease(
-    fit: sp.csr_matrix,
-    holdout: sp.csr_matrix,
-    *,
-    grid: tuple[float, ...],
-    min_item_users: int,
-    sample_users: int = 1500,
-    seed: int = 0,
-) -> tuple[EASERecommender, list[dict[str, float]]]:
-    """Pick EASE's L2 weight by the mean of NDCG@20 and Recall@20 of fit -> holdout (a sample of
-    users, never the test split); returns the fitted model of the best weight and the table."""
-    x = binary(fit)
-    gram = gram_matrix(x)
-    counts = np.diag(gram).copy()
-    users = np.flatnonzero(np.diff(holdout.tocsr().indptr) > 0)
-    rng = np.random.default_rng(seed)
-    if users.size > sample_users:
-        users = np.sort(rng.choice(users, size=sample_users, replace=False))
-    relevant = [holdout.indices[holdout.indptr[u] : holdout.indptr[u + 1]] for u in users.tolist()]
-    best: EASERecommender | None = None
-    best_value = -1.0
-    table: list[dict[str, float]] = []
-    for l2 in grid:
-        model = EASERecommender(l2=l2, min_item_users=min_item_users).fit_gram(gram, counts, fit.shape[1])
-        ids, _ = model.recommend(fit[users], 20)
-        m = evaluate_lists(ids, relevant, n_items=fit.shape[1], ks=(20,))
-        table.append({"l2": l2, "ndcg@20": m["ndcg@20"], "recall@20": m["recall@20"]})
-        value = (m["ndcg@20"] + m["recall@20"]) / 2
-        if value > best_value:
-            best, best_value = model, value
-    assert best is not None
-    return best, table
-
-
 def _evaluate_all(
     *,
     channels_train: Any,
@@ -193,6 +149,60 @@ def _evaluate_all(
     return metrics
 
 
+ABLATIONS: dict[str, dict[str, int]] = {
+    "without ease channel": {"ease": 0},
+    "without itemknn channel": {"itemknn": 0},
+    "without annoy_user channel": {"annoy_user": 0},
+    "without annoy_recent channel": {"per_seed": 0},
+    "without popular channel": {"popular": 0},
+}
+
+
+def ablation_table(
+    pipeline: PipelineRecommender,
+    train: sp.csr_matrix,
+    test: sp.csr_matrix,
+    *,
+    sample_users: int = 1000,
+    seed: int = 0,
+    progress: ProgressFn,
+) -> dict[str, dict[str, float]]:
+    """What each stage adds: the pipeline with each recall channel switched off, without the
+    re-rank, and with the ranker replaced by the channels' own order (EASE score, the first
+    channel), on the same sample of test users (standard and normalised recall, NDCG).
+
+    Returns
+    -------
+    dict
+        Row name -> metrics (:func:`recsys.pipeline.evaluation.score_lists`).
+    """
+    assert pipeline.channels is not None
+    te = test.tocsr()
+    users = np.flatnonzero(np.diff(te.indptr) > 0)
+    rng = np.random.default_rng(seed)
+    if users.size > sample_users:
+        users = np.sort(rng.choice(users, size=sample_users, replace=False))
+    rows = train.tocsr()[users]
+    sub_test = te[users]
+    all_users = np.arange(users.size)
+    table: dict[str, dict[str, float]] = {}
+    reranked, plain = pipeline.recommend_lists(rows, 20)
+    table["pipeline (recall + ranker + re-rank)"] = score_lists(all_users, reranked, sub_test)
+    table["without re-rank"] = score_lists(all_users, plain, sub_test)
+    ease_ids, _ = pipeline.channels.ease.recommend(rows, 20)
+    table["without ranker (EASE order)"] = score_lists(all_users, ease_ids, sub_test)
+    base = pipeline.channels.params
+    try:
+        for name, change in ABLATIONS.items():
+            pipeline.channels.params = replace(base, **change)
+            ablated, _ = pipeline.recommend_lists(rows, 20)
+            table[name] = score_lists(all_users, ablated, sub_test)
+            progress(f"  ablation {name}: recall@20 {table[name]['recall@20']:.4f}")
+    finally:
+        pipeline.channels.params = base
+    return table
+
+
 @dataclass
 class EvaluationResult:
     """What :func:`run_evaluation` measured, and the pieces training goes on with."""
@@ -215,6 +225,7 @@ def run_evaluation(
     timings: dict[str, float] | None = None,
     fixed_test: npt.NDArray[np.bool_] | None = None,
     train_full_deepwalk: bool = False,
+    ablation: bool = False,
 ) -> EvaluationResult:
     """Split, fit every model on the training part, measure all of them on the test part.
 
@@ -238,6 +249,8 @@ def run_evaluation(
         Rows of an external test file (instead of the random split).
     train_full_deepwalk : bool
         Also train DeepWalk on every row (the served vectors) before measuring Annoy on them.
+    ablation : bool
+        Also measure :func:`ablation_table` (``extra["ablation"]``).
 
     Returns
     -------
@@ -246,6 +259,7 @@ def run_evaluation(
     p = params or PipelineParams()
     clock = _Clock(progress, timings if timings is not None else {})
     extra: dict[str, Any] = {}
+    dataset, fixed_test = _positives(dataset, progress, fixed_test)
     with clock.stage("split"):
         dataset.part = assign_parts(
             dataset.user,
@@ -304,63 +318,43 @@ def run_evaluation(
     p_used = replace(p, deepwalk=replace(p.deepwalk, annoy=annoy_config))
     fit_data = _train_data(dataset, (PART_FIT,), graphs["fit"])
     holdout = dataset.matrix(_rows(dataset, (PART_HOLDOUT,)))
-    with clock.stage("ease_tuning"):
-        ease_fit, ease_table = tune_ease(
-            fit_data.matrix, holdout, grid=EASE_L2_GRID, min_item_users=p.ease_min_item_users, seed=seed
-        )
-        extra["ease_tuning"] = ease_table
-        progress(f"ease: l2 {ease_fit.l2:g} ({ease_table})")
-    p_used = replace(p_used, ease_l2=ease_fit.l2)
-    ct = ChannelTimings()
-    with clock.stage("channels_fit"):
-        channels_fit = fit_channels(fit_data, params=p_used, seed=seed, ease=ease_fit, timings=ct)
-    with clock.stage("ranker_data"):
-        groups = ranker_groups(
-            channels_fit,
-            fit_data.matrix,
-            holdout,
-            random_negatives=p.random_negatives,
-            seed=seed,
-            progress=progress,
-        )
-        n_pos = sum(float(y.sum()) for _, y in groups)
-        n_holdout = float(holdout.nnz)
-        extra["ranker_data"] = {
-            "users": len(groups),
-            "rows": int(sum(f.shape[0] for f, _ in groups)),
-            "holdout_items": n_holdout,
-            # Held-out items the channels recalled (the ranker only learns from those).
-            "candidate_recall_of_holdout": n_pos / max(1.0, n_holdout),
-            "positives": n_pos,
-        }
-    with clock.stage("ranker_train"):
-        ranker, history = train_ranker(
-            groups,
-            feature_names=FEATURE_NAMES,
-            seed=seed,
-            params=p.ranker,
-            device=training_device(),
-            progress=progress,
-        )
-        extra["ranker"] = history_dict(history)
-        del groups
-    with clock.stage("channels_train"):
-        train_data = _train_data(dataset, (PART_FIT, PART_HOLDOUT), graphs["train"])
-        channels_train = fit_channels(train_data, params=p_used, seed=seed, timings=ct)
-    extra["channel_seconds"] = {k: round(v, 3) for k, v in ct.seconds.items()}
-    pipeline_eval = PipelineRecommender.from_parts(channels_train, ranker, dataset.items, p_used, seed)
+    train_data = _train_data(dataset, (PART_FIT, PART_HOLDOUT), graphs["train"])
+    pipeline_eval = PipelineRecommender(p_used, seed).fit_split(
+        fit_data, holdout, train_data, progress=progress, stage=clock.stage, extra=extra
+    )
+    p_used = pipeline_eval.params
+    assert pipeline_eval.channels is not None
     test = dataset.matrix(_rows(dataset, (PART_TEST,)))
     with clock.stage("evaluation"):
         metrics = _evaluate_all(
-            channels_train=channels_train,
+            channels_train=pipeline_eval.channels,
             pipeline=pipeline_eval,
             train=train_data.matrix,
             test=test,
             clock=clock,
         )
         progress("\n" + format_table(metrics))
+    if ablation:
+        with clock.stage("ablation"):
+            extra["ablation"] = ablation_table(
+                pipeline_eval, train_data.matrix, test, seed=seed, progress=progress
+            )
+            progress("ablation (sample of test users):\n" + format_table(extra["ablation"]))
     extra["params"] = _params_json(p_used)
     return EvaluationResult(metrics, extra, pipeline_eval, graphs, full_deepwalk)
+
+
+def _positives(
+    dataset: Dataset, progress: ProgressFn, fixed_test: npt.NDArray[np.bool_] | None
+) -> tuple[Dataset, npt.NDArray[np.bool_] | None]:
+    """The dataset without disliked rows (score 1-4, dropped: :mod:`recsys.preferences`), and the
+    external test mask restricted to the rows kept."""
+    keep = dataset.weights() > 0
+    positives = dataset.without_dislikes()
+    if positives is dataset:
+        return dataset, fixed_test
+    progress(f"preferences: {dataset.n_rows - positives.n_rows} disliked rows left out of {dataset.n_rows}")
+    return positives, (None if fixed_test is None else fixed_test[keep])
 
 
 def _params_json(p: PipelineParams) -> dict[str, Any]:
@@ -377,8 +371,11 @@ def run_training(
     params: PipelineParams | None = None,
     spark_master: str | None = "local[2]",
     timings: dict[str, float] | None = None,
+    ablation: bool = False,
 ) -> TrainReport:
     """Evaluate (:func:`run_evaluation`), then fit the served model on every row and write it.
+
+    ``ablation`` also measures :func:`ablation_table` (stored in the report's ``extra``).
 
     ``out_dir`` receives the bundle (:func:`recsys.pipeline.bundle.load_bundle` reads it),
     ``evaluation.json`` / ``evaluation.png``, ``ranker_loss.png``, ``meta.json`` (the report).
@@ -391,6 +388,7 @@ def run_training(
     clock = _Clock(progress, t)
     out_dir.mkdir(parents=True, exist_ok=True)
     work_dir = out_dir / "work"
+    dataset, _ = _positives(dataset, progress, None)
     result = run_evaluation(
         dataset,
         progress=progress,
@@ -400,15 +398,11 @@ def run_training(
         work_dir=work_dir,
         timings=t,
         train_full_deepwalk=True,
+        ablation=ablation,
     )
-    p_used = result.pipeline.params
     with clock.stage("channels_full"):
         full = _train_data(dataset, (PART_FIT, PART_HOLDOUT, PART_TEST), result.graphs["full"])
-        channels_full = fit_channels(full, params=p_used, seed=seed, deepwalk=result.full_deepwalk)
-        assert result.pipeline.ranker is not None
-        served = PipelineRecommender.from_parts(
-            channels_full, result.pipeline.ranker, dataset.items, p_used, seed
-        )
+        served = result.pipeline.refit(full, deepwalk=result.full_deepwalk)
     with clock.stage("save"):
         served.save(out_dir / "model")
         ids = dataset.items.anime_ids
@@ -427,6 +421,7 @@ def run_training(
         extra={
             **{k: v for k, v in result.extra.items() if k != "params"},
             "feature_names": list(FEATURE_NAMES),
+            "evaluation_protocol": EVALUATION_PROTOCOL,
             "device": result.extra.get("ranker", {}).get("device", "cpu"),
             "machine": {"platform": platform.platform(), "python": platform.python_version()},
             "rows": dataset.n_rows,
@@ -439,6 +434,8 @@ def run_training(
             "timings": report.timings,
             "split": report.extra.get("split"),
             "annoy": report.extra.get("annoy"),
+            "ease_tuning": report.extra.get("ease_tuning"),
+            "ablation": report.extra.get("ablation"),
         },
     )
     (out_dir / "meta.json").write_text(
@@ -448,7 +445,9 @@ def run_training(
     return report
 
 
-def train_bundle(*, out_dir: Path, progress: ProgressFn, seed: int = 42) -> TrainReport:
+def train_bundle(
+    *, out_dir: Path, progress: ProgressFn, seed: int = 42, ablation: bool = False
+) -> TrainReport:
     """Read the interactions from the database, train, evaluate and write the bundle to ``out_dir``.
 
     Touches neither Redis nor the model registry (the caller promotes). See the module docstring
@@ -462,6 +461,8 @@ def train_bundle(*, out_dir: Path, progress: ProgressFn, seed: int = 42) -> Trai
         Receives one line per step.
     seed : int
         Seed of every random choice.
+    ablation : bool
+        Also measure the ablation table (:func:`ablation_table`; a few minutes more).
 
     Returns
     -------
@@ -487,6 +488,7 @@ def train_bundle(*, out_dir: Path, progress: ProgressFn, seed: int = 42) -> Trai
         out_dir=out_dir,
         progress=progress,
         seed=seed,
-        spark_master=str(getattr(settings, "SPARK_MASTER", "local[2]")),
+        spark_master=str(getattr(settings, "SPARK_MASTER", "local[2]")) or None,
         timings=timings,
+        ablation=ablation,
     )

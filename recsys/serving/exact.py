@@ -18,7 +18,7 @@ import numpy.typing as npt
 import redis
 
 from recsys.pipeline.contract import HistoryItem
-from recsys.pipeline.data import interaction_weights
+from recsys.pipeline.data import history_weights
 from recsys.serving.process_cache import process_cache
 from recsys.serving.store import item_vectors_read
 
@@ -66,17 +66,19 @@ class ExactVectors:
 
     def user_vector(self, history: Sequence[HistoryItem]) -> list[float] | None:
         """Weighted sum of the unit vectors of the user's items, with the training pipeline's
-        weights (score, favourite, recency: :func:`recsys.pipeline.data.interaction_weights`)."""
-        known = {h.anime_id: h for h in history if self._rows([h.anime_id]).size}  # last entry wins
-        if not known:
+        weights (preference, recency: :func:`recsys.pipeline.data.history_weights`); disliked
+        entries are left out."""
+        entries, all_weights = history_weights(history)  # last entry per anime wins
+        weight_of = {
+            h.anime_id: float(w)
+            for h, w in zip(entries, all_weights, strict=True)
+            if w > 0 and self._rows([h.anime_id]).size
+        }
+        if not weight_of:
             return None
-        entries = [known[i] for i in sorted(known)]
-        weights = interaction_weights(
-            [np.nan if h.score is None else float(h.score) for h in entries],
-            [h.is_favorite for h in entries],
-            [np.nan if h.timestamp is None else float(h.timestamp) for h in entries],
-        )
-        vector = (self.unit[self._rows(sorted(known))] * weights[:, None]).sum(axis=0)
+        known = sorted(weight_of)
+        weights = np.array([weight_of[a] for a in known], dtype=np.float32)
+        vector = (self.unit[self._rows(known)] * weights[:, None]).sum(axis=0)
         return [float(x) for x in vector]
 
     def closest_in(self, anime_id: int, candidates: Sequence[int]) -> int | None:

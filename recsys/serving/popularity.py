@@ -10,10 +10,12 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from django.core.cache import cache
 
 from catalog.models import Anime
 from recsys.pipeline.contract import HistoryItem
+from recsys.preferences import preference_weights
 from recsys.serving.process_cache import process_cache
 
 POOL_SIZE = 1000
@@ -92,14 +94,16 @@ def popular_diverse_ids(*, limit: int, exclude: Collection[int] = frozenset()) -
 def genre_affinity(
     history: Iterable[HistoryItem], genres_by_anime: Mapping[int, Sequence[str]]
 ) -> dict[str, float]:
-    """How much a user likes each genre: high scores and favourites weigh more, low scores count less."""
+    """How much a user likes each genre: the sum of :mod:`recsys.preferences` weights of the
+    anime in it (disliked anime count nothing, liked and favourites the most)."""
+    entries = list(history)
+    weights = preference_weights(
+        [np.nan if h.score is None else float(h.score) for h in entries],
+        [h.is_favorite for h in entries],
+        [h.status for h in entries],
+    )
     affinity: dict[str, float] = {}
-    for item in history:
-        weight = 1.0
-        if item.score is not None:
-            weight = max(0.0, (item.score - 4) / 3.0)
-        if item.is_favorite:
-            weight += 1.0
+    for item, weight in zip(entries, weights.tolist(), strict=True):
         if weight <= 0:
             continue
         for genre in genres_by_anime.get(item.anime_id, ()):

@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING, Any
 import redis
 
 from activity.state import user_state_key, user_state_token, user_state_token_from
+from catalog.models import Anime
 from catalog.selectors import display_language
 from recsys.pipeline.contract import Candidate
+from recsys.pipeline.data import franchise_key
+from recsys.preferences import disliked_anime_ids, liked_anime_ids
 from recsys.selectors import UserHistory, UserState, user_state, user_state_stamp
 from recsys.serving.bodies import json_body
 from recsys.serving.bundles import ActiveModel, active_model
@@ -144,7 +147,8 @@ def _model_items(
 ) -> list[dict[str, Any]]:
     cards = cards_for(anime_ids=[c.anime_id for c in candidates], language=language)
     by_id = {c.anime_id: c for c in candidates}
-    because_ids = [c.because for c in candidates if c.because is not None and c.because in history.anime_ids]
+    liked_ids = liked_anime_ids(history.items)
+    because_ids = [c.because for c in candidates if c.because is not None and c.because in liked_ids]
     titles = {card["id"]: card["title"] for card in cards_for(anime_ids=because_ids, language=language)}
     affinity: dict[str, float] | None = None
     items = []
@@ -183,9 +187,7 @@ def _exact_items(
     if vector is None:
         return []
     nearest = vectors.nearest(vector, limit + _SLACK, exclude=exclude)
-    liked = [item.anime_id for item in history.items if item.score is None or item.score >= 7] or [
-        item.anime_id for item in history.items
-    ]
+    liked = sorted(liked_anime_ids(history.items))
     titles = {card["id"]: card["title"] for card in cards_for(anime_ids=liked, language=language)}
     items = []
     for card in cards_for(anime_ids=[anime_id for anime_id, _ in nearest], language=language)[:limit]:
@@ -211,7 +213,11 @@ def _fresh(
         try:
             vector, redis_ok = _user_vector(model, user_id, history)
             candidates = model.bundle.recommend(
-                history=history.items, user_vector=vector, exclude=set(exclude), k=limit + _SLACK
+                history=history.items,
+                user_vector=vector,
+                exclude=set(exclude),
+                k=limit + _SLACK,
+                not_interested=state.not_interested,
             )
             candidates = [c for c in candidates if c.anime_id not in exclude]
             items = _model_items(candidates=candidates, history=history, limit=limit, language=language)
@@ -227,9 +233,21 @@ def _fresh(
     if len(items) < limit:
         shown = exclude | {item["id"] for item in items}
         items += _genre_popular_items(
-            history=history, exclude=shown, limit=limit - len(items), language=language
+            history=history, exclude=shown, limit=limit + _SLACK - len(items), language=language
         )
+    avoided = disliked_anime_ids(history.items) | state.not_interested
+    if avoided:
+        items = _without_franchises_of(items, avoided)
     return items[:limit], degraded
+
+
+def _without_franchises_of(items: list[dict[str, Any]], avoided: set[int]) -> list[dict[str, Any]]:
+    """Drop entries that share a franchise (:func:`recsys.pipeline.data.franchise_key` of the main
+    title) with an anime the user disliked or is not interested in."""
+    ids = {item["id"] for item in items} | avoided
+    keys = {a: franchise_key(t) for a, t in Anime.objects.filter(id__in=ids).values_list("id", "title")}
+    banned = {keys[a] for a in avoided if keys.get(a)}
+    return [item for item in items if keys.get(item["id"]) not in banned]
 
 
 def _state_token(user: User) -> str | None:

@@ -1,5 +1,8 @@
 """The online feature store: per-version user vectors in Redis and the one "active" pointer.
 
+Reads (serving) and writes (promotion, cleanup) of every key live here, so the layout has one
+home.
+
 Layout (``<v>`` is a model version such as ``20261128-051500-ab12``):
 
 - ``recsys:active``: the version serving traffic; written last when a version is promoted.
@@ -12,7 +15,7 @@ Layout (``<v>`` is a model version such as ``20261128-051500-ab12``):
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +28,8 @@ NAMESPACE_PREFIX = "recsys:v:"
 
 # Serving gives up quickly and degrades; batch writes (promotion) may wait longer.
 BATCH_TIMEOUT_SECONDS = 30.0
+# Vectors are written in pipelined batches of this many hash fields.
+WRITE_BATCH = 1000
 
 _HEADER = struct.Struct("<Iq")  # history length, latest history change (unix microseconds)
 
@@ -59,6 +64,92 @@ def item_vectors_read(*, version: str) -> tuple[npt.NDArray[np.int64], npt.NDArr
 
 def user_vectors_key(version: str) -> str:
     return f"{namespace(version)}:users"
+
+
+def item_vectors_write(*, version: str, anime_ids: Sequence[int], matrix: npt.NDArray[np.float32]) -> int:
+    """Replace ``version``'s item vectors (``len(anime_ids) x dim``); returns how many were written.
+
+    Raises ``redis.RedisError`` when Redis cannot be reached.
+    """
+    client = redis_client(timeout=BATCH_TIMEOUT_SECONDS)
+    key = item_vectors_key(version)
+    client.delete(key)
+    pipe = client.pipeline(transaction=False)
+    for start in range(0, len(anime_ids), WRITE_BATCH):
+        batch = {
+            str(int(a)): pack_item_vector(v)
+            for a, v in zip(
+                anime_ids[start : start + WRITE_BATCH], matrix[start : start + WRITE_BATCH], strict=True
+            )
+        }
+        pipe.hset(key, mapping=batch)  # type: ignore[arg-type]
+    pipe.execute()
+    return len(anime_ids)
+
+
+def user_vectors_write(
+    *,
+    version: str,
+    vectors: Iterable[tuple[int, Sequence[float], HistoryStamp]],
+    on_batch: Callable[[int], None] | None = None,
+    promoted_at: str,
+) -> int:
+    """Replace ``version``'s user vectors and its meta hash, pipelined in batches.
+
+    Parameters
+    ----------
+    version : str
+        The model version whose namespace receives the vectors.
+    vectors : iterable of (user id, vector, stamp)
+        Each user's vector and the history stamp it was computed from.
+    on_batch : callable, optional
+        Called with the number written so far after each batch.
+    promoted_at : str
+        ISO time stored in the meta hash.
+
+    Returns
+    -------
+    int
+        Vectors written. Raises ``redis.RedisError`` when Redis cannot be reached.
+    """
+    client = redis_client(timeout=BATCH_TIMEOUT_SECONDS)
+    key = user_vectors_key(version)
+    client.delete(key, meta_key(version))
+    pipe = client.pipeline(transaction=False)
+    written = pending = dim = 0
+    for user_id, vector, stamp in vectors:
+        dim = len(vector)
+        pipe.hset(key, str(user_id), pack_user_vector(vector, stamp))
+        written += 1
+        pending += 1
+        if pending >= WRITE_BATCH:
+            pipe.execute()
+            pending = 0
+            if on_batch is not None:
+                on_batch(written)
+    if pending:
+        pipe.execute()
+    client.hset(meta_key(version), mapping={"dim": dim, "n_users": written, "promoted_at": promoted_at})
+    return written
+
+
+def namespace_delete(version: str) -> bool:
+    """Delete ``version``'s keys unless the active pointer names it; returns whether it deleted."""
+    client = redis_client(timeout=BATCH_TIMEOUT_SECONDS)
+    if client.get(ACTIVE_KEY) == version.encode():
+        return False
+    client.delete(meta_key(version), user_vectors_key(version), item_vectors_key(version))
+    return True
+
+
+def namespace_versions() -> set[str]:
+    """Every version that has keys in the store."""
+    client = redis_client(timeout=BATCH_TIMEOUT_SECONDS)
+    versions: set[str] = set()
+    for raw_key in client.scan_iter(match=f"{NAMESPACE_PREFIX}*", count=500):
+        key = raw_key.decode() if isinstance(raw_key, bytes) else str(raw_key)
+        versions.add(key[len(NAMESPACE_PREFIX) :].split(":", 1)[0])
+    return versions
 
 
 @dataclass(frozen=True)
@@ -105,6 +196,23 @@ def stored_user_vector(*, version: str, user_id: int, stamp: HistoryStamp) -> li
 def active_version_read() -> str | None:
     """The version the ``recsys:active`` pointer names (raises ``redis.RedisError`` when down)."""
     raw = redis_client().get(ACTIVE_KEY)
+    if raw is None:
+        return None
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+def active_version_write(version: str | None) -> None:
+    """Point ``recsys:active`` at ``version`` (None removes the pointer); raises ``redis.RedisError``."""
+    client = redis_client(timeout=BATCH_TIMEOUT_SECONDS)
+    if version is None:
+        client.delete(ACTIVE_KEY)
+    else:
+        client.set(ACTIVE_KEY, version)
+
+
+def active_version_read_batch() -> str | None:
+    """:func:`active_version_read` with the batch timeout (promotion, cleanup)."""
+    raw = redis_client(timeout=BATCH_TIMEOUT_SECONDS).get(ACTIVE_KEY)
     if raw is None:
         return None
     return raw.decode() if isinstance(raw, bytes) else str(raw)

@@ -7,7 +7,7 @@ version folder, so the registry, the Redis feature store and the API run for rea
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +62,7 @@ class FakeBundle:
         user_vector: Sequence[float] | None,
         exclude: set[int],
         k: int,
+        not_interested: Collection[int] = (),
     ) -> list[Candidate]:
         if user_vector is None:
             return []
@@ -101,6 +102,7 @@ def fake_train(
     primary_metric: float = 0.30,
     fail: Exception | None = None,
     during: Callable[[], None] | None = None,
+    extra: dict[str, object] | None = None,
 ) -> Callable[..., TrainReport]:
     """A train function writing a fake bundle; ``fail`` is raised after writing part of it."""
 
@@ -125,6 +127,7 @@ def fake_train(
             primary_metric=primary_metric,
             n_users=3,
             n_items=len(vectors),
+            extra=dict(extra or {}),
         )
 
     return train

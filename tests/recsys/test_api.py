@@ -53,7 +53,9 @@ def catalog():
     for axis, name in enumerate(genres):
         anime[name] = []
         for i in range(4):
-            a = AnimeFactory.create(title=f"{name} {i}", members=members, genres=[genres[name]])
+            # Distinct stems: titles differing only by a number would be one franchise.
+            word = ("Alpha", "Bravo", "Charlie", "Delta")[i]
+            a = AnimeFactory.create(title=f"{name} {word}", members=members, genres=[genres[name]])
             members -= 1000
             a.tags.add(tag)
             anime[name].append(a)
@@ -202,7 +204,7 @@ def test_reasons_are_translated(catalog, active_model):
     # when
     body = client.get("/api/recommendations/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
     # then
-    assert body["results"][0]["reason_text"] == "因为你喜欢 Romance 0"
+    assert body["results"][0]["reason_text"] == "因为你喜欢 Romance Alpha"
 
 
 def test_popular_in_genre_reason_when_the_model_has_nothing_to_say(catalog, active_model):

@@ -74,6 +74,25 @@ def test_training_writes_report_metrics_and_artifacts(trained):
     assert not (out / "work").exists()
 
 
+def test_served_model_comes_from_the_one_training_recipe(trained):
+    out, report = trained
+    # EASE's L2 was chosen by fit_split on fit -> holdout over the whole grid, and the served
+    # model carries the chosen value and the ranker that recipe trained
+    from recsys.pipeline.ranking import EASE_L2_GRID, PipelineRecommender
+
+    table = report.extra["ease_tuning"]
+    assert [row["l2"] for row in table] == list(EASE_L2_GRID)
+    assert all(0 <= row["recall@20"] <= row["recall_norm@20"] <= 1 for row in table)
+    best = max(table, key=lambda row: (row["ndcg@20"] + row["recall@20"]) / 2)
+    served = PipelineRecommender.load(out / "model")
+    assert served.params.ease_l2 == best["l2"] == report.params["ease_l2"]
+    assert {"ease_tuning", "channels_fit", "ranker_data", "ranker_train", "channels_train"} <= set(
+        report.timings
+    )
+    for metrics in report.metrics.values():
+        assert metrics["recall@20"] <= metrics["recall_norm@20"] + 1e-9
+
+
 def test_bundle_round_trip_recommends_without_excluded_or_known_items(trained):
     out, _ = trained
 

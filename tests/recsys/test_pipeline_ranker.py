@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from recsys.pipeline.data import franchise_ids, franchise_key, interaction_weights, score_weight
+from recsys.pipeline.data import franchise_ids, franchise_key, interaction_weights
 from recsys.pipeline.ranker import Ranker, RankerParams, train_ranker
 from recsys.pipeline.ranker_torch import listwise_loss, score_torch
 from recsys.pipeline.rerank import RerankParams, rerank
+from recsys.preferences import score_weight
 
 
 def _separable_groups(n_users: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -157,10 +158,10 @@ def test_franchise_ids_group_equal_keys():
 
 
 def test_interaction_weights_combine_score_favourite_and_recency():
-    assert score_weight(10) == pytest.approx(1.4)
-    assert score_weight(8) == pytest.approx(1.0)
-    assert score_weight(2) == pytest.approx(0.1)
-    assert score_weight(None) == pytest.approx(0.7)
+    assert score_weight(10, None) == pytest.approx(1.4)
+    assert score_weight(8, None) == pytest.approx(1.0)
+    assert score_weight(8, 6.0) == pytest.approx(1.2)  # relative to the user's own mean
+    assert score_weight(8, 9.0) == pytest.approx(0.9)
 
     day = 86400.0
     w = interaction_weights(
@@ -175,7 +176,15 @@ def test_interaction_weights_combine_score_favourite_and_recency():
     mixed = interaction_weights([8, 8], [False, False], [np.nan, 5 * day])
     assert mixed.tolist() == pytest.approx([0.5, 1.0])
     undated = interaction_weights([8, 10], [False, False], [np.nan, np.nan])
-    assert undated.tolist() == pytest.approx([1.0, 1.4])
+    assert undated.tolist() == pytest.approx([0.9, 1.5])  # mean 9: 8 is below it, 10 above
+    # disliked entries (1-4, dropped) weigh nothing; plan-to-watch is a faint positive
+    graded = interaction_weights(
+        [2, 8, np.nan, np.nan],
+        [False, False, False, False],
+        [np.nan] * 4,
+        ["", "dropped", "want_to_watch", ""],
+    )
+    assert graded.tolist() == pytest.approx([0.0, 0.0, 0.25, 0.7])
 
 
 def _rerank_reference(scores, genres, franchise, k, params):

@@ -171,3 +171,23 @@ def test_itemknn_uses_cosine_similarity():
     # item 0 (users 0,1,2) vs item 1 (users 0,2): 2 / sqrt(3 * 2); vs item 2 (user 1): 1 / sqrt(3)
     assert ids.tolist() == [1, 2]
     assert sims.tolist() == pytest.approx([2 / np.sqrt(6), 1 / np.sqrt(3)], rel=1e-5)
+
+
+def test_ablation_table_switches_each_stage_off_and_restores_the_channels(split, fitted):
+    from recsys.pipeline.train import ABLATIONS, ablation_table
+
+    train, test = split
+    pipeline = fitted["pipeline"]
+    before = pipeline.channels.params
+    table = ablation_table(pipeline, train.matrix, test, sample_users=120, progress=lambda _m: None)
+    assert set(table) == {
+        "pipeline (recall + ranker + re-rank)",
+        "without re-rank",
+        "without ranker (EASE order)",
+        *ABLATIONS,
+    }
+    assert table["pipeline (recall + ranker + re-rank)"]["recall@20"] > 0
+    assert all(0 <= row["recall@20"] <= row["recall_norm@20"] <= 1 for row in table.values())
+    # without the EASE and ItemKNN channels the candidates differ, so the lists do too
+    assert table["without ease channel"] != table["pipeline (recall + ranker + re-rank)"]
+    assert pipeline.channels.params == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from recsys.pipeline.data import (
     ItemTable,
     assign_parts,
     sequence_positions,
+    undated_order_key,
 )
 from recsys.pipeline.synthetic import synthetic_dataset
 from recsys.pipeline.walks import EdgeList, random_walks, random_walks_reference, sequence_edges
@@ -38,19 +40,26 @@ def test_sequence_edges_count_every_move_and_add_repeats():
     assert got == {(2, 0): 2.0, (0, 1): 1.0, (0, 3): 1.0}
 
 
-def test_sequence_positions_order_undated_by_air_date_then_dated_by_time():
+def test_sequence_positions_order_undated_by_a_seeded_key_then_dated_by_time():
     # given one user with three data-set rows (no time) and two site events
-    air = np.array([300.0, 100.0, np.nan, 200.0, 50.0])
     user = np.zeros(5, dtype=np.int64)
     item = np.array([0, 1, 2, 3, 4])
     timestamp = np.array([np.nan, np.nan, np.nan, 2000.0, 1000.0])
 
     # when
-    pos = sequence_positions(user, item, timestamp, air)
+    pos = sequence_positions(user, item, timestamp)
 
-    # then undated rows come first by air date (unknown last), then site events by time
+    # then undated rows come first in the order of their seeded key, then site events by time
     order = item[np.argsort(pos)].tolist()
-    assert order == [1, 0, 2, 4, 3]
+    key = undated_order_key(user[:3], item[:3])
+    assert order == [*item[:3][np.argsort(key)].tolist(), 4, 3]
+    # and the order does not depend on the order of the input rows
+    shuffled = np.array([4, 2, 0, 3, 1])
+    pos2 = sequence_positions(user[shuffled], item[shuffled], timestamp[shuffled])
+    assert item[shuffled][np.argsort(pos2)].tolist() == order
+    # a different user orders the same items differently (not by id)
+    keys = [undated_order_key(np.full(20, u), np.arange(20)) for u in range(3)]
+    assert len({tuple(np.argsort(k).tolist()) for k in keys}) == 3
 
 
 def test_walks_match_the_reference_implementation_for_the_same_seed():
@@ -153,3 +162,55 @@ def test_spark_graph_job_builds_the_same_graphs_as_numpy(tmp_path: Path):
         assert np.array_equal(graph.src, ref.src)
         assert np.array_equal(graph.dst, ref.dst)
         assert np.array_equal(graph.weight, ref.weight)
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("dated", [False, True], ids=["no timestamps", "timestamps"])
+def test_spark_and_numpy_graphs_follow_the_line_order_of_external_files(tmp_path: Path, dated: bool):
+    # given a file whose ids sort differently as text and as numbers ("148" < "1088" as numbers)
+    from recsys.pipeline.files import dataset_from_files
+    from recsys.pipeline.spark_graph import build_item_graphs, write_rows
+    from recsys.pipeline.train import item_graphs
+
+    rng = np.random.default_rng(4)
+    ids = ["1088", "1131", "148", "20", "3", "999", "45", "7000"]
+    lines = []
+    for user in range(30):
+        seq = rng.permutation(ids)[: rng.integers(3, 8)]
+        for n, item in enumerate(seq):
+            stamp = f",{1_600_000_000 + 100 * n}" if dated else ""
+            lines.append(f"{user},{item},8{stamp}")
+    train = tmp_path / "train.csv"
+    test = tmp_path / "test.csv"
+    header = "user_id,item_id,rating" + (",timestamp" if dated else "")
+    train.write_text(header + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    test.write_text(header + "\n", encoding="utf-8")
+    data, _ = dataset_from_files(train, test, "csv")
+    data.part = assign_parts(data.user, seed=1)
+
+    # when
+    rows = write_rows(data, tmp_path / "rows.parquet")
+    spark = build_item_graphs(rows_path=rows, out_dir=tmp_path, n_items=data.n_items, master="local[1]")
+    reference = item_graphs(data, work_dir=tmp_path, spark_master=None)
+
+    # then both builds give the same edges, and the "full" graph holds exactly the file's moves
+    for name, graph in spark.items():
+        ref = reference[name]
+        assert np.array_equal(graph.src, ref.src)
+        assert np.array_equal(graph.dst, ref.dst)
+        assert np.array_equal(graph.weight, ref.weight)
+    anime = data.items.anime_ids
+    moves: dict[tuple[int, int], int] = {}
+    by_user: dict[str, list[str]] = {}
+    for line in lines:
+        user, item = line.split(",")[:2]
+        by_user.setdefault(user, []).append(item)
+    for seq in by_user.values():
+        for a, b in itertools.pairwise(seq):
+            moves[(int(a), int(b))] = moves.get((int(a), int(b)), 0) + 1
+    full = spark["full"]
+    got = {
+        (int(anime[s]), int(anime[d])): int(w)
+        for s, d, w in zip(full.src, full.dst, full.weight, strict=True)
+    }
+    assert got == moves

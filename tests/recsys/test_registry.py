@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +20,10 @@ from recsys.registry import (
     model_version_rollback,
     model_version_train,
     quality_gate,
+    training_interrupted_mark_failed,
+    training_running,
 )
+from recsys.serving import store
 from recsys.serving.store import (
     ACTIVE_KEY,
     HistoryStamp,
@@ -48,6 +55,10 @@ def world(models_root):
     CollectionEntryFactory.create(user=alice, anime=anime[1], score=None)
     CollectionEntryFactory.create(user=bob, anime=anime[1], score=8, is_favorite=True)
     return {"anime": anime, "vectors": vectors, "alice": alice, "bob": bob, "carol": carol}
+
+
+def world_models_dir(world) -> Path:
+    return Path(registry.models_dir())
 
 
 def _pointer() -> str | None:
@@ -143,6 +154,27 @@ def test_better_version_replaces_the_active_one_and_worse_one_is_rejected(world)
     assert not redis_client().exists(user_vectors_key(worse.version))
 
 
+def test_a_version_measured_under_a_new_protocol_is_not_compared_with_the_old_figure(world):
+    # given an active version measured the old way, with a higher figure
+    old = _train(world, primary_metric=0.5)
+    # when a version measured under protocol 2 (other targets, standard recall) scores lower
+    new = model_version_train(
+        train_fn=fake_train(world["vectors"], primary_metric=0.3, extra={"evaluation_protocol": 2}),
+        load_fn=fake_load,
+    )
+    # then it is promoted, and the reason says why
+    new.refresh_from_db()
+    assert new.status == ModelVersion.Status.ACTIVE
+    assert "measured differently" in new.gate
+    # and the next version of the same protocol is compared again
+    worse = model_version_train(
+        train_fn=fake_train(world["vectors"], primary_metric=0.2, extra={"evaluation_protocol": 2}),
+        load_fn=fake_load,
+    )
+    assert worse.status == ModelVersion.Status.REJECTED
+    assert old.pk != new.pk
+
+
 def test_force_promotes_a_worse_version(world):
     # given
     _train(world, primary_metric=0.3)
@@ -198,7 +230,7 @@ def test_killed_training_keeps_the_active_version_and_the_next_run_marks_it_fail
 def test_redis_failure_while_publishing_leaves_pointer_and_database_unchanged(world, monkeypatch):
     # given
     active = _train(world, primary_metric=0.2)
-    monkeypatch.setattr(registry, "WRITE_BATCH", 1)
+    monkeypatch.setattr(store, "WRITE_BATCH", 1)
     calls = {"n": 0}
     real_execute = redis.client.Pipeline.execute
 
@@ -319,6 +351,53 @@ def test_lock_expires_by_itself(world):
     # then
     assert 0 < redis_client().ttl(registry.LOCK_KEY) <= 60
     lock.release()
+
+
+def _lock_hold(ttl: int, ready) -> None:
+    """Child process: take the lock with its heartbeat, then wait to be killed."""
+    lock = TrainingLock(ttl=ttl)
+    assert lock.acquire()
+    lock.heartbeat_start()
+    ready.set()
+    time.sleep(600)
+
+
+def test_retrain_killed_with_sigkill_frees_its_lock_and_its_row_is_marked_failed(world):
+    # given: a retrain in another process holds the lock (2 s expiry, renewed by its heartbeat)
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Event()
+    killed_row = ModelVersion.objects.create(
+        version="20200101-000000-dead", artifact_dir=str(world_models_dir(world) / "20200101-000000-dead")
+    )
+    worker = ctx.Process(target=_lock_hold, args=(2, ready), daemon=True)
+    worker.start()
+    assert ready.wait(20)
+    time.sleep(3)  # longer than the expiry: only the heartbeat keeps the lock
+    assert redis_client().exists(registry.LOCK_KEY)
+    assert training_running()
+    assert training_interrupted_mark_failed() == []  # a live run's row is left alone
+    with pytest.raises(TrainingAlreadyRunning):
+        _train(world)
+
+    # when the worker is killed outright
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join(10)
+    deadline = time.monotonic() + 10
+    while redis_client().exists(registry.LOCK_KEY) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    # then the lock is gone within its expiry, the dead run's row is failed, a retrain starts
+    assert not redis_client().exists(registry.LOCK_KEY)
+    assert training_interrupted_mark_failed() == [killed_row.version]
+    killed_row.refresh_from_db()
+    assert killed_row.status == ModelVersion.Status.FAILED
+    assert killed_row.error.startswith("interrupted")
+    assert _train(world, primary_metric=0.3).status == ModelVersion.Status.ACTIVE
+
+
+def test_default_lock_expiry_frees_a_killed_retrain_within_a_minute():
+    assert 0 < registry.LOCK_TTL_SECONDS <= 60
+    assert TrainingLock().ttl == registry.LOCK_TTL_SECONDS
 
 
 # --- cleanup and rollback ------------------------------------------------------------------

@@ -30,15 +30,15 @@ def test_diversify_without_genres_is_popularity_order():
 def test_genre_affinity_weighs_scores_and_favourites():
     # given
     history = [
-        HistoryItem(anime_id=1, score=10),  # (10 - 4) / 3 = 2
+        HistoryItem(anime_id=1, score=10),  # mean (10 + 4) / 2 = 7: 1.4 + 0.1 x 3, capped at 1.5
         HistoryItem(anime_id=2, score=4),  # disliked: no weight
-        HistoryItem(anime_id=3, is_favorite=True),  # 1 + 1
+        HistoryItem(anime_id=3, is_favorite=True),  # unscored 0.7 x 2 for the favourite
     ]
     genres = {1: ["Romance", "Drama"], 2: ["Action"], 3: ["Romance"]}
     # when
     affinity = genre_affinity(history, genres)
-    # then
-    assert affinity == {"Romance": 4.0, "Drama": 2.0}
+    # then: the weights of recsys.preferences
+    assert affinity == pytest.approx({"Romance": 2.9, "Drama": 1.5})
 
 
 def test_jaccard_neighbours_by_hand():

@@ -35,8 +35,8 @@ def pipeline(settings, tmp_path, monkeypatch):
     def train_fn(**kwargs):
         return fake_train(state["vectors"], primary_metric=state["metric"], fail=state["fail"])(**kwargs)
 
-    monkeypatch.setattr(registry, "_default_train_fn", lambda: train_fn)
-    monkeypatch.setattr(registry, "_default_load_fn", lambda: fake_load)
+    monkeypatch.setattr(registry.training, "default_train_fn", lambda: train_fn)
+    monkeypatch.setattr(registry.publishing, "default_load_fn", lambda: fake_load)
     return state
 
 

@@ -45,6 +45,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-spark", action="store_true", help="build the item graph with numpy instead of Spark"
         )
+        parser.add_argument(
+            "--ablation",
+            action="store_true",
+            help="also measure the pipeline without each channel, the ranker and the re-rank",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from recsys.pipeline.train import run_evaluation
@@ -93,6 +98,7 @@ class Command(BaseCommand):
                 work_dir=work,
                 timings=timings,
                 fixed_test=fixed_test,
+                ablation=options["ablation"],
             )
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -106,12 +112,20 @@ class Command(BaseCommand):
                 "n_users": dataset.n_users,
                 "n_items": dataset.n_items,
                 "rows": dataset.n_rows,
-                **{k: v for k, v in result.extra.items() if k in {"split", "ease_tuning", "ranker_data"}},
+                **{
+                    k: v
+                    for k, v in result.extra.items()
+                    if k in {"split", "ease_tuning", "ranker_data", "ablation"}
+                },
             },
             stem=name,
         )
         self.stdout.write("")
         self.stdout.write(format_table(result.metrics, options["table"]))
         self.stdout.write("")
+        if "ablation" in result.extra:
+            self.stdout.write("ablation (the same sample of test users):")
+            self.stdout.write(format_table(result.extra["ablation"], options["table"]))
+            self.stdout.write("")
         self.stdout.write("stage timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
         self.stdout.write(f"wrote {json_path} and {png_path}")

@@ -12,7 +12,8 @@ from recsys.models import ModelVersion
 from recsys.registry import TrainingAlreadyRunning, model_version_train
 from recsys.selectors import model_version_active
 
-_METRIC_ORDER = ("recall@10", "recall@20", "ndcg@10", "ndcg@20", "coverage@20")
+# recall@k: standard (hits / held-out items); recall_norm@k: hits / min(k, held-out items).
+_METRIC_ORDER = ("recall@10", "recall@20", "recall_norm@20", "ndcg@10", "ndcg@20", "coverage@20")
 
 
 class Command(BaseCommand):
@@ -26,6 +27,11 @@ class Command(BaseCommand):
             "--if-none", action="store_true", help="do nothing when a version is already active"
         )
         parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument(
+            "--ablation",
+            action="store_true",
+            help="also measure the pipeline without each channel, the ranker and the re-rank",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         active = model_version_active()
@@ -39,8 +45,15 @@ class Command(BaseCommand):
             self.stdout.flush()
 
         try:
+            train_fn = None
+            if options["ablation"]:
+                from functools import partial
+
+                from recsys.pipeline.train import train_bundle
+
+                train_fn = partial(train_bundle, ablation=True)
             model_version = model_version_train(
-                force=options["force"], seed=options["seed"], progress=progress
+                force=options["force"], seed=options["seed"], progress=progress, train_fn=train_fn
             )
         except TrainingAlreadyRunning as exc:
             raise CommandError(exc.message) from exc
@@ -65,5 +78,14 @@ class Command(BaseCommand):
                     for m in _METRIC_ORDER
                 )
                 out.write(f"{model:<16}{cells}")
+        ablation = (mv.extra or {}).get("ablation")
+        if isinstance(ablation, dict) and ablation:
+            out.write("ablation (a sample of test users):")
+            for row, values in ablation.items():
+                cells = "".join(
+                    f"{values[m]:>13.4f}" if isinstance(values.get(m), int | float) else f"{'-':>13}"
+                    for m in _METRIC_ORDER
+                )
+                out.write(f"  {row:<40}{cells}")
         if mv.primary_metric is not None:
             out.write(f"primary metric ({mv.primary_metric_name}): {mv.primary_metric:.4f}")
