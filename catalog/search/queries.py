@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.documents import CJK_RE, has_cjk
+from catalog.search.normalize import compact, fold
 
 MAX_QUERY_LENGTH = 200
 MAX_RESULT_WINDOW = 10_000
@@ -48,18 +49,6 @@ FACETS = (
     ("year", "year", 150),
     ("season", "season", 4),
 )
-
-_HIGHLIGHT_TITLE = {"number_of_fragments": 0}
-_HIGHLIGHT_SYNOPSIS = {"fragment_size": 160, "number_of_fragments": 1}
-HIGHLIGHT_FIELDS: dict[str, str] = {
-    # index field -> key in the API's "highlight" object
-    "titles": "titles",
-    "titles.prefix": "titles",
-    "titles_cjk": "titles",
-    "titles_cjk.gram": "titles",
-    "synopsis": "synopsis",
-    "synopsis_zh": "synopsis",
-}
 
 
 @dataclass(frozen=True)
@@ -117,14 +106,25 @@ def _flat(clause: dict[str, Any], boost: float) -> dict[str, Any]:
     return {"constant_score": {"filter": clause, "boost": boost}}
 
 
+def title_keys_clause(q: str, boost: float) -> dict[str, Any]:
+    """The whole input equals a title, folded or with every space and punctuation mark removed
+    (precomputed in ``title_keys``): one exact ``terms`` lookup."""
+    keys = sorted({key for key in (fold(q), compact(q)) if key})
+    return _flat({"terms": {"title_keys": keys}}, boost)
+
+
 def text_clauses(q: str) -> list[dict[str, Any]]:
-    """The scoring clauses for ``q``; chosen by script so CJK input never goes through fuzziness."""
-    clauses: list[dict[str, Any]] = []
+    """The scoring clauses for ``q``; chosen by script so CJK input never goes through fuzziness.
+
+    ``q`` is folded first (``catalog.search.normalize.fold``), as the index's folded titles are:
+    either Chinese script, full-width letters and accents all match.
+    """
+    q = fold(q)
+    clauses: list[dict[str, Any]] = [title_keys_clause(q, EXACT_BOOST)]
     cjk = has_cjk(q)
     latin = has_latin(q) or not cjk
     if latin:
         clauses += [
-            _flat({"match": {"titles.exact": q}}, EXACT_BOOST),
             _flat({"match_phrase": {"titles": q}}, PHRASE_BOOST),
             # Every word, each complete or as the start of a title word.
             _flat({"match": {"titles.prefix": {"query": q, "operator": "and"}}}, ALL_WORDS_BOOST),
@@ -144,7 +144,6 @@ def text_clauses(q: str) -> list[dict[str, Any]]:
         ]
     if cjk:
         clauses += [
-            _flat({"match": {"titles_cjk.exact": q}}, EXACT_BOOST),
             _flat({"match_phrase": {"titles_cjk": q}}, PHRASE_BOOST),
             _flat({"match": {"titles_cjk.gram": {"query": q, "operator": "and"}}}, CJK_GRAM_BOOST),
             {"match": {"titles_cjk": {"query": q, "minimum_should_match": "75%", "boost": CJK_WORDS_BOOST}}},
@@ -187,18 +186,16 @@ def sort_clause(sort: str) -> list[Any]:
     return tie  # members
 
 
-def search_body(query: SearchQuery) -> dict[str, Any]:
-    """Search request: hits (ids only), total, highlights and disjunctive facet counts.
-
-    User filters go to ``post_filter`` so each facet can count with every *other* filter applied
-    (choosing "TV" still shows how many movies match).
-    """
+def _base_query(query: SearchQuery) -> dict[str, Any]:
     base: dict[str, Any] = {"bool": {"filter": visibility_filter(query.include_hidden)}}
     if query.q:
         base["bool"]["should"] = text_clauses(query.q)
         base["bool"]["minimum_should_match"] = 1
-    sort = query.effective_sort
-    scored = popularity(base, POPULARITY_WEIGHT) if query.q else base
+    return base
+
+
+def _facet_aggregations(query: SearchQuery) -> dict[str, Any]:
+    """Disjunctive facet counts: each facet counts with every *other* filter applied."""
     filters = query.filters.clauses()
     aggs: dict[str, Any] = {}
     for name, index_field, size in FACETS:
@@ -207,29 +204,35 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
             "filter": {"bool": {"filter": others}},
             "aggs": {"values": {"terms": {"field": index_field, "size": size}}},
         }
+    return aggs
+
+
+def search_body(query: SearchQuery, *, facets: bool = True) -> dict[str, Any]:
+    """Search request: hit ids and total, plus disjunctive facet counts when ``facets``.
+
+    User filters go to ``post_filter`` so each facet can count with every *other* filter applied
+    (choosing "TV" still shows how many movies match). Highlights are not asked of the engine
+    (``catalog.search.highlight`` marks the page's texts).
+    """
+    base = _base_query(query)
+    filters = query.filters.clauses()
     body: dict[str, Any] = {
-        "query": scored,
+        "query": popularity(base, POPULARITY_WEIGHT) if query.q else base,
         "post_filter": {"bool": {"filter": [c for cs in filters.values() for c in cs]}},
-        "aggs": aggs,
-        "sort": sort_clause(sort),
+        "sort": sort_clause(query.effective_sort),
         "from": query.offset,
         "size": query.limit,
         "track_total_hits": True,
         "_source": False,
     }
-    if query.q:
-        body["highlight"] = {
-            # The text clauses alone: the highlighter need not look through function_score.
-            "highlight_query": {"bool": {"should": base["bool"]["should"], "minimum_should_match": 1}},
-            "encoder": "html",
-            "pre_tags": ["<em>"],
-            "post_tags": ["</em>"],
-            "fields": {
-                name: (_HIGHLIGHT_SYNOPSIS if name.startswith("synopsis") else _HIGHLIGHT_TITLE)
-                for name in HIGHLIGHT_FIELDS
-            },
-        }
+    if facets:
+        body["aggs"] = _facet_aggregations(query)
     return body
+
+
+def facets_body(query: SearchQuery) -> dict[str, Any]:
+    """What the facet counts of ``query`` depend on (not the page nor the sort): a cache key."""
+    return {"query": _base_query(query), "aggs": _facet_aggregations(query), "size": 0}
 
 
 def suggest_body(q: str, *, size: int = SUGGEST_SIZE) -> dict[str, Any]:
@@ -239,11 +242,11 @@ def suggest_body(q: str, *, size: int = SUGGEST_SIZE) -> dict[str, Any]:
     popularity orders anime that matched alike: a few typed letters match many titles equally
     well, and the one people are most likely looking for is the popular one.
     """
-    should: list[dict[str, Any]] = []
+    q = fold(q)
+    should: list[dict[str, Any]] = [title_keys_clause(q, EXACT_BOOST)]
     cjk = has_cjk(q)
     if has_latin(q) or not cjk:
         should += [
-            _flat({"match": {"titles.exact": q}}, EXACT_BOOST),
             # Words in order, the last one possibly unfinished: a phrase over the edge n-grams.
             _flat({"match_phrase": {"titles.prefix": q}}, PHRASE_BOOST),
             _flat({"match": {"titles.prefix": {"query": q, "operator": "and"}}}, PREFIX_BOOST),
@@ -264,7 +267,6 @@ def suggest_body(q: str, *, size: int = SUGGEST_SIZE) -> dict[str, Any]:
         ]
     if cjk:
         should += [
-            _flat({"match": {"titles_cjk.exact": q}}, EXACT_BOOST),
             _flat({"match_phrase": {"titles_cjk": q}}, PHRASE_BOOST),
             _flat({"match": {"titles_cjk.gram": {"query": q, "operator": "and"}}}, PREFIX_BOOST),
         ]
