@@ -22,7 +22,7 @@ import html
 import re
 from collections.abc import Iterable
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from catalog.documents import CJK_RE, has_cjk
 from catalog.search.normalize import compact, fold, words
@@ -52,7 +52,7 @@ class Highlighter:
             if key.startswith(q):
                 return True
             limit = fuzzy_distance(q)
-            if limit and key[:1] == q[:1] and Levenshtein.distance(key, q, score_cutoff=limit) <= limit:
+            if limit and key[:1] == q[:1] and OSA.distance(key, q, score_cutoff=limit) <= limit:
                 return True
         return False
 

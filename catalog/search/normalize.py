@@ -3,14 +3,15 @@
 - ``fold(text)``: the searchable form of a title or a query: Unicode NFKC (full-width letters and
   digits, half-width katakana, compatibility ideographs), case folding, accents removed from Latin
   letters, Japanese shinjitai mapped to the traditional form (OpenCC ``JPVariants``, reversed) and
-  then every traditional Chinese character to simplified (OpenCC ``t2s``). ``命運石之門`` and
+  then every traditional Chinese character to simplified (OpenCC ``TSCharacters``, character by
+  character, so folding is one ``str.translate`` per table). ``命運石之門`` and
   ``命运石之门`` fold alike, and so do ``進撃の巨人`` and ``進擊の巨人``.
 - ``compact(text)``: ``fold`` without anything but letters and digits (spaces, punctuation and
   symbols dropped): ``Steins;Gate``, ``SteinsGate`` and ``Steins Gate`` are all ``steinsgate``.
 - ``words(text)``: the folded Latin/digit words of a text (split on anything else).
 
 Conversion data: OpenCC (``opencc-python-reimplemented``, Apache-2.0), dictionaries
-``TSPhrases``/``TSCharacters`` (t2s) and ``JPVariants``.
+``TSCharacters`` and ``JPVariants``; ``s2t`` for :func:`to_traditional`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from pathlib import Path
 
 import opencc
 
-_T2S = opencc.OpenCC("t2s")
 _S2T = opencc.OpenCC("s2t")
 _NON_ALNUM_RE = re.compile(r"[\W_]+", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
@@ -43,7 +43,22 @@ def _shinjitai_to_traditional() -> dict[int, str]:
     return table
 
 
+def _traditional_to_simplified() -> dict[int, str]:
+    """Traditional -> simplified Chinese, character by character (``TSCharacters.txt``, the first
+    candidate): the same folding at index and query time matters more here than phrase context."""
+    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    table: dict[int, str] = {}
+    for line in path.read_text("utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) == 2 and len(parts[0]) == 1:
+            simplified = parts[1].split(" ")[0]
+            if len(simplified) == 1 and simplified != parts[0]:
+                table[ord(parts[0])] = simplified
+    return table
+
+
 _JP_TO_TRADITIONAL = _shinjitai_to_traditional()
+_T2S = _traditional_to_simplified()
 
 
 def _strip_accents(text: str) -> str:
@@ -63,20 +78,28 @@ def _strip_accents(text: str) -> str:
 def fold(text: str) -> str:
     """The searchable form of ``text`` (see the module docstring); spaces collapsed."""
     value = unicodedata.normalize("NFKC", text or "").casefold()
-    value = _strip_accents(value)
-    if any(ord(ch) >= 0x2E80 for ch in value):
-        value = _T2S.convert(value.translate(_JP_TO_TRADITIONAL))
+    value = _strip_accents(value).translate(_JP_TO_TRADITIONAL).translate(_T2S)
     return _SPACE_RE.sub(" ", value).strip()
 
 
 def compact(text: str) -> str:
     """``fold(text)`` with only letters and digits left (no spaces, punctuation or symbols)."""
-    return _NON_ALNUM_RE.sub("", fold(text))
+    return compact_folded(fold(text))
+
+
+def compact_folded(folded: str) -> str:
+    """``compact`` of a text that is already ``fold``-ed."""
+    return _NON_ALNUM_RE.sub("", folded)
 
 
 def words(text: str) -> list[str]:
     """The Latin-script (and digit) words of ``fold(text)``, in order."""
-    return _LATIN_WORD_RE.findall(fold(text))
+    return words_folded(fold(text))
+
+
+def words_folded(folded: str) -> list[str]:
+    """``words`` of a text that is already ``fold``-ed."""
+    return _LATIN_WORD_RE.findall(folded)
 
 
 def to_traditional(text: str) -> str:

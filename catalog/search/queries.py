@@ -6,10 +6,11 @@ parsed (no ``query_string``).
 
 Relevance = text match x popularity:
 
-- text match: exact title (normalised keyword) >> the words as a phrase >> every word (complete or
-  as a prefix) >> typo-tolerant words (fuzziness AUTO, Latin script only) >> synopsis and tags.
-  Title clauses score a constant when they match (see ``_flat``); the fuzzy, CJK-words, synopsis
-  and tag clauses keep BM25 so rarer words weigh more;
+- text match: exact title (``title_keys``: folded or compact, precomputed) >> the words as a
+  phrase >> every word (complete or as a prefix; CJK: 75% of the character pairs) >> typo-tolerant
+  words (fuzziness AUTO, Latin script only) >> synopsis and tags. Clauses score a constant when
+  they match (see ``_flat``), except the Latin fuzzy and synopsis clauses, which keep BM25 so rarer
+  words weigh more;
 - popularity: ``1 + POPULARITY_WEIGHT * log10(1 + members)`` (``function_score`` with
   ``field_value_factor``), so a well-known title beats an obscure one with the same words while a
   clearly better text match still wins.
@@ -36,7 +37,6 @@ ALL_WORDS_BOOST = 2.0
 FUZZY_BOOST = 1.0
 PREFIX_BOOST = 3.0  # autocomplete: every typed word starts a title word
 CJK_WORDS_BOOST = 2.0
-CJK_GRAM_BOOST = 1.0
 SYNOPSIS_BOOST = 0.3
 TAG_BOOST = 0.5
 POPULARITY_WEIGHT = 0.5
@@ -143,12 +143,20 @@ def text_clauses(q: str) -> list[dict[str, Any]]:
             {"match": {"synopsis": {"query": q, "operator": "and", "boost": SYNOPSIS_BOOST}}},
         ]
     if cjk:
+        # Constant amounts here too: BM25 over the many CJK titles, aliases and tags of a series
+        # would otherwise rank a sequel (with fewer titles) above the original.
+        if len(CJK_RE.findall(q)) > 1:
+            clauses += [
+                _flat({"match_phrase": {"titles_cjk": q}}, PHRASE_BOOST),
+                _flat(
+                    {"match": {"titles_cjk": {"query": q, "minimum_should_match": "75%"}}}, CJK_WORDS_BOOST
+                ),
+            ]
+        else:  # one character: only the single-character grams hold it
+            clauses.append(_flat({"match": {"titles_cjk.gram": {"query": q}}}, CJK_WORDS_BOOST))
         clauses += [
-            _flat({"match_phrase": {"titles_cjk": q}}, PHRASE_BOOST),
-            _flat({"match": {"titles_cjk.gram": {"query": q, "operator": "and"}}}, CJK_GRAM_BOOST),
-            {"match": {"titles_cjk": {"query": q, "minimum_should_match": "75%", "boost": CJK_WORDS_BOOST}}},
-            {"match": {"synopsis_zh": {"query": q, "operator": "and", "boost": SYNOPSIS_BOOST}}},
-            {"match": {"tags.text": {"query": q, "operator": "and", "boost": TAG_BOOST}}},
+            _flat({"match": {"synopsis_zh": {"query": q, "operator": "and"}}}, SYNOPSIS_BOOST),
+            _flat({"match": {"tags.text": {"query": q, "operator": "and"}}}, TAG_BOOST),
         ]
     return clauses
 

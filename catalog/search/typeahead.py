@@ -14,8 +14,9 @@ the input starts a title, or is a phrase of one     4
 every input word starts a title word (the last       3
    possibly unfinished); CJK: the title contains it
 every Latin word within the edit distance of a       1
-   title word (1 edit for 3-5 letters, 2 beyond;
-   the first letter must match), last one as prefix
+   title word (1 edit for 3-5 letters, 2 beyond, a
+   swap of neighbours counting as one; the first
+   letter must match), last one as prefix
 ==============================================  ======
 
 The sum is multiplied by ``1 + log10(1 + members)``; ties go to more members, then to the lower
@@ -42,11 +43,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from catalog.documents import has_cjk
 from catalog.models import Anime, AnimeTitle
-from catalog.search.normalize import compact, fold, words
+from catalog.search.normalize import compact, compact_folded, fold, words, words_folded
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class Entry:
     display: dict[str, str]
     titles: list[str]  # every title once, display titles first
     keys: list[str]  # fold() of each title, same order
+    packed: list[str]  # compact() of each title, same order
     popularity: float = 1.0
 
 
@@ -134,6 +136,7 @@ class TitleIndex:
                     entry_titles.append(name)
             position = len(index.entries)
             keys = [fold(t) for t in entry_titles]
+            packed_keys = [compact_folded(k) for k in keys]
             members = int(row["members"] or 0)
             index.entries.append(
                 Entry(
@@ -152,11 +155,11 @@ class TitleIndex:
                     },
                     titles=entry_titles,
                     keys=keys,
+                    packed=packed_keys,
                     popularity=1 + POPULARITY_WEIGHT * math.log10(1 + members),
                 )
             )
-            for key in set(keys):
-                packed = compact(key)
+            for key, packed in set(zip(keys, packed_keys, strict=True)):
                 exact[key].add(position)
                 starts.append((key, position))
                 if packed and packed != key:
@@ -164,7 +167,7 @@ class TitleIndex:
                     starts.append((packed, position))
                 if has_cjk(key):
                     index.cjk.append((key, position))
-                for word in words(key):
+                for word in words_folded(key):
                     postings[word].add(position)
         starts.sort()
         index.starts = starts
@@ -206,11 +209,11 @@ class TitleIndex:
         for candidate in self.by_initial.get(word[0], ()):
             if abs(len(candidate) - n) > limit and not (last and len(candidate) > n):
                 continue
-            if Levenshtein.distance(word, candidate, score_cutoff=limit) <= limit or (
+            if OSA.distance(word, candidate, score_cutoff=limit) <= limit or (
                 last
                 and len(candidate) > n
                 and min(
-                    Levenshtein.distance(word, candidate[: n + d], score_cutoff=limit)
+                    OSA.distance(word, candidate[: n + d], score_cutoff=limit)
                     for d in range(-limit, limit + 1)
                     if 0 < n + d <= len(candidate)
                 )
@@ -230,8 +233,7 @@ class TitleIndex:
         out: dict[int, int] = {}
         for entry in self.entries:
             best = 3
-            for key in entry.keys:
-                key_packed = compact(key) if packed else ""
+            for key, key_packed in zip(entry.keys, entry.packed, strict=True):
                 if key == folded or (packed and key_packed == packed):
                     best = 0
                     break
@@ -300,17 +302,17 @@ class TitleIndex:
 def matched_title(folded: str, entry: Entry) -> str:
     """The title the folded input matched best: one starting with it, else containing it, else
     one sharing a word's start, else the first title."""
-    pairs = list(zip(entry.titles, entry.keys, strict=True))
-    packed = compact(folded)
-    for title, key in pairs:
-        if key.startswith(folded) or (packed and compact(key).startswith(packed)):
+    pairs = list(zip(entry.titles, entry.keys, entry.packed, strict=True))
+    packed = compact_folded(folded)
+    for title, key, key_packed in pairs:
+        if key.startswith(folded) or (packed and key_packed.startswith(packed)):
             return title
-    for title, key in pairs:
+    for title, key, _packed in pairs:
         if folded in key:
             return title
-    query_words = words(folded)
-    for title, key in pairs:
-        title_words = words(key)
+    query_words = words_folded(folded)
+    for title, key, _packed in pairs:
+        title_words = words_folded(key)
         if query_words and any(tw.startswith(w) for w in query_words for tw in title_words):
             return title
     return entry.titles[0] if entry.titles else ""
