@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
-from animesite.env import BASE_DIR, database_from_url, env_bool, env_int, env_list, env_str
+from animesite.env import BASE_DIR, database_from_url, env_bool, env_float, env_int, env_list, env_str
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "local-dev-only-insecure-key")
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_elasticsearch_dsl",
     "accounts",
+    "activity",
     "catalog",
     "favorites",
     "rankings",
@@ -154,14 +155,14 @@ ELASTICSEARCH_DSL = {
 ELASTICSEARCH_DSL_AUTOSYNC = False
 ELASTICSEARCH_DSL_AUTO_REFRESH = False
 # User-facing searches give up after this and answer from the database ("degraded": true).
-SEARCH_TIMEOUT_SECONDS = float(env_str("SEARCH_TIMEOUT_SECONDS", "1.5"))
+SEARCH_TIMEOUT_SECONDS = env_float("SEARCH_TIMEOUT_SECONDS", 1.5)
 # Engine requests in flight per web process; a request waits this long for a slot, and a failed or
 # timed-out engine is skipped this long before one request probes it (catalog.search.client).
-SEARCH_MAX_CONCURRENCY = int(env_str("SEARCH_MAX_CONCURRENCY", "3"))
-SEARCH_QUEUE_SECONDS = float(env_str("SEARCH_QUEUE_SECONDS", "1.0"))
-SEARCH_BREAKER_SECONDS = float(env_str("SEARCH_BREAKER_SECONDS", "2.0"))
+SEARCH_MAX_CONCURRENCY = env_int("SEARCH_MAX_CONCURRENCY", 3)
+SEARCH_QUEUE_SECONDS = env_float("SEARCH_QUEUE_SECONDS", 1.0)
+SEARCH_BREAKER_SECONDS = env_float("SEARCH_BREAKER_SECONDS", 2.0)
 # Search answers (hit ids, counts, facets) are reused for this long within one catalogue generation.
-SEARCH_CACHE_SECONDS = int(env_str("SEARCH_CACHE_SECONDS", "600"))
+SEARCH_CACHE_SECONDS = env_int("SEARCH_CACHE_SECONDS", 600)
 # Bulk loads and index writes from Celery tasks and commands.
 SEARCH_INDEXING_TIMEOUT_SECONDS = 120
 
@@ -169,6 +170,13 @@ SEARCH_INDEXING_TIMEOUT_SECONDS = 120
 SPARK_MASTER = env_str("SPARK_MASTER", "local[2]")
 DATA_DIR = env_str("DATA_DIR", str(BASE_DIR.parent / "shared" / "data" / "anime"))
 ETL_OUTPUT_DIR = env_str("ETL_OUTPUT_DIR", str(BASE_DIR / "var" / "etl"))
+# The data load (``manage.py load_catalog``) runs these steps in order, each writing its own app's
+# rows through that app's services: the catalogue first (it resolves MyAnimeList ids), then the
+# data-set users and their lists.
+DATA_LOAD_STEPS = (
+    "catalog.loading.catalogue.catalogue_load",
+    "favorites.loading.dataset_lists_load",
+)
 MODELS_DIR = env_str("MODELS_DIR", str(BASE_DIR / "var" / "models"))
 
 # --- REST framework --------------------------------------------------------------------

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.documents import CJK_RE, has_cjk
+from catalog.filters import CatalogFilter
 from catalog.search.normalize import compact, fold
 
 MAX_QUERY_LENGTH = 200
@@ -52,31 +53,9 @@ FACETS = (
 
 
 @dataclass(frozen=True)
-class SearchFilters:
-    """Filters of a search. Values are already validated: genre slugs, ``Anime.Type`` values, ..."""
-
-    genres: tuple[str, ...] = ()  # every genre must match
-    types: tuple[str, ...] = ()  # any of
-    years: tuple[int, ...] = ()  # any of
-    seasons: tuple[str, ...] = ()  # any of
-
-    def clauses(self) -> dict[str, list[dict[str, Any]]]:
-        """One list of filter clauses per facet name (empty when that filter is not used)."""
-        return {
-            "genre": [{"term": {"genres": g}} for g in self.genres],
-            "type": [{"terms": {"type": list(self.types)}}] if self.types else [],
-            "year": [{"terms": {"year": list(self.years)}}] if self.years else [],
-            "season": [{"terms": {"season": list(self.seasons)}}] if self.seasons else [],
-        }
-
-    def __bool__(self) -> bool:
-        return bool(self.genres or self.types or self.years or self.seasons)
-
-
-@dataclass(frozen=True)
 class SearchQuery:
     q: str = ""
-    filters: SearchFilters = field(default_factory=SearchFilters)
+    filters: CatalogFilter = field(default_factory=CatalogFilter)
     sort: str = "relevance"
     offset: int = 0
     limit: int = 20
@@ -204,7 +183,7 @@ def _base_query(query: SearchQuery) -> dict[str, Any]:
 
 def _facet_aggregations(query: SearchQuery) -> dict[str, Any]:
     """Disjunctive facet counts: each facet counts with every *other* filter applied."""
-    filters = query.filters.clauses()
+    filters = query.filters.search_clauses()
     aggs: dict[str, Any] = {}
     for name, index_field, size in FACETS:
         others = [c for other, cs in filters.items() if other != name for c in cs]
@@ -223,7 +202,7 @@ def search_body(query: SearchQuery, *, facets: bool = True) -> dict[str, Any]:
     (``catalog.search.highlight`` marks the page's texts).
     """
     base = _base_query(query)
-    filters = query.filters.clauses()
+    filters = query.filters.search_clauses()
     body: dict[str, Any] = {
         "query": popularity(base, POPULARITY_WEIGHT) if query.q else base,
         "post_filter": {"bool": {"filter": [c for cs in filters.values() for c in cs]}},

@@ -43,7 +43,6 @@ from catalog.search.normalize import fold, to_traditional
 from catalog.search.queries import (
     FACETS,
     SUGGEST_SIZE,
-    SearchFilters,
     SearchQuery,
     facets_body,
     search_body,
@@ -230,18 +229,6 @@ def _label_facets(facets: dict[str, list[dict[str, Any]]]) -> dict[str, list[dic
     return facets
 
 
-def _apply_filters(qs: QuerySet[Anime], filters: SearchFilters) -> QuerySet[Anime]:
-    for slug in filters.genres:
-        qs = qs.filter(genres__slug=slug)
-    if filters.types:
-        qs = qs.filter(type__in=filters.types)
-    if filters.years:
-        qs = qs.filter(year__in=filters.years)
-    if filters.seasons:
-        qs = qs.filter(season__in=filters.seasons)
-    return qs
-
-
 _DB_ORDER = {
     "relevance": ("-members", "mal_id"),
     "members": ("-members", "mal_id"),
@@ -284,7 +271,7 @@ def _search_database(*, query: SearchQuery, language: str | None, facets: bool =
     :func:`_title_variants`.
     """
     qs: QuerySet[Anime] = Anime.objects.all() if query.include_hidden else Anime.objects.visible()
-    qs = _apply_filters(qs, query.filters)
+    qs = query.filters.apply(qs)
     order: tuple[Any, ...] = _DB_ORDER[query.effective_sort]
     titles_index = typeahead.current() if query.q and not query.include_hidden else None
     if query.q and titles_index is not None:
