@@ -592,3 +592,36 @@ def test_search_before_any_index_exists_degrades(api_client, catalogue):
     body = search(api_client, q="Kimetsu no Yaiba")
     assert body["degraded"] is True
     assert ids(body)[0] == catalogue["kimetsu"].id
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "shingekinokyojin",  # joined words
+        "Shingeki-no-Kyojin",  # punctuation for spaces
+        "進擊の巨人",  # the traditional form of the Japanese title
+        "\uff33\uff28\uff29\uff2e\uff27\uff25\uff2b\uff29 \uff2e\uff2f",  # full width
+    ],
+)
+def test_degraded_search_compares_titles_as_the_engine_does(
+    api_client, catalogue, search_server_down, settings, q
+):
+    # given the engine down and the autocomplete title index built
+    settings.SEARCH_TYPEAHEAD_ENABLED = True
+    typeahead.refresh(wait=True)
+    # when searching in another script, width or spelling of the words
+    body = search(api_client, q=q)
+    # then the database answers, says so, and finds the anime
+    assert body["degraded"] is True
+    assert ids(body)[0] == catalogue["aot"].id
+
+
+@pytest.mark.parametrize(
+    "q", ["\uff33\uff28\uff29\uff2e\uff27\uff25\uff2b\uff29", "進擊的巨人", "进击的巨人", "SHINGEKI"]
+)
+def test_degraded_search_without_the_title_index_still_folds_width_and_script(
+    api_client, catalogue, search_server_down, q
+):
+    body = search(api_client, q=q)
+    assert body["degraded"] is True
+    assert ids(body)[0] == catalogue["aot"].id
