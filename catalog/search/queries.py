@@ -23,7 +23,7 @@ from typing import Any
 
 from catalog.documents import CJK_RE, has_cjk
 from catalog.filters import CatalogFilter
-from catalog.search.normalize import compact, fold
+from catalog.search.normalize import compact, fold, to_traditional
 
 MAX_QUERY_LENGTH = 200
 MAX_RESULT_WINDOW = 10_000
@@ -92,7 +92,7 @@ def title_keys_clause(q: str, boost: float) -> dict[str, Any]:
     return _flat({"terms": {"title_keys": keys}}, boost)
 
 
-def text_clauses(q: str) -> list[dict[str, Any]]:
+def text_clauses(q: str, *, synopsis_zh: bool = False) -> list[dict[str, Any]]:
     """The scoring clauses for ``q``; chosen by script so CJK input never goes through fuzziness.
 
     ``q`` is folded first (``catalog.search.normalize.fold``), as the index's folded titles are:
@@ -133,10 +133,13 @@ def text_clauses(q: str) -> list[dict[str, Any]]:
             ]
         else:  # one character: only the single-character grams hold it
             clauses.append(_flat({"match": {"titles_cjk.gram": {"query": q}}}, CJK_WORDS_BOOST))
-        clauses += [
-            _flat({"match": {"synopsis_zh": {"query": q, "operator": "and"}}}, SYNOPSIS_BOOST),
-            _flat({"match": {"tags.text": {"query": q, "operator": "and"}}}, TAG_BOOST),
-        ]
+        # A tag typed whole ("热血"): one keyword lookup, where matching the analysed tag text cost
+        # the emulator about as much as a title clause.
+        clauses.append(_flat({"terms": {"tags": sorted({q, to_traditional(q)})}}, TAG_BOOST))
+        if synopsis_zh:
+            # Chinese synopses are long: analysing them costs more than every title clause together,
+            # so they are searched only when no title matched (see ``synopsis_retry``).
+            clauses.append(_flat({"match": {"synopsis_zh": {"query": q, "operator": "and"}}}, SYNOPSIS_BOOST))
     return clauses
 
 
@@ -173,10 +176,15 @@ def sort_clause(sort: str) -> list[Any]:
     return tie  # members
 
 
-def _base_query(query: SearchQuery) -> dict[str, Any]:
+def synopsis_retry(query: SearchQuery) -> bool:
+    """Whether a search that found nothing is worth asking again with the Chinese synopses."""
+    return bool(query.q) and has_cjk(query.q)
+
+
+def _base_query(query: SearchQuery, *, synopsis_zh: bool = False) -> dict[str, Any]:
     base: dict[str, Any] = {"bool": {"filter": visibility_filter(query.include_hidden)}}
     if query.q:
-        base["bool"]["should"] = text_clauses(query.q)
+        base["bool"]["should"] = text_clauses(query.q, synopsis_zh=synopsis_zh)
         base["bool"]["minimum_should_match"] = 1
     return base
 
@@ -194,14 +202,14 @@ def _facet_aggregations(query: SearchQuery) -> dict[str, Any]:
     return aggs
 
 
-def search_body(query: SearchQuery, *, facets: bool = True) -> dict[str, Any]:
+def search_body(query: SearchQuery, *, facets: bool = True, synopsis_zh: bool = False) -> dict[str, Any]:
     """Search request: hit ids and total, plus disjunctive facet counts when ``facets``.
 
     User filters go to ``post_filter`` so each facet can count with every *other* filter applied
     (choosing "TV" still shows how many movies match). Highlights are not asked of the engine
     (``catalog.search.highlight`` marks the page's texts).
     """
-    base = _base_query(query)
+    base = _base_query(query, synopsis_zh=synopsis_zh)
     filters = query.filters.search_clauses()
     body: dict[str, Any] = {
         "query": popularity(base, POPULARITY_WEIGHT) if query.q else base,

@@ -47,6 +47,7 @@ from catalog.search.queries import (
     facets_body,
     search_body,
     suggest_body,
+    synopsis_retry,
 )
 from catalog.selectors import _DISPLAY_PREFERENCE, anime_cards, catalog_generation, display_language
 
@@ -105,6 +106,9 @@ def search_anime(*, query: SearchQuery, language: str | None = None, facets: boo
     if cached_hits is None or want_aggs:
         try:
             response = engine_gate.call(lambda: query_client().search(index=anime_alias(), **body))
+            if response["hits"]["total"]["value"] == 0 and synopsis_retry(query):
+                deeper = search_body(query, facets=want_aggs, synopsis_zh=True)
+                response = engine_gate.call(lambda: query_client().search(index=anime_alias(), **deeper))
         except SEARCH_ERRORS as exc:
             _warn_degraded("search", exc)
             return _search_database(query=query, language=language, facets=facets)
