@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.conf import settings
-from elastic_transport import TransportError
+from elastic_transport import ConnectionTimeout, TransportError
 from elasticsearch import ApiError, Elasticsearch
 
 # Anything the client raises when the server is down, slow, missing the index or rejecting a
@@ -16,6 +16,9 @@ from elasticsearch import ApiError, Elasticsearch
 ENGINE_ERRORS: tuple[type[Exception], ...] = (TransportError, ApiError)
 
 T = TypeVar("T")
+
+# Timeouts in a row that open the breaker (a connection failure opens it at once).
+TIMEOUTS_TO_OPEN = 2
 
 _clients: dict[str, Elasticsearch] = {}
 _lock = threading.Lock()
@@ -57,8 +60,9 @@ class EngineGate:
 
     - A request waits at most ``SEARCH_QUEUE_SECONDS`` for a slot, then gives up
       (:class:`EngineUnavailable`: the caller answers from the database, marked degraded).
-    - A connection failure or a timeout opens the breaker for ``SEARCH_BREAKER_SECONDS``: requests
-      skip the engine at once instead of each waiting for the timeout. After that, one request at
+    - A connection failure, or a second timeout in a row (one slow answer on a busy machine is not
+      an outage), opens the breaker for ``SEARCH_BREAKER_SECONDS``: requests skip the engine at
+      once instead of each waiting for the timeout. After that, one request at
       a time probes it; the first success closes the breaker, so search is normal again within
       about ``SEARCH_BREAKER_SECONDS`` of the engine's return.
     - An error answer (4xx/5xx from a live engine) does not open the breaker.
@@ -70,6 +74,7 @@ class EngineGate:
         self._size = 0
         self._open_until = 0.0
         self._probing = False
+        self._timeouts = 0
 
     def _semaphore(self) -> threading.BoundedSemaphore:
         size = max(1, int(settings.SEARCH_MAX_CONCURRENCY))
@@ -97,7 +102,14 @@ class EngineGate:
             raise EngineUnavailable("too many searches are waiting for the search engine")
         try:
             result = fn()
-        except TransportError:  # unreachable or timed out
+        except ConnectionTimeout:
+            with self._lock:
+                self._timeouts += 1
+                repeated = self._timeouts >= TIMEOUTS_TO_OPEN
+            if repeated or probe:
+                self._trip()
+            raise
+        except TransportError:  # unreachable
             self._trip()
             raise
         except BaseException:
@@ -112,12 +124,14 @@ class EngineGate:
         with self._lock:
             self._open_until = time.monotonic() + float(settings.SEARCH_BREAKER_SECONDS)
             self._probing = False
+            self._timeouts = 0
 
     def _close(self) -> None:
-        if self._open_until or self._probing:
+        if self._open_until or self._probing or self._timeouts:
             with self._lock:
                 self._open_until = 0.0
                 self._probing = False
+                self._timeouts = 0
 
     def reset(self) -> None:
         """Close the breaker (tests)."""

@@ -63,7 +63,7 @@ class SearchPage:
     results: list[dict[str, Any]]
     facets: dict[str, list[dict[str, Any]]]
     degraded: bool
-    engine_ms: float = 0.0  # time spent waiting for the search server (or the database fallback)
+    engine_ms: float = 0.0  # time spent waiting for the search server (also when it then failed)
 
 
 @dataclass
@@ -110,8 +110,11 @@ def search_anime(*, query: SearchQuery, language: str | None = None, facets: boo
                 deeper = search_body(query, facets=want_aggs, synopsis_zh=True)
                 response = engine_gate.call(lambda: query_client().search(index=anime_alias(), **deeper))
         except SEARCH_ERRORS as exc:
+            waited_ms = (time.perf_counter() - started) * 1000
             _warn_degraded("search", exc)
-            return _search_database(query=query, language=language, facets=facets)
+            page = _search_database(query=query, language=language, facets=facets)
+            page.engine_ms = waited_ms  # the wait before giving up, for Server-Timing
+            return page
         engine_ms = (time.perf_counter() - started) * 1000
         cached_hits = {
             "ids": [int(h["_id"]) for h in response["hits"]["hits"]],
@@ -392,8 +395,11 @@ def suggest_anime(*, q: str, language: str | None = None, size: int = SUGGEST_SI
             lambda: query_client().search(index=anime_alias(), **suggest_body(q, size=size))
         )
     except SEARCH_ERRORS as exc:
+        waited_ms = (time.perf_counter() - started) * 1000
         _warn_degraded("suggest", exc)
-        return _suggest_database(q=q, language=language, size=size)
+        suggestions = _suggest_database(q=q, language=language, size=size)
+        suggestions.engine_ms = waited_ms
+        return suggestions
     engine_ms = (time.perf_counter() - started) * 1000
     results = []
     for hit in response["hits"]["hits"]:

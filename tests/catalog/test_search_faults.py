@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import ConnectionTimeout
 
 from catalog.search.client import EngineGate, EngineUnavailable, engine_gate
 from catalog.search.indexing import delete_index, rebuild_index
@@ -67,6 +68,22 @@ def test_a_failed_engine_is_skipped_then_probed_and_found_again(gate):
     assert not gate.is_open()
 
 
+def test_one_timeout_does_not_open_the_breaker_two_in_a_row_do(gate):
+    def slow() -> None:
+        raise ConnectionTimeout("timed out")
+
+    with pytest.raises(ConnectionTimeout):
+        gate.call(slow)
+    assert not gate.is_open()
+    assert gate.call(lambda: "answered") == "answered"  # resets the count
+    with pytest.raises(ConnectionTimeout):
+        gate.call(slow)
+    assert not gate.is_open()
+    with pytest.raises(ConnectionTimeout):
+        gate.call(slow)
+    assert gate.is_open()
+
+
 def test_an_error_answer_does_not_open_the_breaker(gate):
     with pytest.raises(ValueError):
         gate.call(lambda: (_ for _ in ()).throw(ValueError("bad request")))
@@ -105,16 +122,16 @@ def silent_server(settings) -> Iterator[list[socket.socket]]:
 
 
 @pytest.mark.django_db
-def test_a_hung_engine_costs_one_timeout_then_searches_answer_from_the_database(api_client, silent_server):
+def test_a_hung_engine_costs_two_timeouts_then_searches_answer_from_the_database(api_client, silent_server):
     AnimeFactory(title="Shingeki no Kyojin", members=10)
     # when five searches and suggestions come while the engine hangs
     bodies = [api_client.get("/api/search/", {"q": "shingeki"}).json() for _ in range(3)]
     bodies += [api_client.get("/api/search/suggest/", {"q": "shin"}).json() for _ in range(2)]
-    # then every answer is the database's, marked degraded, and only the first request waited on
-    # the engine: the others did not hold a thread for a timeout each
+    # then every answer is the database's, marked degraded, and only the first two requests waited
+    # on the engine (two timeouts in a row open the breaker): the others did not hold a thread
     assert all(b["degraded"] for b in bodies)
     assert [r["title"] for r in bodies[0]["results"]] == ["Shingeki no Kyojin"]
-    assert len(silent_server) == 1
+    assert len(silent_server) == 2
 
 
 @pytest.mark.django_db
