@@ -29,4 +29,10 @@ def post_worker_init(worker: object) -> None:
         active_model()
     except Exception:  # serving degrades on its own; a worker must start regardless
         logging.getLogger("gunicorn.error").exception("model not loaded at worker start")
+    try:
+        from catalog.search import typeahead
+
+        typeahead.refresh()  # the autocomplete title index, built in a background thread
+    except Exception:
+        logging.getLogger("gunicorn.error").exception("autocomplete index not started")
     gc.freeze()

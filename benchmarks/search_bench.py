@@ -1,19 +1,20 @@
-"""Latency of /api/search/ and /api/search/suggest/ next to the search engine's own time.
+"""Latency of /api/search/ and /api/search/suggest/ as users typing see it, with the engine's share.
 
-Usage (the site served with the real catalogue indexed, e.g. gunicorn on port 8003)::
+Usage (the site served as ``make run`` serves it, on the real catalogue's index)::
 
-    SEARCH_TIMEOUT_SECONDS=30 DJANGO_SETTINGS_MODULE=animesite.settings.local \\
-        .venv/bin/gunicorn animesite.wsgi:application --bind 127.0.0.1:8003 --workers 2
-    .venv/bin/python benchmarks/search_bench.py --base-url http://127.0.0.1:8003 --rounds 5
+    DJANGO_SETTINGS_MODULE=animesite.settings.local .venv/bin/gunicorn animesite.wsgi:application \\
+        -c gunicorn.conf.py --bind 127.0.0.1:8003
+    .venv/bin/python benchmarks/search_bench.py --base-url http://127.0.0.1:8003 --clients 1,8
 
-For each query of a fixed list (every script, typos, prefixes, filters) it times, round after
-round, the HTTP endpoint and the very request body the endpoint sends to the search server, sent
-straight from here: the engine's own ``took`` and the client round trip. The endpoint reports its
-wait for the engine in a ``Server-Timing`` header, so ``*_own_work`` is, request by request, the
-endpoint's own work (HTTP, validation, the card query on MySQL, serialisation). Prints p50 / p95 /
-mean in milliseconds and writes ``var/bench/search.json``. Serve with a generous
-``SEARCH_TIMEOUT_SECONDS`` to time the search path rather than the database fallback; answers that
-came back degraded are counted and reported.
+Each client types every query of a fixed list (every script, typos, prefixes, joined words) one
+character at a time, asking for suggestions at each keystroke from the second character, then
+searches (some searches with filters, some with filters only). One phase per number of clients,
+the clients typing concurrently. For every request the endpoint reports its wait for the search
+engine in a ``Server-Timing`` header: ``engine`` is that share, ``own`` the rest of the time the
+client waited (HTTP, validation, the autocomplete index, MySQL cards, highlights, JSON). Prints
+p50 / p95 per endpoint and phase, the number of degraded answers, and writes
+``var/bench/search.json``. Search answers are cached per catalogue generation: serve with
+``SEARCH_CACHE_SECONDS=0`` to make every search ask the engine.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "animesite.settings.local")
@@ -42,9 +41,7 @@ import django  # noqa: E402
 django.setup()
 
 from catalog.documents import anime_alias  # noqa: E402
-from catalog.filters import CatalogFilter  # noqa: E402
 from catalog.search.client import search_client  # noqa: E402
-from catalog.search.queries import SearchQuery, search_body, suggest_body  # noqa: E402
 
 SEARCHES: list[dict[str, str]] = [
     {"q": "Shingeki no Kyojin"},
@@ -104,28 +101,78 @@ def http_get(
     return (time.perf_counter() - started) * 1000, body, timing
 
 
-def search_query(params: dict[str, str]) -> SearchQuery:
-    """The query the endpoint builds for ``params`` (filters given by slug / exact value)."""
-
-    def values(name: str) -> tuple[str, ...]:
-        return tuple(v for v in params.get(name, "").split(",") if v)
-
-    return SearchQuery(
-        q=params.get("q", ""),
-        filters=CatalogFilter(
-            genres=values("genre"),
-            types=values("type"),
-            years=tuple(int(y) for y in values("year")),
-            seasons=values("season"),
-        ),
-    )
+def typing_session(text: str, params: dict[str, str] | None = None) -> list[tuple[str, dict[str, str]]]:
+    """What a user sends while typing ``text``: one suggestion request per keystroke from the
+    second character, then the search (with ``params``' filters)."""
+    steps: list[tuple[str, dict[str, str]]] = [
+        ("/api/search/suggest/", {"q": text[:n]}) for n in range(2 if len(text) > 1 else 1, len(text) + 1)
+    ]
+    steps.append(("/api/search/", {"q": text, **(params or {})}))
+    return steps
 
 
-def engine(body: dict[str, Any]) -> tuple[float, float]:
-    client = search_client().options(request_timeout=120)
+SESSIONS: list[list[tuple[str, dict[str, str]]]] = [
+    *(typing_session(q) for q in SUGGESTS),
+    *(typing_session(p["q"], {k: v for k, v in p.items() if k != "q"}) for p in SEARCHES if p.get("q")),
+    [("/api/search/", p) for p in SEARCHES if not p.get("q")],
+]
+
+
+def run_client(
+    base_url: str, sessions: list[list[tuple[str, dict[str, str]]]], out: list[dict[str, Any]]
+) -> None:
+    for session in sessions:
+        for path, params in session:
+            try:
+                ms, body, timing = http_get(base_url, path, params)
+            except Exception as exc:  # a failed request is a result too
+                out.append({"kind": kind_of(path), "ms": float("nan"), "error": repr(exc)})
+                continue
+            out.append(
+                {
+                    "kind": kind_of(path),
+                    "ms": ms,
+                    "engine_ms": timing.get("engine", 0.0),
+                    "view_ms": timing.get("view", ms),
+                    "degraded": bool(body.get("degraded")),
+                }
+            )
+
+
+def kind_of(path: str) -> str:
+    return "suggest" if "suggest" in path else "search"
+
+
+def phase(base_url: str, clients: int, rounds: int) -> dict[str, Any]:
+    """``clients`` threads, each typing every session ``rounds`` times (each client starts at a
+    different session so they do not move in step)."""
+    import threading
+
+    records: list[list[dict[str, Any]]] = [[] for _ in range(clients)]
+    threads = []
+    for c in range(clients):
+        order = SESSIONS[c % len(SESSIONS) :] + SESSIONS[: c % len(SESSIONS)]
+        threads.append(
+            threading.Thread(target=run_client, args=(base_url, order * rounds, records[c]), daemon=True)
+        )
     started = time.perf_counter()
-    response = client.search(index=anime_alias(), **body)
-    return (time.perf_counter() - started) * 1000, float(response.get("took") or 0)
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    flat = [r for rs in records for r in rs]
+    out: dict[str, Any] = {"clients": clients, "wall_s": round(wall, 1)}
+    for kind in ("suggest", "search"):
+        rows = [r for r in flat if r["kind"] == kind and "error" not in r]
+        out[kind] = {
+            "total": summary([r["ms"] for r in rows]),
+            "engine": summary([r["engine_ms"] for r in rows]),
+            "own": summary([r["ms"] - r["engine_ms"] for r in rows]),
+            "degraded": sum(r["degraded"] for r in rows),
+            "errors": sum(1 for r in flat if r["kind"] == kind and "error" in r),
+        }
+    return out
 
 
 def main() -> None:
@@ -133,100 +180,57 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--base-url", default="http://127.0.0.1:8003")
-    parser.add_argument(
-        "--rounds", type=int, default=5, help="Timed rounds over the query list (after one warm-up)."
-    )
+    parser.add_argument("--rounds", type=int, default=2, help="Times each client types every session.")
+    parser.add_argument("--clients", default="1,8", help="Comma-separated numbers of concurrent clients.")
+    parser.add_argument("--label", default="", help="Free text stored with the figures (server settings).")
     parser.add_argument("--output", default=str(ROOT / "var" / "bench" / "search.json"))
     args = parser.parse_args()
     base_url = args.base_url.rstrip("/")
 
-    timings: dict[str, list[float]] = {
-        name: []
-        for name in (
-            "api_search",
-            "api_search_own_work",
-            "engine_search_roundtrip",
-            "engine_search_took",
-            "api_suggest",
-            "api_suggest_own_work",
-            "engine_suggest_roundtrip",
-            "engine_suggest_took",
-        )
-    }
-    degraded = {"search": 0, "suggest": 0}
-    per_query: dict[str, dict[str, list[float]]] = {}
-    steps = (args.rounds + 1) * (len(SEARCHES) + len(SUGGESTS))
-    with tqdm(total=steps, desc="search bench", unit="query") as bar:
-        for round_no in range(args.rounds + 1):
-            record = round_no > 0  # the first round warms caches and connections
-            for params in SEARCHES:
-                api_ms, body, timing = http_get(base_url, "/api/search/", params)
-                rt_ms, took_ms = engine(search_body(search_query(params)))
-                if record:
-                    timings["api_search"].append(api_ms)
-                    timings["api_search_own_work"].append(api_ms - timing.get("engine", 0.0))
-                    timings["engine_search_roundtrip"].append(rt_ms)
-                    timings["engine_search_took"].append(took_ms)
-                    degraded["search"] += bool(body.get("degraded"))
-                    key = "search " + urllib.parse.urlencode(params)
-                    per_query.setdefault(key, {"api": [], "engine": []})
-                    per_query[key]["api"].append(api_ms)
-                    per_query[key]["engine"].append(rt_ms)
-                bar.update(1)
-            for q in SUGGESTS:
-                api_ms, body, timing = http_get(base_url, "/api/search/suggest/", {"q": q})
-                rt_ms, took_ms = engine(suggest_body(q))
-                if record:
-                    timings["api_suggest"].append(api_ms)
-                    timings["api_suggest_own_work"].append(api_ms - timing.get("engine", 0.0))
-                    timings["engine_suggest_roundtrip"].append(rt_ms)
-                    timings["engine_suggest_took"].append(took_ms)
-                    degraded["suggest"] += bool(body.get("degraded"))
-                    key = f"suggest q={q}"
-                    per_query.setdefault(key, {"api": [], "engine": []})
-                    per_query[key]["api"].append(api_ms)
-                    per_query[key]["engine"].append(rt_ms)
-                bar.update(1)
-
-    stats = {name: summary(values) for name, values in timings.items()}
-    info = search_client().info()
+    # Warm-up: one pass, not recorded (connections, the server's autocomplete index).
+    run_client(base_url, SESSIONS[:3], [])
+    phases = [phase(base_url, int(n), args.rounds) for n in args.clients.split(",")]
+    client = search_client().options(request_timeout=60)
+    try:
+        info = dict(client.info())
+        documents = client.count(index=anime_alias())["count"]
+    except Exception as exc:  # the figures above stand without the server's description
+        info, documents = {"name": repr(exc)}, None
     result = {
         "at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+        "label": args.label,
         "base_url": base_url,
         "rounds": args.rounds,
+        "requests_per_round": {"suggest": sum(len(s) - 1 for s in SESSIONS[:-1]), "search": len(SEARCHES)},
         "search_server": {
             "name": info.get("name"),
             "version": (info.get("version") or {}).get("number"),
-            "documents": search_client().count(index=anime_alias())["count"],
+            "documents": documents,
         },
         "machine": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "load_average": list(os.getloadavg()),
         },
-        "stats": stats,
-        "degraded_answers": degraded,
-        "endpoint_minus_engine_p50_ms": {
-            "search": round(stats["api_search"]["p50_ms"] - stats["engine_search_roundtrip"]["p50_ms"], 2),
-            "suggest": round(stats["api_suggest"]["p50_ms"] - stats["engine_suggest_roundtrip"]["p50_ms"], 2),
-        },
-        "per_query_p50_ms": {
-            key: {
-                "api": round(statistics.median(v["api"]), 1),
-                "engine": round(statistics.median(v["engine"]), 1),
-            }
-            for key, v in per_query.items()
-        },
+        "phases": phases,
     }
-
     print(f"\nsearch server: {result['search_server']}, load average {result['machine']['load_average']}")
-    print(f"{'':28s}{'p50 ms':>10s}{'p95 ms':>10s}{'mean ms':>10s}{'n':>6s}")
-    for name, s in stats.items():
-        row = [s.get("p50_ms", 0), s.get("p95_ms", 0), s.get("mean_ms", 0)]
-        print(f"{name:28s}" + "".join(f"{v:>10.1f}" for v in row) + f"{s['n']:>6d}")
-    print(f"p50 endpoint minus p50 engine round trip: {result['endpoint_minus_engine_p50_ms']}")
-    print("*_own_work: each request's time minus its own wait for the engine (Server-Timing)")
-    print(f"degraded answers: {degraded}")
+    print(
+        f"{'clients':>7s} {'endpoint':8s} {'n':>5s} {'p50':>7s} {'p95':>7s}"
+        f" {'engine p50':>11s} {'engine p95':>11s}"
+        f" {'own p50':>8s} {'own p95':>8s} {'degraded':>9s}"
+    )
+    for ph in phases:
+        for kind in ("suggest", "search"):
+            k = ph[kind]
+            print(
+                f"{ph['clients']:>7d} {kind:8s} {k['total'].get('n', 0):>5d}"
+                f" {k['total'].get('p50_ms', 0):>7.0f}"
+                f" {k['total'].get('p95_ms', 0):>7.0f} {k['engine'].get('p50_ms', 0):>11.0f}"
+                f" {k['engine'].get('p95_ms', 0):>11.0f} {k['own'].get('p50_ms', 0):>8.0f}"
+                f" {k['own'].get('p95_ms', 0):>8.0f} {k['degraded']:>9d}"
+            )
+    print("ms; engine = the endpoint's wait for the search engine (Server-Timing), own = the rest")
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

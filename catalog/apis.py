@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from animesite.pagination import PageNumberPagination
+from animesite.pagination import PageNumberPagination, page_openapi_parameters
 from catalog.filters import CatalogFilterSerializer
 from catalog.models import Anime
 from catalog.selectors import (
@@ -40,14 +40,14 @@ class AnimeListApi(APIView):
         operation_id="anime_list",
         parameters=[
             FilterSerializer,
-            OpenApiParameter("page", int, description="Page number, from 1."),
-            OpenApiParameter("page_size", int, description="Results per page (at most 100)."),
+            *page_openapi_parameters(),
         ],
         responses={
             200: inline_serializer(
                 name="PaginatedAnimeCardList",
                 fields={
                     "count": serializers.IntegerField(),
+                    "total": serializers.IntegerField(),
                     "next": serializers.URLField(allow_null=True),
                     "previous": serializers.URLField(allow_null=True),
                     "results": AnimeCardSerializer(many=True),

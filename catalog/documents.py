@@ -7,8 +7,12 @@ development server (noida-db) and on a real cluster:
   lowercase + ASCII folding ("Pokémon" == "pokemon"), searched with fuzziness for typos.
   ``titles.prefix`` adds edge n-grams for typing prefixes; ``titles.exact`` is a keyword
   normalised like the search input, for the exact-title boost.
+- ``title_keys``: keywords, the folded and the compact form of every title
+  (``catalog.search.normalize``: NFKC, case, accents, traditional -> simplified Chinese, Japanese
+  forms; the compact form has only letters and digits, so ``SteinsGate`` finds ``Steins;Gate``).
 - ``titles_cjk``: every title written with Han, kana or Hangul characters, ``cjk`` analyzer
-  (overlapping bigrams: the usual way to search Chinese and Japanese without a dictionary).
+  (overlapping bigrams: the usual way to search Chinese and Japanese without a dictionary), each
+  next to its folded form, so traditional and simplified queries (folded alike) find both.
   ``titles_cjk.gram`` also keeps single characters so one typed character already suggests.
 - synopsis (English), synopsis_zh (Chinese, ``cjk``), genres (slugs), tags, type, year, season,
   score, members and the hidden flag for filters, facets and the popularity blend.
@@ -31,6 +35,7 @@ from django_elasticsearch_dsl.registries import registry
 from elasticsearch.dsl import analyzer, char_filter, normalizer, token_filter
 
 from catalog.models import Anime, AnimeTitle
+from catalog.search.normalize import compact, fold
 
 # Han (CJK unified + extension A + compatibility), hiragana, katakana (+ half-width) and Hangul.
 CJK_RE = re.compile(
@@ -77,6 +82,9 @@ class AnimeDocument(Document):
             "exact": fields.KeywordField(normalizer=title_exact, ignore_above=256),
         },
     )
+    # fold() and compact() of every title (catalog.search.normalize), computed here once so a
+    # query needs one ``terms`` lookup for an exact or joined-words title.
+    title_keys = fields.KeywordField()
     titles_cjk = fields.TextField(
         analyzer="cjk",
         fields={
@@ -113,10 +121,20 @@ class AnimeDocument(Document):
     # Each prepare_* reads the prefetched relations only (no query per anime).
 
     def prepare_titles(self, anime: Anime) -> list[str]:
-        return [t for t in all_titles(anime) if not has_cjk(t)]
+        return _with_folded([t for t in all_titles(anime) if not has_cjk(t)])
 
     def prepare_titles_cjk(self, anime: Anime) -> list[str]:
-        return [t for t in all_titles(anime) if has_cjk(t)]
+        # The folded form (simplified Chinese, traditional Japanese forms mapped) next to each
+        # original: queries are folded alike, so either script finds the other.
+        return _with_folded([t for t in all_titles(anime) if has_cjk(t)])
+
+    def prepare_title_keys(self, anime: Anime) -> list[str]:
+        keys: dict[str, None] = {}
+        for title in all_titles(anime):
+            for key in (fold(title), compact(title)):
+                if key:
+                    keys[key[:256]] = None
+        return list(keys)
 
     def prepare_genres(self, anime: Anime) -> list[str]:
         return [g.slug for g in anime.genres.all()]
@@ -156,6 +174,18 @@ def all_titles(anime: Anime) -> list[str]:
         if text and key not in seen:
             seen.add(key)
             out.append(text)
+    return out
+
+
+def _with_folded(titles: list[str]) -> list[str]:
+    """``titles`` plus the folded form of each one that folding changes beyond case."""
+    out = list(titles)
+    known = {t.casefold() for t in titles}
+    for title in titles:
+        folded = fold(title)
+        if folded not in known:
+            known.add(folded)
+            out.append(folded)
     return out
 
 

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from animesite.exceptions import ApplicationError
-from animesite.pagination import PageNumberPagination
+from animesite.pagination import MAX_PAGE_SIZE, PageNumberPagination
 from catalog.filters import CatalogFilterSerializer
 from rankings.home import home_page
 from rankings.selectors import (
@@ -31,8 +31,10 @@ class RankingApi(APIView):
         multiple = frozenset()
         tag = None  # type: ignore[assignment]  # leaderboards filter by genre, type, season, year
         min_score = None  # type: ignore[assignment]
-        page = serializers.IntegerField(required=False)
-        page_size = serializers.IntegerField(required=False)
+        page = serializers.IntegerField(required=False, min_value=1, help_text="Page number, from 1.")
+        page_size = serializers.IntegerField(
+            required=False, min_value=1, max_value=MAX_PAGE_SIZE, help_text="Results per page, 1 to 100."
+        )
 
     @extend_schema_serializer(component_name="RankingPage")
     class OutputSerializer(serializers.Serializer):
@@ -42,6 +44,7 @@ class RankingApi(APIView):
         computed_at = serializers.DateTimeField()
         degraded = serializers.BooleanField()
         count = serializers.IntegerField()
+        total = serializers.IntegerField()
         next = serializers.CharField(allow_null=True)
         previous = serializers.CharField(allow_null=True)
         results = serializers.ListField(

@@ -186,6 +186,13 @@ ELASTICSEARCH_DSL_AUTOSYNC = False
 ELASTICSEARCH_DSL_AUTO_REFRESH = False
 # User-facing searches give up after this and answer from the database ("degraded": true).
 SEARCH_TIMEOUT_SECONDS = env_float("SEARCH_TIMEOUT_SECONDS", 1.5)
+# Engine requests in flight per web process; a request waits this long for a slot, and a failed or
+# timed-out engine is skipped this long before one request probes it (catalog.search.client).
+SEARCH_MAX_CONCURRENCY = env_int("SEARCH_MAX_CONCURRENCY", 3)
+SEARCH_QUEUE_SECONDS = env_float("SEARCH_QUEUE_SECONDS", 1.0)
+SEARCH_BREAKER_SECONDS = env_float("SEARCH_BREAKER_SECONDS", 2.0)
+# Search answers (hit ids, counts, facets) are reused for this long within one catalogue generation.
+SEARCH_CACHE_SECONDS = env_int("SEARCH_CACHE_SECONDS", 600)
 # Bulk loads and index writes from Celery tasks and commands.
 SEARCH_INDEXING_TIMEOUT_SECONDS = 120
 

@@ -14,18 +14,18 @@ Input rules (400 with the parameter named under ``extra.fields`` otherwise):
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from animesite.pagination import PageNumberPagination, page_openapi_parameters
 from catalog.filters import CatalogFilterSerializer
 from catalog.search.queries import (
     MAX_QUERY_LENGTH,
@@ -36,9 +36,6 @@ from catalog.search.queries import (
 )
 from catalog.search.selectors import search_anime, suggest_anime
 from catalog.serializers import AnimeCardSerializer
-
-MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 20
 
 
 def _request_language(request: Request) -> str | None:
@@ -78,12 +75,13 @@ class SearchApi(APIView):
             required=False,
             help_text="relevance (default with q; text match blended with popularity), score, members, year.",
         )
-        page = serializers.IntegerField(required=False, min_value=1, default=1)
-        page_size = serializers.IntegerField(
-            required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
-        )
         include_hidden = serializers.BooleanField(
             required=False, default=False, help_text="Staff only: include hidden anime (flagged)."
+        )
+        facets = serializers.BooleanField(
+            required=False,
+            default=True,
+            help_text="Count facets (default true); false answers faster with empty facet lists.",
         )
 
         class Meta:
@@ -97,14 +95,6 @@ class SearchApi(APIView):
             if not attrs.get("q") and not has_filter:
                 raise serializers.ValidationError(
                     {"q": [_("Type something to search for, or choose a filter.")]}
-                )
-            if attrs["page"] * attrs["page_size"] > MAX_RESULT_WINDOW:
-                raise serializers.ValidationError(
-                    {
-                        "page": [
-                            _("Only the first %(n)d results can be paged through.") % {"n": MAX_RESULT_WINDOW}
-                        ]
-                    }
                 )
             return attrs
 
@@ -129,7 +119,8 @@ class SearchApi(APIView):
             class Meta:
                 ref_name = "SearchFacetValue"
 
-        count = serializers.IntegerField()
+        count = serializers.IntegerField(help_text="Results that can be paged through (at most 10,000).")
+        total = serializers.IntegerField(help_text="Results that match.")
         next = serializers.URLField(allow_null=True)
         previous = serializers.URLField(allow_null=True)
         results = ResultSerializer(many=True)
@@ -146,11 +137,11 @@ class SearchApi(APIView):
 
     @extend_schema(
         operation_id="search",
-        parameters=[InputSerializer],
+        parameters=[InputSerializer, *page_openapi_parameters()],
         responses={
             200: OutputSerializer,
             400: OpenApiResponse(description="Invalid input; `extra.fields` names the parameter."),
-            404: OpenApiResponse(description="A page past the last one."),
+            404: OpenApiResponse(description="A page after the last one (see `count`)."),
         },
     )
     def get(self, request: Request) -> Response:
@@ -158,34 +149,25 @@ class SearchApi(APIView):
         serializer = self.InputSerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        page, page_size = data["page"], data["page_size"]
+        paginator = PageNumberPagination(max_result_window=MAX_RESULT_WINDOW)
+        paginator.read_parameters(request)
         user = request.user
         query = SearchQuery(
             q=data.get("q", ""),
             filters=serializer.catalog_filter(),
             sort=data.get("sort") or "relevance",
-            offset=(page - 1) * page_size,
-            limit=page_size,
+            offset=paginator.offset(),
+            limit=paginator.size,
             include_hidden=bool(data["include_hidden"] and user.is_authenticated and user.is_staff),
         )
-        result = search_anime(query=query, language=_request_language(request))
-        if page > 1 and query.offset >= result.count:
-            raise NotFound(_("Invalid page."))
-        url = request.build_absolute_uri()
-        has_next = query.offset + page_size < result.count
-        previous = None
-        if page > 1:
-            previous = (
-                replace_query_param(url, "page", page - 1) if page > 2 else remove_query_param(url, "page")
-            )
-        body = {
-            "count": result.count,
-            "next": replace_query_param(url, "page", page + 1) if has_next else None,
-            "previous": previous,
-            "results": result.results,
-            "facets": result.facets,
-            "degraded": result.degraded,
-        }
+        if query.offset >= MAX_RESULT_WINDOW:
+            # Past the window the engine refuses; only the number of hits is needed for the 404.
+            query = replace(query, offset=0, limit=0)
+        elif query.offset + query.limit > MAX_RESULT_WINDOW:
+            query = replace(query, limit=MAX_RESULT_WINDOW - query.offset)
+        result = search_anime(query=query, language=_request_language(request), facets=data["facets"])
+        paginator.set_total(result.count)
+        body = {**paginator.envelope(result.results), "facets": result.facets, "degraded": result.degraded}
         return _with_timing(
             Response(self.OutputSerializer(body).data), started=started, engine_ms=result.engine_ms
         )

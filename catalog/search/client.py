@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.conf import settings
-from elastic_transport import TransportError
+from elastic_transport import ConnectionTimeout, TransportError
 from elasticsearch import ApiError, Elasticsearch
 
 # Anything the client raises when the server is down, slow, missing the index or rejecting a
 # request: search answers from the database instead of failing.
 ENGINE_ERRORS: tuple[type[Exception], ...] = (TransportError, ApiError)
+
+T = TypeVar("T")
+
+# Timeouts in a row that open the breaker (a connection failure opens it at once).
+TIMEOUTS_TO_OPEN = 2
 
 _clients: dict[str, Elasticsearch] = {}
 _lock = threading.Lock()
@@ -39,3 +46,96 @@ def query_client() -> Elasticsearch:
 def indexing_client() -> Elasticsearch:
     """The client for writes and rebuilds: bulk requests may take longer than a search."""
     return search_client().options(request_timeout=settings.SEARCH_INDEXING_TIMEOUT_SECONDS)
+
+
+# --- admission: a slow or absent engine must not hold the web server's threads -----------------
+
+
+class EngineUnavailable(Exception):
+    """The engine is not asked: too many requests already wait on it, or it failed just now."""
+
+
+class EngineGate:
+    """At most ``SEARCH_MAX_CONCURRENCY`` engine requests per process, and a circuit breaker.
+
+    - A request waits at most ``SEARCH_QUEUE_SECONDS`` for a slot, then gives up
+      (:class:`EngineUnavailable`: the caller answers from the database, marked degraded).
+    - A connection failure, or a second timeout in a row (one slow answer on a busy machine is not
+      an outage), opens the breaker for ``SEARCH_BREAKER_SECONDS``: requests skip the engine at
+      once instead of each waiting for the timeout. After that, one request at
+      a time probes it; the first success closes the breaker, so search is normal again within
+      about ``SEARCH_BREAKER_SECONDS`` of the engine's return.
+    - An error answer (4xx/5xx from a live engine) does not open the breaker.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slots: threading.BoundedSemaphore | None = None
+        self._size = 0
+        self._open_until = 0.0
+        self._probing = False
+        self._timeouts = 0
+
+    def _semaphore(self) -> threading.BoundedSemaphore:
+        size = max(1, int(settings.SEARCH_MAX_CONCURRENCY))
+        with self._lock:
+            if self._slots is None or self._size != size:
+                self._slots, self._size = threading.BoundedSemaphore(size), size
+            return self._slots
+
+    def is_open(self) -> bool:
+        return time.monotonic() < self._open_until
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """``fn()`` under the gate; raises :class:`EngineUnavailable` or ``fn``'s own error."""
+        probe = False
+        with self._lock:
+            if self._open_until:
+                if time.monotonic() < self._open_until or self._probing:
+                    raise EngineUnavailable("the search engine failed moments ago")
+                self._probing = probe = True
+        slots = self._semaphore()
+        if not slots.acquire(timeout=float(settings.SEARCH_QUEUE_SECONDS)):
+            if probe:
+                with self._lock:
+                    self._probing = False
+            raise EngineUnavailable("too many searches are waiting for the search engine")
+        try:
+            result = fn()
+        except ConnectionTimeout:
+            with self._lock:
+                self._timeouts += 1
+                repeated = self._timeouts >= TIMEOUTS_TO_OPEN
+            if repeated or probe:
+                self._trip()
+            raise
+        except TransportError:  # unreachable
+            self._trip()
+            raise
+        except BaseException:
+            self._close()  # it answered, even if with an error
+            raise
+        finally:
+            slots.release()
+        self._close()
+        return result
+
+    def _trip(self) -> None:
+        with self._lock:
+            self._open_until = time.monotonic() + float(settings.SEARCH_BREAKER_SECONDS)
+            self._probing = False
+            self._timeouts = 0
+
+    def _close(self) -> None:
+        if self._open_until or self._probing or self._timeouts:
+            with self._lock:
+                self._open_until = 0.0
+                self._probing = False
+                self._timeouts = 0
+
+    def reset(self) -> None:
+        """Close the breaker (tests)."""
+        self._close()
+
+
+engine_gate = EngineGate()

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from catalog.documents import AnimeDocument, anime_alias
 from catalog.models import Anime
 from catalog.search.client import indexing_client
+from catalog.services import catalog_generation_renew
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ def rebuild_index(*, progress: bool = True) -> int:
     changed = list(Anime.objects.filter(updated_at__gte=started).values_list("id", flat=True))
     if changed:
         index_anime(anime_ids=changed)
+    # Cached search answers and the autocomplete title index follow the new index.
+    catalog_generation_renew()
     return indexed
 
 

@@ -6,10 +6,11 @@ parsed (no ``query_string``).
 
 Relevance = text match x popularity:
 
-- text match: exact title (normalised keyword) >> the words as a phrase >> every word (complete or
-  as a prefix) >> typo-tolerant words (fuzziness AUTO, Latin script only) >> synopsis and tags.
-  Title clauses score a constant when they match (see ``_flat``); the fuzzy, CJK-words, synopsis
-  and tag clauses keep BM25 so rarer words weigh more;
+- text match: exact title (``title_keys``: folded or compact, precomputed) >> the words as a
+  phrase >> every word (complete or as a prefix; CJK: 75% of the character pairs) >> typo-tolerant
+  words (fuzziness AUTO, Latin script only) >> synopsis and tags. Clauses score a constant when
+  they match (see ``_flat``), except the Latin fuzzy and synopsis clauses, which keep BM25 so rarer
+  words weigh more;
 - popularity: ``1 + POPULARITY_WEIGHT * log10(1 + members)`` (``function_score`` with
   ``field_value_factor``), so a well-known title beats an obscure one with the same words while a
   clearly better text match still wins.
@@ -22,6 +23,7 @@ from typing import Any
 
 from catalog.documents import CJK_RE, has_cjk
 from catalog.filters import CatalogFilter
+from catalog.search.normalize import compact, fold, to_traditional
 
 MAX_QUERY_LENGTH = 200
 MAX_RESULT_WINDOW = 10_000
@@ -36,7 +38,6 @@ ALL_WORDS_BOOST = 2.0
 FUZZY_BOOST = 1.0
 PREFIX_BOOST = 3.0  # autocomplete: every typed word starts a title word
 CJK_WORDS_BOOST = 2.0
-CJK_GRAM_BOOST = 1.0
 SYNOPSIS_BOOST = 0.3
 TAG_BOOST = 0.5
 POPULARITY_WEIGHT = 0.5
@@ -49,18 +50,6 @@ FACETS = (
     ("year", "year", 150),
     ("season", "season", 4),
 )
-
-_HIGHLIGHT_TITLE = {"number_of_fragments": 0}
-_HIGHLIGHT_SYNOPSIS = {"fragment_size": 160, "number_of_fragments": 1}
-HIGHLIGHT_FIELDS: dict[str, str] = {
-    # index field -> key in the API's "highlight" object
-    "titles": "titles",
-    "titles.prefix": "titles",
-    "titles_cjk": "titles",
-    "titles_cjk.gram": "titles",
-    "synopsis": "synopsis",
-    "synopsis_zh": "synopsis",
-}
 
 
 @dataclass(frozen=True)
@@ -96,14 +85,25 @@ def _flat(clause: dict[str, Any], boost: float) -> dict[str, Any]:
     return {"constant_score": {"filter": clause, "boost": boost}}
 
 
-def text_clauses(q: str) -> list[dict[str, Any]]:
-    """The scoring clauses for ``q``; chosen by script so CJK input never goes through fuzziness."""
-    clauses: list[dict[str, Any]] = []
+def title_keys_clause(q: str, boost: float) -> dict[str, Any]:
+    """The whole input equals a title, folded or with every space and punctuation mark removed
+    (precomputed in ``title_keys``): one exact ``terms`` lookup."""
+    keys = sorted({key for key in (fold(q), compact(q)) if key})
+    return _flat({"terms": {"title_keys": keys}}, boost)
+
+
+def text_clauses(q: str, *, synopsis_zh: bool = False) -> list[dict[str, Any]]:
+    """The scoring clauses for ``q``; chosen by script so CJK input never goes through fuzziness.
+
+    ``q`` is folded first (``catalog.search.normalize.fold``), as the index's folded titles are:
+    either Chinese script, full-width letters and accents all match.
+    """
+    q = fold(q)
+    clauses: list[dict[str, Any]] = [title_keys_clause(q, EXACT_BOOST)]
     cjk = has_cjk(q)
     latin = has_latin(q) or not cjk
     if latin:
         clauses += [
-            _flat({"match": {"titles.exact": q}}, EXACT_BOOST),
             _flat({"match_phrase": {"titles": q}}, PHRASE_BOOST),
             # Every word, each complete or as the start of a title word.
             _flat({"match": {"titles.prefix": {"query": q, "operator": "and"}}}, ALL_WORDS_BOOST),
@@ -122,14 +122,24 @@ def text_clauses(q: str) -> list[dict[str, Any]]:
             {"match": {"synopsis": {"query": q, "operator": "and", "boost": SYNOPSIS_BOOST}}},
         ]
     if cjk:
-        clauses += [
-            _flat({"match": {"titles_cjk.exact": q}}, EXACT_BOOST),
-            _flat({"match_phrase": {"titles_cjk": q}}, PHRASE_BOOST),
-            _flat({"match": {"titles_cjk.gram": {"query": q, "operator": "and"}}}, CJK_GRAM_BOOST),
-            {"match": {"titles_cjk": {"query": q, "minimum_should_match": "75%", "boost": CJK_WORDS_BOOST}}},
-            {"match": {"synopsis_zh": {"query": q, "operator": "and", "boost": SYNOPSIS_BOOST}}},
-            {"match": {"tags.text": {"query": q, "operator": "and", "boost": TAG_BOOST}}},
-        ]
+        # Constant amounts here too: BM25 over the many CJK titles, aliases and tags of a series
+        # would otherwise rank a sequel (with fewer titles) above the original.
+        if len(CJK_RE.findall(q)) > 1:
+            clauses += [
+                _flat({"match_phrase": {"titles_cjk": q}}, PHRASE_BOOST),
+                _flat(
+                    {"match": {"titles_cjk": {"query": q, "minimum_should_match": "75%"}}}, CJK_WORDS_BOOST
+                ),
+            ]
+        else:  # one character: only the single-character grams hold it
+            clauses.append(_flat({"match": {"titles_cjk.gram": {"query": q}}}, CJK_WORDS_BOOST))
+        # A tag typed whole ("热血"): one keyword lookup, where matching the analysed tag text cost
+        # the emulator about as much as a title clause.
+        clauses.append(_flat({"terms": {"tags": sorted({q, to_traditional(q)})}}, TAG_BOOST))
+        if synopsis_zh:
+            # Chinese synopses are long: analysing them costs more than every title clause together,
+            # so they are searched only when no title matched (see ``synopsis_retry``).
+            clauses.append(_flat({"match": {"synopsis_zh": {"query": q, "operator": "and"}}}, SYNOPSIS_BOOST))
     return clauses
 
 
@@ -166,18 +176,21 @@ def sort_clause(sort: str) -> list[Any]:
     return tie  # members
 
 
-def search_body(query: SearchQuery) -> dict[str, Any]:
-    """Search request: hits (ids only), total, highlights and disjunctive facet counts.
+def synopsis_retry(query: SearchQuery) -> bool:
+    """Whether a search that found nothing is worth asking again with the Chinese synopses."""
+    return bool(query.q) and has_cjk(query.q)
 
-    User filters go to ``post_filter`` so each facet can count with every *other* filter applied
-    (choosing "TV" still shows how many movies match).
-    """
+
+def _base_query(query: SearchQuery, *, synopsis_zh: bool = False) -> dict[str, Any]:
     base: dict[str, Any] = {"bool": {"filter": visibility_filter(query.include_hidden)}}
     if query.q:
-        base["bool"]["should"] = text_clauses(query.q)
+        base["bool"]["should"] = text_clauses(query.q, synopsis_zh=synopsis_zh)
         base["bool"]["minimum_should_match"] = 1
-    sort = query.effective_sort
-    scored = popularity(base, POPULARITY_WEIGHT) if query.q else base
+    return base
+
+
+def _facet_aggregations(query: SearchQuery) -> dict[str, Any]:
+    """Disjunctive facet counts: each facet counts with every *other* filter applied."""
     filters = query.filters.search_clauses()
     aggs: dict[str, Any] = {}
     for name, index_field, size in FACETS:
@@ -186,29 +199,35 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
             "filter": {"bool": {"filter": others}},
             "aggs": {"values": {"terms": {"field": index_field, "size": size}}},
         }
+    return aggs
+
+
+def search_body(query: SearchQuery, *, facets: bool = True, synopsis_zh: bool = False) -> dict[str, Any]:
+    """Search request: hit ids and total, plus disjunctive facet counts when ``facets``.
+
+    User filters go to ``post_filter`` so each facet can count with every *other* filter applied
+    (choosing "TV" still shows how many movies match). Highlights are not asked of the engine
+    (``catalog.search.highlight`` marks the page's texts).
+    """
+    base = _base_query(query, synopsis_zh=synopsis_zh)
+    filters = query.filters.search_clauses()
     body: dict[str, Any] = {
-        "query": scored,
+        "query": popularity(base, POPULARITY_WEIGHT) if query.q else base,
         "post_filter": {"bool": {"filter": [c for cs in filters.values() for c in cs]}},
-        "aggs": aggs,
-        "sort": sort_clause(sort),
+        "sort": sort_clause(query.effective_sort),
         "from": query.offset,
         "size": query.limit,
         "track_total_hits": True,
         "_source": False,
     }
-    if query.q:
-        body["highlight"] = {
-            # The text clauses alone: the highlighter need not look through function_score.
-            "highlight_query": {"bool": {"should": base["bool"]["should"], "minimum_should_match": 1}},
-            "encoder": "html",
-            "pre_tags": ["<em>"],
-            "post_tags": ["</em>"],
-            "fields": {
-                name: (_HIGHLIGHT_SYNOPSIS if name.startswith("synopsis") else _HIGHLIGHT_TITLE)
-                for name in HIGHLIGHT_FIELDS
-            },
-        }
+    if facets:
+        body["aggs"] = _facet_aggregations(query)
     return body
+
+
+def facets_body(query: SearchQuery) -> dict[str, Any]:
+    """What the facet counts of ``query`` depend on (not the page nor the sort): a cache key."""
+    return {"query": _base_query(query), "aggs": _facet_aggregations(query), "size": 0}
 
 
 def suggest_body(q: str, *, size: int = SUGGEST_SIZE) -> dict[str, Any]:
@@ -218,11 +237,11 @@ def suggest_body(q: str, *, size: int = SUGGEST_SIZE) -> dict[str, Any]:
     popularity orders anime that matched alike: a few typed letters match many titles equally
     well, and the one people are most likely looking for is the popular one.
     """
-    should: list[dict[str, Any]] = []
+    q = fold(q)
+    should: list[dict[str, Any]] = [title_keys_clause(q, EXACT_BOOST)]
     cjk = has_cjk(q)
     if has_latin(q) or not cjk:
         should += [
-            _flat({"match": {"titles.exact": q}}, EXACT_BOOST),
             # Words in order, the last one possibly unfinished: a phrase over the edge n-grams.
             _flat({"match_phrase": {"titles.prefix": q}}, PHRASE_BOOST),
             _flat({"match": {"titles.prefix": {"query": q, "operator": "and"}}}, PREFIX_BOOST),
@@ -243,7 +262,6 @@ def suggest_body(q: str, *, size: int = SUGGEST_SIZE) -> dict[str, Any]:
         ]
     if cjk:
         should += [
-            _flat({"match": {"titles_cjk.exact": q}}, EXACT_BOOST),
             _flat({"match_phrase": {"titles_cjk": q}}, PHRASE_BOOST),
             _flat({"match": {"titles_cjk.gram": {"query": q, "operator": "and"}}}, PREFIX_BOOST),
         ]

@@ -7,30 +7,54 @@ Both ask the search server first and answer from the database when it is unreach
 
 from __future__ import annotations
 
+import copy
+import functools
+import hashlib
+import json
 import logging
-import re
+import operator
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
 from catalog.documents import all_titles, anime_alias
 from catalog.models import Anime, AnimeTitle, Genre
-from catalog.search.client import ENGINE_ERRORS, query_client
+from catalog.search import typeahead
+from catalog.search.client import ENGINE_ERRORS, EngineUnavailable, engine_gate, query_client
+from catalog.search.highlight import Highlighter
+from catalog.search.normalize import fold, to_traditional
 from catalog.search.queries import (
     FACETS,
-    HIGHLIGHT_FIELDS,
     SUGGEST_SIZE,
     SearchQuery,
+    facets_body,
     search_body,
     suggest_body,
+    synopsis_retry,
 )
-from catalog.selectors import _DISPLAY_PREFERENCE, anime_cards, display_language
+from catalog.selectors import _DISPLAY_PREFERENCE, anime_cards, catalog_generation, display_language
 
 logger = logging.getLogger(__name__)
 
-_TAG_RE = re.compile(r"</?em>")
+# The engine failed, or was not asked (see catalog.search.client.EngineGate): answer from the database.
+SEARCH_ERRORS: tuple[type[Exception], ...] = (*ENGINE_ERRORS, EngineUnavailable)
 
 
 @dataclass
@@ -39,7 +63,7 @@ class SearchPage:
     results: list[dict[str, Any]]
     facets: dict[str, list[dict[str, Any]]]
     degraded: bool
-    engine_ms: float = 0.0  # time spent waiting for the search server (or the database fallback)
+    engine_ms: float = 0.0  # time spent waiting for the search server (also when it then failed)
 
 
 @dataclass
@@ -61,59 +85,135 @@ def _warn_degraded(what: str, exc: Exception) -> None:
 # --- search -----------------------------------------------------------------------------------
 
 
-def search_anime(*, query: SearchQuery, language: str | None = None) -> SearchPage:
-    """One page of anime matching ``query``: cards in rank order with highlights, plus facets."""
+def search_anime(*, query: SearchQuery, language: str | None = None, facets: bool = True) -> SearchPage:
+    """One page of anime matching ``query``: cards in rank order with highlights, plus facets
+    (empty lists when ``facets`` is false).
+
+    The engine's answer (hit ids, total, facet counts) is kept in the cache for
+    ``SEARCH_CACHE_SECONDS`` under the catalogue generation, facets apart from the hits so that
+    the next page or another sort reuses them; highlights are computed here for the page
+    (``catalog.search.highlight``).
+    """
     started = time.perf_counter()
-    try:
-        response = query_client().search(index=anime_alias(), **search_body(query))
-    except ENGINE_ERRORS as exc:
-        _warn_degraded("search", exc)
-        return _search_database(query=query, language=language)
-    engine_ms = (time.perf_counter() - started) * 1000
-    hits = response["hits"]["hits"]
-    ids = [int(h["_id"]) for h in hits]
+    generation = _generation()
+    facets_key = _cache_key("facets", generation, facets_body(query)) if facets else None
+    cached_facets = _cache_get(facets_key) if facets_key else None
+    want_aggs = facets and cached_facets is None
+    body = search_body(query, facets=want_aggs)
+    hits_key = _cache_key("hits", generation, search_body(query, facets=False))
+    cached_hits = _cache_get(hits_key)
+    engine_ms = 0.0
+    if cached_hits is None or want_aggs:
+        try:
+            response = engine_gate.call(lambda: query_client().search(index=anime_alias(), **body))
+            if response["hits"]["total"]["value"] == 0 and synopsis_retry(query):
+                deeper = search_body(query, facets=want_aggs, synopsis_zh=True)
+                response = engine_gate.call(lambda: query_client().search(index=anime_alias(), **deeper))
+        except SEARCH_ERRORS as exc:
+            waited_ms = (time.perf_counter() - started) * 1000
+            _warn_degraded("search", exc)
+            page = _search_database(query=query, language=language, facets=facets)
+            page.engine_ms = waited_ms  # the wait before giving up, for Server-Timing
+            return page
+        engine_ms = (time.perf_counter() - started) * 1000
+        cached_hits = {
+            "ids": [int(h["_id"]) for h in response["hits"]["hits"]],
+            "count": int(response["hits"]["total"]["value"]),
+        }
+        _cache_set(hits_key, cached_hits)
+        if want_aggs:
+            cached_facets = _raw_facets(response.get("aggregations") or {})
+            _cache_set(facets_key, cached_facets)
+    ids: list[int] = cached_hits["ids"]
     cards = anime_cards(anime_ids=ids, language=language, include_hidden=query.include_hidden)
-    highlights = {int(h["_id"]): _merge_highlight(h.get("highlight") or {}) for h in hits}
+    highlights = _highlights(query.q, ids) if query.q else {}
     hidden = _hidden_ids(ids) if query.include_hidden else set()
     for card in cards:
         card["highlight"] = highlights.get(card["id"], {})
         if query.include_hidden:
             card["is_hidden"] = card["id"] in hidden
     return SearchPage(
-        count=int(response["hits"]["total"]["value"]),
+        count=int(cached_hits["count"]),
         results=cards,
-        facets=_facets_from_aggregations(response.get("aggregations") or {}),
+        facets=_label_facets(copy.deepcopy(cached_facets)) if cached_facets is not None else _no_facets(),
         degraded=False,
         engine_ms=engine_ms,
     )
+
+
+def _generation() -> str:
+    try:
+        return catalog_generation()
+    except Exception:
+        return "0"
+
+
+def _cache_key(kind: str, generation: str, body: dict[str, Any]) -> str:
+    digest = hashlib.sha1(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return f"search:{kind}:{settings.ELASTICSEARCH_INDEX_PREFIX}:{generation}:{digest}"
+
+
+def _cache_get(key: str | None) -> Any:
+    if key is None or settings.SEARCH_CACHE_SECONDS <= 0:
+        return None
+    try:
+        return cache.get(key)
+    except Exception:  # the cache is an optimisation: without Redis the engine answers
+        return None
+
+
+def _cache_set(key: str | None, value: Any) -> None:
+    if key is None or settings.SEARCH_CACHE_SECONDS <= 0:
+        return
+    try:
+        cache.set(key, value, timeout=settings.SEARCH_CACHE_SECONDS)
+    except Exception:
+        logger.debug("search cache write failed", exc_info=True)
+
+
+def _no_facets() -> dict[str, list[dict[str, Any]]]:
+    return {name: [] for name, _field, _size in FACETS}
+
+
+def _highlights(q: str, ids: list[int]) -> dict[int, dict[str, list[str]]]:
+    """``{anime id: {"titles": [...], "synopsis": [...]}}`` for the page's anime."""
+    if not ids:
+        return {}
+    marker = Highlighter(q)
+    out: dict[int, dict[str, list[str]]] = {}
+    anime = (
+        Anime.objects.filter(id__in=ids)
+        .only(
+            "id", "title", "title_en", "title_ja", "title_zh_hans", "title_zh_hant", "synopsis", "synopsis_zh"
+        )
+        .prefetch_related("titles")
+    )
+    for item in anime:
+        found: dict[str, list[str]] = {}
+        titles = marker.titles(all_titles(item))
+        if titles:
+            found["titles"] = titles
+        fragments = [f for f in (marker.fragment(item.synopsis), marker.fragment(item.synopsis_zh)) if f]
+        if fragments:
+            found["synopsis"] = fragments[:1]
+        out[item.id] = found
+    return out
 
 
 def _hidden_ids(ids: list[int]) -> set[int]:
     return set(Anime.objects.filter(id__in=ids, is_hidden=True).values_list("id", flat=True))
 
 
-def _merge_highlight(raw: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Fold the per-field fragments into ``titles`` / ``synopsis``, one fragment per text."""
-    merged: dict[str, dict[str, str]] = {}
-    for index_field, fragments in raw.items():
-        key = HIGHLIGHT_FIELDS.get(index_field)
-        if key is None:
-            continue
-        bucket = merged.setdefault(key, {})
-        for fragment in fragments:
-            plain = _TAG_RE.sub("", fragment)
-            # Keep the fragment with the most marked words for each text.
-            if plain not in bucket or fragment.count("<em>") > bucket[plain].count("<em>"):
-                bucket[plain] = fragment
-    return {key: list(bucket.values()) for key, bucket in merged.items()}
-
-
-def _facets_from_aggregations(aggs: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+def _raw_facets(aggs: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     facets: dict[str, list[dict[str, Any]]] = {}
     for name, _field, _size in FACETS:
         buckets = (aggs.get(name) or {}).get("values", {}).get("buckets", [])
         facets[name] = [{"value": b["key"], "count": int(b["doc_count"])} for b in buckets]
-    return _label_facets(facets)
+    return facets
+
+
+def _facets_from_aggregations(aggs: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    return _label_facets(_raw_facets(aggs))
 
 
 def _label_facets(facets: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
@@ -144,22 +244,65 @@ _DB_ORDER = {
 }
 
 
-def _search_database(*, query: SearchQuery, language: str | None) -> SearchPage:
-    """The fallback: any title containing ``q`` (exact titles, then title prefixes first)."""
+def _title_variants(q: str) -> list[str]:
+    """``q`` as typed, folded (simplified Chinese, half-width, lower case) and in traditional
+    Chinese: the spellings the database's ``LIKE`` is tried with when the title index is not
+    there."""
+    folded = fold(q)
+    variants = [q, unicodedata.normalize("NFKC", q), folded, to_traditional(folded)]
+    return list(dict.fromkeys(v for v in variants if v))
+
+
+def _title_filter(q: str) -> tuple[Q, Q, Q]:
+    """(contains, equals, starts) conditions over every title column, for each spelling of ``q``."""
+    titles = AnimeTitle.objects.filter(anime=OuterRef("pk"))
+    variants = _title_variants(q)
+    contains = functools.reduce(
+        operator.or_,
+        (
+            Q(Exists(titles.filter(text__icontains=v))) | Q(title__icontains=v) | Q(title_en__icontains=v)
+            for v in variants
+        ),
+    )
+    equals = functools.reduce(operator.or_, (Q(Exists(titles.filter(text__iexact=v))) for v in variants))
+    starts = functools.reduce(operator.or_, (Q(Exists(titles.filter(text__istartswith=v))) for v in variants))
+    return contains, equals, starts
+
+
+def _search_database(*, query: SearchQuery, language: str | None, facets: bool = True) -> SearchPage:
+    """The fallback: anime with a title containing ``q`` (equal titles, then title starts first).
+
+    Titles are compared as the engine compares them (``catalog.search.normalize``: either Chinese
+    script, full-width, case, accents, spaces and punctuation ignored) through the process's title
+    index when it is built, else with the database's ``LIKE`` over the spellings of
+    :func:`_title_variants`.
+    """
     qs: QuerySet[Anime] = Anime.objects.all() if query.include_hidden else Anime.objects.visible()
     qs = query.filters.apply(qs)
     order: tuple[Any, ...] = _DB_ORDER[query.effective_sort]
-    if query.q:
-        titles = AnimeTitle.objects.filter(anime=OuterRef("pk"))
-        qs = qs.filter(
-            Q(Exists(titles.filter(text__icontains=query.q)))
-            | Q(title__icontains=query.q)
-            | Q(title_en__icontains=query.q)
-        )
+    titles_index = typeahead.current() if query.q and not query.include_hidden else None
+    if query.q and titles_index is not None:
+        ranks = titles_index.containing(query.q)
+        qs = qs.filter(id__in=list(ranks))
+        if query.effective_sort == "relevance":
+            by_rank: dict[int, list[int]] = {}
+            for anime_id, rank in ranks.items():
+                by_rank.setdefault(rank, []).append(anime_id)
+            qs = qs.annotate(
+                match_rank=Case(
+                    *(When(id__in=ids, then=Value(rank)) for rank, ids in sorted(by_rank.items())),
+                    default=Value(3),
+                    output_field=IntegerField(),
+                )
+            )
+            order = ("match_rank", *order)
+    elif query.q:
+        contains, equals, starts = _title_filter(query.q)
+        qs = qs.filter(contains)
         if query.effective_sort == "relevance":
             qs = qs.annotate(
-                exact=Exists(titles.filter(text__iexact=query.q)),
-                prefix=Exists(titles.filter(text__istartswith=query.q)),
+                exact=ExpressionWrapper(equals, output_field=BooleanField()),
+                prefix=ExpressionWrapper(starts, output_field=BooleanField()),
             )
             order = ("-exact", "-prefix", *order)
     count = qs.count()
@@ -170,7 +313,12 @@ def _search_database(*, query: SearchQuery, language: str | None) -> SearchPage:
         card["highlight"] = {}
         if query.include_hidden:
             card["is_hidden"] = card["id"] in hidden
-    return SearchPage(count=count, results=cards, facets=_database_facets(qs), degraded=True)
+    return SearchPage(
+        count=count,
+        results=cards,
+        facets=_database_facets(qs) if facets else _no_facets(),
+        degraded=True,
+    )
 
 
 def _database_facets(qs: QuerySet[Anime]) -> dict[str, list[dict[str, Any]]]:
@@ -219,14 +367,39 @@ def _matched_title(q: str, titles: list[str]) -> str:
 def suggest_anime(*, q: str, language: str | None = None, size: int = SUGGEST_SIZE) -> Suggestions:
     """Autocomplete: up to ``size`` visible anime whose titles start with (or nearly match) ``q``.
 
-    Answers from the search server's stored fields only (no database query).
+    Answers from the process's title index (``catalog.search.typeahead``: no network round trip)
+    once it is built, from the search server's stored fields before that, and from the database
+    when the server fails too.
     """
     started = time.perf_counter()
+    titles_index = typeahead.current()
+    if titles_index is not None:
+        return Suggestions(
+            results=[
+                {
+                    "id": entry.anime_id,
+                    "mal_id": entry.mal_id,
+                    "title": _label(entry.display, language),
+                    "matched": matched,
+                    "type": entry.type,
+                    "year": entry.year,
+                    "cover_url": entry.cover_url,
+                }
+                for entry, matched in titles_index.suggest(q, size=size)
+            ],
+            degraded=False,
+            engine_ms=0.0,
+        )
     try:
-        response = query_client().search(index=anime_alias(), **suggest_body(q, size=size))
-    except ENGINE_ERRORS as exc:
+        response = engine_gate.call(
+            lambda: query_client().search(index=anime_alias(), **suggest_body(q, size=size))
+        )
+    except SEARCH_ERRORS as exc:
+        waited_ms = (time.perf_counter() - started) * 1000
         _warn_degraded("suggest", exc)
-        return _suggest_database(q=q, language=language, size=size)
+        suggestions = _suggest_database(q=q, language=language, size=size)
+        suggestions.engine_ms = waited_ms
+        return suggestions
     engine_ms = (time.perf_counter() - started) * 1000
     results = []
     for hit in response["hits"]["hits"]:
@@ -248,11 +421,11 @@ def suggest_anime(*, q: str, language: str | None = None, size: int = SUGGEST_SI
 
 
 def _suggest_database(*, q: str, language: str | None, size: int) -> Suggestions:
-    titles = AnimeTitle.objects.filter(anime=OuterRef("pk"))
+    contains, _equals, starts = _title_filter(q)
     qs = (
         Anime.objects.visible()
-        .filter(Exists(titles.filter(text__icontains=q)) | Q(title__icontains=q))
-        .annotate(prefix=Exists(titles.filter(text__istartswith=q)))
+        .filter(contains)
+        .annotate(prefix=ExpressionWrapper(starts, output_field=BooleanField()))
         .order_by("-prefix", "-members", "mal_id")
         .prefetch_related("titles")[:size]
     )

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from catalog.models import Anime, AnimeTitle, Tag
+from catalog.search import typeahead
 from catalog.search.indexing import delete_index, rebuild_index
 from tests.factories import AnimeFactory, GenreFactory, TagFactory, UserFactory
 
@@ -135,9 +136,12 @@ def catalogue() -> dict[str, Anime]:
 
 
 @pytest.fixture
-def indexed(catalogue: dict[str, Anime]) -> Iterator[dict[str, Anime]]:
+def indexed(catalogue: dict[str, Anime], settings) -> Iterator[dict[str, Anime]]:
     delete_index()
     rebuild_index(progress=False)
+    # Autocomplete answers from the process's title index, built now from the same rows.
+    settings.SEARCH_TYPEAHEAD_ENABLED = True
+    typeahead.refresh(wait=True)
     yield catalogue
     delete_index()
 
@@ -297,6 +301,29 @@ def test_pages(api_client, indexed):
     assert beyond.json()["code"] == "not_found"
 
 
+def test_paging_never_offers_a_page_past_the_window(api_client, indexed, monkeypatch):
+    # given an engine that pages through the first 3 hits only (10,000 on the real catalogue)
+    monkeypatch.setattr("catalog.search.apis.MAX_RESULT_WINDOW", 3)
+    # when paging 4 matches 2 by 2
+    first = search(api_client, genre="action", page_size=2)
+    # then count is what can be paged through, total what matches
+    assert (first["count"], first["total"]) == (3, 4)
+    second = api_client.get(first["next"]).json()
+    # the last page by count answers and offers no next page
+    assert len(second["results"]) == 1
+    assert second["next"] is None
+    beyond = api_client.get(SEARCH, {"genre": "action", "page": 3, "page_size": 2})
+    assert beyond.status_code == 404
+    assert "first 3 results" in beyond.json()["message"]
+
+
+def test_facets_are_skipped_when_not_asked_for(api_client, indexed):
+    body = search(api_client, q="titan", facets="false")
+    assert body["facets"] == {"genre": [], "type": [], "year": [], "season": []}
+    assert ids(body)[0] == indexed["aot"].id
+    assert search(api_client, q="titan")["facets"]["year"]
+
+
 # --- highlights ----------------------------------------------------------------------------------
 
 
@@ -354,8 +381,9 @@ def test_staff_see_hidden_anime_flagged_when_they_ask(indexed):
         ({"q": "titan", "season": "monsoon"}, "season"),
         ({"q": "titan", "sort": "random"}, "sort"),
         ({"q": "titan", "page": "0"}, "page"),
+        ({"q": "titan", "page": "two"}, "page"),
         ({"q": "titan", "page_size": "1000"}, "page_size"),
-        ({"q": "titan", "page": "600", "page_size": "100"}, "page"),
+        ({"q": "titan", "page_size": ""}, "page_size"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_parameter(api_client, catalogue, params, field):
@@ -564,3 +592,36 @@ def test_search_before_any_index_exists_degrades(api_client, catalogue):
     body = search(api_client, q="Kimetsu no Yaiba")
     assert body["degraded"] is True
     assert ids(body)[0] == catalogue["kimetsu"].id
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "shingekinokyojin",  # joined words
+        "Shingeki-no-Kyojin",  # punctuation for spaces
+        "進擊の巨人",  # the traditional form of the Japanese title
+        "\uff33\uff28\uff29\uff2e\uff27\uff25\uff2b\uff29 \uff2e\uff2f",  # full width
+    ],
+)
+def test_degraded_search_compares_titles_as_the_engine_does(
+    api_client, catalogue, search_server_down, settings, q
+):
+    # given the engine down and the autocomplete title index built
+    settings.SEARCH_TYPEAHEAD_ENABLED = True
+    typeahead.refresh(wait=True)
+    # when searching in another script, width or spelling of the words
+    body = search(api_client, q=q)
+    # then the database answers, says so, and finds the anime
+    assert body["degraded"] is True
+    assert ids(body)[0] == catalogue["aot"].id
+
+
+@pytest.mark.parametrize(
+    "q", ["\uff33\uff28\uff29\uff2e\uff27\uff25\uff2b\uff29", "進擊的巨人", "进击的巨人", "SHINGEKI"]
+)
+def test_degraded_search_without_the_title_index_still_folds_width_and_script(
+    api_client, catalogue, search_server_down, q
+):
+    body = search(api_client, q=q)
+    assert body["degraded"] is True
+    assert ids(body)[0] == catalogue["aot"].id

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from catalog.filters import CatalogFilter
+from catalog.search.highlight import Highlighter
+from catalog.search.normalize import compact, fold
 from catalog.search.queries import (
     SearchQuery,
     has_latin,
@@ -15,7 +17,7 @@ from catalog.search.queries import (
     suggest_body,
     text_clauses,
 )
-from catalog.search.selectors import _label, _matched_title, _merge_highlight
+from catalog.search.selectors import _label, _matched_title
 
 
 def fields_of(clauses: list[dict[str, Any]]) -> set[str]:
@@ -29,19 +31,17 @@ def fields_of(clauses: list[dict[str, Any]]) -> set[str]:
 
 def test_latin_input_searches_latin_fields_with_fuzziness():
     clauses = text_clauses("atack on titan")
-    assert fields_of(clauses) == {"titles.exact", "titles", "titles.prefix", "synopsis"}
+    assert fields_of(clauses) == {"title_keys", "titles", "titles.prefix", "synopsis"}
     assert any(c.get("match", {}).get("titles", {}).get("fuzziness") == "AUTO" for c in clauses)
 
 
 def test_cjk_input_searches_cjk_fields_without_fuzziness():
     clauses = text_clauses("进击的巨人")
-    assert fields_of(clauses) == {
-        "titles_cjk.exact",
-        "titles_cjk",
-        "titles_cjk.gram",
-        "synopsis_zh",
-        "tags.text",
-    }
+    assert fields_of(clauses) == {"title_keys", "titles_cjk", "tags"}
+    # the Chinese synopses only when asked (a search that found nothing in the titles)
+    assert "synopsis_zh" in fields_of(text_clauses("进击的巨人", synopsis_zh=True))
+    # one character: the single-character grams
+    assert "titles_cjk.gram" in fields_of(text_clauses("進"))
     assert "fuzziness" not in json.dumps(clauses)
 
 
@@ -72,7 +72,8 @@ def test_relevance_blends_text_with_popularity():
     }
     assert scoring["query"]["bool"]["filter"] == [{"term": {"is_hidden": False}}]
     assert body["sort"][0] == "_score"
-    assert "highlight_query" in body["highlight"]
+    # highlights are marked here for the page (catalog.search.highlight), not by the engine
+    assert "highlight" not in body
 
 
 def test_no_words_lists_by_popularity_without_scoring_or_highlights():
@@ -133,20 +134,52 @@ def test_suggest_returns_eight_visible_titles_with_stored_fields():
     )
 
 
-def test_highlights_fold_into_titles_and_synopsis():
-    merged = _merge_highlight(
-        {
-            "titles": ["Attack on <em>Titan</em>"],
-            "titles.prefix": ["<em>Attack</em> on <em>Titan</em>"],
-            "titles_cjk": ["進撃の<em>巨人</em>"],
-            "synopsis_zh": ["<em>巨人</em>来了"],
-            "unknown": ["x"],
-        }
-    )
-    assert merged == {
-        "titles": ["<em>Attack</em> on <em>Titan</em>", "進撃の<em>巨人</em>"],
-        "synopsis": ["<em>巨人</em>来了"],
+def test_highlights_mark_query_words_in_any_script_and_escape_html():
+    assert Highlighter("atack titan").titles(["Attack on Titan", "Kimetsu"]) == [
+        "<em>Attack</em> on <em>Titan</em>"
+    ]
+    # a simplified query marks the traditional and the Japanese forms
+    assert Highlighter("进击的巨人").titles(["進撃の巨人"]) == ["<em>進撃</em>の<em>巨人</em>"]
+    assert Highlighter("jerry").titles(["Tom & Jerry <Kids>"]) == ["Tom &amp; <em>Jerry</em> &lt;Kids&gt;"]
+    assert Highlighter("steinsgate").titles(["Steins;Gate"]) == ["<em>Steins;Gate</em>"]
+    long_text = "Once upon a time " * 20 + "the titans came over the walls. " + "Then more. " * 20
+    fragment = Highlighter("walls").fragment(long_text)
+    assert fragment is not None and "<em>walls</em>" in fragment and len(fragment) < 200
+    assert Highlighter("walls").fragment("nothing here") is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("命運石之門", "命运石之门"),  # traditional / simplified Chinese
+        ("進撃の巨人", "進擊の巨人"),  # Japanese shinjitai / kyujitai
+        ("\uff33\uff34\uff25\uff29\uff2e\uff33\uff1b\uff27\uff21\uff34\uff25", "steins;gate"),  # full width
+        ("Pokémon", "pokemon"),
+        ("ｼﾝｹﾞｷ", "シンゲキ"),  # half-width katakana
+    ],
+)
+def test_fold_makes_script_width_case_and_accent_variants_equal(a, b):
+    assert fold(a) == fold(b)
+
+
+@pytest.mark.parametrize("text", ["Steins;Gate", "SteinsGate", "Steins Gate", "steins・gate"])
+def test_compact_drops_spaces_and_punctuation(text):
+    assert compact(text) == "steinsgate"
+
+
+def test_title_keys_clause_holds_the_folded_and_the_compact_input():
+    clause = text_clauses("Shingeki no Kyojin")[0]
+    assert clause["constant_score"]["filter"] == {
+        "terms": {"title_keys": ["shingeki no kyojin", "shingekinokyojin"]}
     }
+    assert text_clauses("命運石之門")[0]["constant_score"]["filter"] == {
+        "terms": {"title_keys": ["命运石之门"]}
+    }
+
+
+def test_facets_only_when_asked():
+    assert "aggs" not in search_body(SearchQuery(q="x"), facets=False)
+    assert "aggs" in search_body(SearchQuery(q="x"))
 
 
 def test_suggestion_labels_follow_the_reader_language():

@@ -18,6 +18,7 @@ import pytest
 from django.db import transaction
 
 from catalog.models import Anime, AnimeTitle, Genre, Tag
+from catalog.search import typeahead
 from catalog.search.indexing import delete_index, rebuild_index
 
 pytestmark = [pytest.mark.django_db, pytest.mark.search, pytest.mark.slow]
@@ -98,7 +99,17 @@ def patient_search(settings) -> None:
 
 def test_the_query_set_covers_every_kind():
     kinds = {item["kind"] for item in QUERIES}
-    assert kinds == {"romaji", "english", "japanese", "zh-hans", "zh-hant", "typo", "prefix", "sequel"}
+    assert kinds == {
+        "romaji",
+        "english",
+        "japanese",
+        "zh-hans",
+        "zh-hant",
+        "typo",
+        "prefix",
+        "sequel",
+        "joined",
+    }
     assert len(QUERIES) >= 40
 
 
@@ -122,4 +133,17 @@ def test_suggest_offers_the_expected_anime_for_a_prefix(api_client, real_catalog
     body = api_client.get("/api/search/suggest/", {"q": item["q"]}).json()
     assert body["degraded"] is False
     suggested = [r["mal_id"] for r in body["results"]]
+    assert item["mal_id"] in suggested, f"{item['q']!r}: {suggested}"
+
+
+@pytest.fixture(scope="module")
+def real_title_index(real_catalogue, django_db_blocker) -> typeahead.TitleIndex:
+    with django_db_blocker.unblock():
+        return typeahead.build("relevance")
+
+
+@pytest.mark.parametrize("item", QUERIES, ids=[f"{q['kind']}:{q['q']}" for q in QUERIES])
+def test_autocomplete_index_offers_the_expected_anime(real_title_index, item):
+    # every query of the set, typed in the search box, suggests the anime among the first eight
+    suggested = [entry.mal_id for entry, _matched in real_title_index.suggest(item["q"], size=8)]
     assert item["mal_id"] in suggested, f"{item['q']!r}: {suggested}"

@@ -1,0 +1,158 @@
+"""A slow or absent search engine degrades search, never the site, and search recovers by itself.
+
+The engine gate (``catalog.search.client.EngineGate``) bounds the engine requests in flight per
+process and skips an engine that just failed, so the web server's threads stay free for the other
+endpoints; one probe per ``SEARCH_BREAKER_SECONDS`` finds it again once it is back.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import ConnectionTimeout
+
+from catalog.search.client import EngineGate, EngineUnavailable, engine_gate
+from catalog.search.indexing import delete_index, rebuild_index
+from tests.factories import AnimeFactory
+
+
+@pytest.fixture
+def gate(settings) -> EngineGate:
+    settings.SEARCH_MAX_CONCURRENCY = 1
+    settings.SEARCH_QUEUE_SECONDS = 0.05
+    settings.SEARCH_BREAKER_SECONDS = 0.3
+    return EngineGate()
+
+
+def test_requests_beyond_the_concurrency_limit_do_not_wait_for_the_engine(gate):
+    # given one request holding the only engine slot
+    release = threading.Event()
+    holder = threading.Thread(target=lambda: gate.call(lambda: release.wait(5)))
+    holder.start()
+    time.sleep(0.1)
+    calls: list[int] = []
+    # when another request comes, then it gives up without calling the engine
+    with pytest.raises(EngineUnavailable):
+        gate.call(lambda: calls.append(1))
+    release.set()
+    holder.join()
+    assert calls == []
+    # and once the slot is free the engine is asked again
+    assert gate.call(lambda: 42) == 42
+
+
+def test_a_failed_engine_is_skipped_then_probed_and_found_again(gate):
+    calls: list[str] = []
+
+    def down() -> None:
+        calls.append("down")
+        raise TransportConnectionError("connection refused")
+
+    # when the engine fails once
+    with pytest.raises(TransportConnectionError):
+        gate.call(down)
+    # then the next requests skip it at once (no request reaches it) ...
+    for _ in range(3):
+        with pytest.raises(EngineUnavailable):
+            gate.call(lambda: calls.append("skipped?"))
+    assert calls == ["down"]
+    # ... until the breaker time has passed: one probe, and an answer closes the breaker
+    time.sleep(0.35)
+    assert gate.call(lambda: "up") == "up"
+    assert gate.call(lambda: "up again") == "up again"
+    assert not gate.is_open()
+
+
+def test_one_timeout_does_not_open_the_breaker_two_in_a_row_do(gate):
+    def slow() -> None:
+        raise ConnectionTimeout("timed out")
+
+    with pytest.raises(ConnectionTimeout):
+        gate.call(slow)
+    assert not gate.is_open()
+    assert gate.call(lambda: "answered") == "answered"  # resets the count
+    with pytest.raises(ConnectionTimeout):
+        gate.call(slow)
+    assert not gate.is_open()
+    with pytest.raises(ConnectionTimeout):
+        gate.call(slow)
+    assert gate.is_open()
+
+
+def test_an_error_answer_does_not_open_the_breaker(gate):
+    with pytest.raises(ValueError):
+        gate.call(lambda: (_ for _ in ()).throw(ValueError("bad request")))
+    assert gate.call(lambda: "fine") == "fine"
+
+
+@pytest.fixture
+def silent_server(settings) -> Iterator[list[socket.socket]]:
+    """A search server that accepts connections and never answers (a hung engine)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    settings.ELASTICSEARCH_DSL = {"default": {"hosts": f"http://127.0.0.1:{port}/", "max_retries": 0}}
+    settings.SEARCH_TIMEOUT_SECONDS = 0.3
+    settings.SEARCH_BREAKER_SECONDS = 30
+    yield accepted
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    listener.close()
+
+
+@pytest.mark.django_db
+def test_a_hung_engine_costs_two_timeouts_then_searches_answer_from_the_database(api_client, silent_server):
+    AnimeFactory(title="Shingeki no Kyojin", members=10)
+    # when five searches and suggestions come while the engine hangs
+    bodies = [api_client.get("/api/search/", {"q": "shingeki"}).json() for _ in range(3)]
+    bodies += [api_client.get("/api/search/suggest/", {"q": "shin"}).json() for _ in range(2)]
+    # then every answer is the database's, marked degraded, and only the first two requests waited
+    # on the engine (two timeouts in a row open the breaker): the others did not hold a thread
+    assert all(b["degraded"] for b in bodies)
+    assert [r["title"] for r in bodies[0]["results"]] == ["Shingeki no Kyojin"]
+    assert len(silent_server) == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.search
+def test_search_is_normal_again_within_the_breaker_time_after_the_engine_returns(api_client, settings):
+    AnimeFactory(title="Steins;Gate", members=10)
+    delete_index()
+    rebuild_index(progress=False)
+    settings.SEARCH_BREAKER_SECONDS = 0.5
+    real = settings.ELASTICSEARCH_DSL
+    try:
+        # given the engine cut (nothing listens on port 9)
+        settings.ELASTICSEARCH_DSL = {"default": {"hosts": "http://127.0.0.1:9/", "max_retries": 0}}
+        assert api_client.get("/api/search/", {"q": "steins"}).json()["degraded"] is True
+        # when it is back, answers stay degraded only until the breaker lets a probe through
+        settings.ELASTICSEARCH_DSL = real
+        assert engine_gate.is_open()
+        time.sleep(0.6)
+        body = api_client.get("/api/search/", {"q": "SteinsGate"}).json()
+        assert body["degraded"] is False
+        assert [r["title"] for r in body["results"]] == ["Steins;Gate"]
+    finally:
+        settings.ELASTICSEARCH_DSL = real
+        delete_index()
