@@ -38,8 +38,8 @@ def test_the_mal_import_error_is_chinese_on_the_chinese_site(user_client):
 
     # then
     assert zh.status_code == en.status_code == 400
-    assert en.json()["message"] == "entry 1: series_animedb_id 'abc' is not a MAL id."
-    assert zh.json()["message"] == "第 1 条：series_animedb_id 'abc' 不是 MyAnimeList 编号。"  # noqa: RUF001
+    assert en.json()["message"] == "line 1 (?): series_animedb_id 'abc' is not a MAL id."
+    assert zh.json()["message"] == "第 1 行（?）：series_animedb_id 'abc' 不是 MyAnimeList 的编号。"  # noqa: RUF001
 
 
 def test_collection_field_errors_are_chinese_on_the_chinese_site(user_client):
