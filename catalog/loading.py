@@ -1,16 +1,20 @@
 """Loads the ETL's parquet tables into the database, idempotently.
 
-Anime are keyed by ``mal_id``; titles by (anime, text, language); genres and tags by name;
+Anime are keyed by ``catalog_key`` (``mal:<MyAnimeList id>``, else ``bgm:<bangumi id>``, see
+``catalog.etl.transforms.anime_key``; an entry that gains a MyAnimeList id keeps its row);
+franchises by their key; titles by (anime, text, language); genres and tags by name;
 external ids by (anime, site, id); data-set users by ``dataset_user_id``; data-set list entries by
 (user, anime). Each step reads what is already there, writes only what is missing or different,
 and reports created / updated / unchanged rows, so a second load changes nothing.
 
-Operator fields (``is_featured``, ``is_hidden``) are never written on update. Links, titles and
-external ids are only added, never removed: operators may add their own.
+Operator fields (``is_featured``, ``is_hidden``) are never written on update, nor the franchise of
+an anime in a franchise an operator edited (merged or split). Links, titles and external ids are
+only added, never removed: operators may add their own.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 import zlib
@@ -23,12 +27,13 @@ import pyarrow.parquet as pq
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
+from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import User
 from catalog.etl import transforms as tf
 from catalog.etl.output import read_manifest
-from catalog.models import Anime, AnimeTitle, ExternalId, Genre, Tag
+from catalog.models import Anime, AnimeTitle, ExternalId, Franchise, Genre, Tag
 from favorites.models import CollectionEntry, EntrySource
 from recsys.models import Interaction
 
@@ -39,11 +44,16 @@ USERS_PER_CHUNK = 250
 
 # Anime columns the data owns (operator fields are absent on purpose).
 ANIME_DATA_FIELDS = (
+    "mal_id",
+    "bangumi_id",
+    "source",
     "title",
     "title_en",
     "title_ja",
     "title_zh_hans",
     "title_zh_hant",
+    "display_title_en",
+    "display_title_zh",
     "type",
     "episodes",
     "aired_from",
@@ -55,7 +65,11 @@ ANIME_DATA_FIELDS = (
     "synopsis_zh",
     "cover_url",
     "official_site",
+    "broadcast_start",
+    "broadcast_period_days",
 )
+# ETL column -> model field where the names differ.
+ANIME_COLUMNS = {"display_title_en": "display_en", "display_title_zh": "display_zh"}
 
 
 @dataclass
@@ -153,7 +167,7 @@ def anime_values(row: dict[str, Any]) -> dict[str, Any]:
     """The database values of one ETL anime row (blank strings for missing text, known types)."""
     values: dict[str, Any] = {}
     for name in ANIME_DATA_FIELDS:
-        value = row.get(name)
+        value = row.get(ANIME_COLUMNS.get(name, name))
         if name in _BLANK_STRING_FIELDS:
             value = "" if value is None else str(value)
             limit = _ANIME_LIMITS[name]
@@ -162,8 +176,14 @@ def anime_values(row: dict[str, Any]) -> dict[str, Any]:
         values[name] = value
     values["type"] = values["type"] or Anime.Type.UNKNOWN
     values["members"] = int(values["members"] or 0)
-    for name in ("episodes", "year"):
+    for name in ("episodes", "year", "mal_id", "bangumi_id", "broadcast_period_days"):
         values[name] = None if values[name] is None else int(values[name])
+    values["source"] = values["source"] or Anime.Source.MAL
+    start = values["broadcast_start"]
+    if start is not None and start.tzinfo is None:  # parquet timestamps are UTC instants
+        values["broadcast_start"] = start.replace(tzinfo=dt.UTC)
+    if values["broadcast_start"] is not None:
+        values["broadcast_start"] = values["broadcast_start"].replace(microsecond=0)
     if values["score"] is not None:
         values["score"] = round(float(values["score"]), 4)
     return values
@@ -181,7 +201,8 @@ class CatalogLoader:
         self.progress = progress
         self.write = write
         self.report = LoadReport()
-        self.anime_ids: dict[int, int] = {}
+        self.anime_ids: dict[str, int] = {}  # catalog_key -> id
+        self.anime_by_mal: dict[int, int] = {}  # MyAnimeList id -> id (the data-set interactions)
         self.user_ids: dict[int, int] = {}
 
     def _bar(self, **kwargs: Any) -> tqdm[Any]:
@@ -192,6 +213,7 @@ class CatalogLoader:
 
     def run(self) -> LoadReport:
         self.load_anime()
+        self.load_franchises()
         self.load_genres()
         self.load_tags()
         self.load_titles()
@@ -205,36 +227,114 @@ class CatalogLoader:
     def load_anime(self) -> None:
         stats = self._stats("anime")
         rows = read_table(self.etl_dir, "anime")
-        existing = {
-            values["mal_id"]: values for values in Anime.objects.values("id", "mal_id", *ANIME_DATA_FIELDS)
+        existing = list(Anime.objects.values("id", "catalog_key", *ANIME_DATA_FIELDS))
+        by_key = {values["catalog_key"]: values for values in existing}
+        by_mal = {values["mal_id"]: values for values in existing if values["mal_id"] is not None}
+        # An entry known by its bangumi id alone that gains a MyAnimeList id keeps its row.
+        by_bangumi = {
+            values["bangumi_id"]: values
+            for values in existing
+            if values["bangumi_id"] is not None and values["mal_id"] is None
         }
-        to_write: list[Anime] = []
+        new: list[Anime] = []
+        changed: list[Anime] = []
+        now = timezone.now()
         for row in rows:
+            key = row["anime_key"]
             values = anime_values(row)
-            current = existing.get(row["mal_id"])
+            current = (
+                by_key.get(key)
+                or (by_mal.get(values["mal_id"]) if values["mal_id"] is not None else None)
+                or (by_bangumi.get(values["bangumi_id"]) if values["bangumi_id"] is not None else None)
+            )
             if current is None:
                 stats.created += 1
-            elif all(_same(current[k], v) for k, v in values.items()):
+                new.append(Anime(catalog_key=key, **values))
+            elif current["catalog_key"] == key and all(_same(current[k], v) for k, v in values.items()):
                 stats.unchanged += 1
-                continue
             else:
                 stats.updated += 1
-            to_write.append(Anime(mal_id=row["mal_id"], **values))
-        with self._bar(total=len(to_write), desc="anime", unit="anime") as bar:
-            for batch in _batches(to_write, 1000):
+                changed.append(Anime(id=current["id"], catalog_key=key, updated_at=now, **values))
+        with self._bar(total=len(new) + len(changed), desc="anime", unit="anime") as bar:
+            for batch in _batches(changed, 500):
                 with transaction.atomic():
-                    # MySQL upsert on the unique mal_id: new rows are inserted, existing rows get the
-                    # data fields only (never is_featured / is_hidden).
-                    Anime.objects.bulk_create(
-                        batch, update_conflicts=True, update_fields=[*ANIME_DATA_FIELDS, "updated_at"]
-                    )
+                    Anime.objects.bulk_update(batch, ["catalog_key", *ANIME_DATA_FIELDS, "updated_at"])
                 bar.update(len(batch))
-        self.anime_ids = dict(Anime.objects.values_list("mal_id", "id"))
+            for batch in _batches(new, 1000):
+                with transaction.atomic():
+                    Anime.objects.bulk_create(batch)
+                bar.update(len(batch))
+        self.anime_ids = dict(Anime.objects.values_list("catalog_key", "id"))
+        self.anime_by_mal = {
+            mal_id: pk for mal_id, pk in Anime.objects.values_list("mal_id", "id") if mal_id is not None
+        }
+
+    # franchises -------------------------------------------------------------------------------
+
+    def load_franchises(self) -> None:
+        """Franchises by key, then each anime's franchise and air-order position; anime in a
+        franchise an operator edited stay where the operator put them."""
+        stats = self._stats("franchises")
+        rows = read_table(self.etl_dir, "franchises")
+        existing = {f.key: f for f in Franchise.objects.all()}
+        new: list[Franchise] = []
+        renamed: list[Franchise] = []
+        for row in rows:
+            found = existing.get(row["franchise_key"])
+            names = {"name_en": row["name_en"] or "", "name_zh": row["name_zh"] or ""}
+            for name, value in names.items():
+                names[name] = tf.truncate(value, 255) or ""
+            if found is None:
+                new.append(Franchise(key=row["franchise_key"], **names))
+            elif not found.is_curated and (found.name_en, found.name_zh) != (
+                names["name_en"],
+                names["name_zh"],
+            ):
+                found.name_en, found.name_zh = names["name_en"], names["name_zh"]
+                found.updated_at = timezone.now()
+                renamed.append(found)
+            else:
+                stats.unchanged += 1
+        for batch in _batches(new):
+            Franchise.objects.bulk_create(batch, ignore_conflicts=True)
+        Franchise.objects.bulk_update(renamed, ["name_en", "name_zh", "updated_at"], batch_size=1000)
+        stats.created += len(new)
+        stats.updated += len(renamed)
+
+        links = self._stats("anime franchises")
+        franchise_ids = dict(Franchise.objects.values_list("key", "id"))
+        curated = set(Franchise.objects.filter(is_curated=True).values_list("id", flat=True))
+        keys, franchise_keys, positions = read_columns(
+            self.etl_dir, "anime", ["anime_key", "franchise_key", "franchise_position"]
+        )
+        current = {
+            pk: (fid, pos)
+            for pk, fid, pos in Anime.objects.values_list("id", "franchise_id", "franchise_position")
+        }
+        changed: list[Anime] = []
+        for key, franchise_key, position in zip(keys, franchise_keys, positions, strict=True):
+            anime_id = self.anime_ids.get(key)
+            if anime_id is None or franchise_key is None:
+                continue
+            wanted = (franchise_ids.get(franchise_key), int(position or 0))
+            now = current.get(anime_id, (None, 0))
+            if now[0] in curated or now == wanted:
+                links.unchanged += 1
+                continue
+            links.updated += 1
+            changed.append(Anime(id=anime_id, franchise_id=wanted[0], franchise_position=wanted[1]))
+        for batch in _batches(changed, 1000):
+            with transaction.atomic():
+                Anime.objects.bulk_update(batch, ["franchise", "franchise_position"])
+        # Franchises the data no longer produces, and that no operator made, go away once empty.
+        Franchise.objects.filter(is_curated=False, entries__isnull=True).exclude(
+            key__in=[row["franchise_key"] for row in rows]
+        ).delete()
 
     # genres and tags ------------------------------------------------------------------------
 
     def load_genres(self) -> None:
-        mal_ids, names = read_columns(self.etl_dir, "anime_genres", ["mal_id", "genre"])
+        anime_keys, names = read_columns(self.etl_dir, "anime_genres", ["anime_key", "genre"])
         stats = self._stats("genres")
         existing = dict(Genre.objects.values_list("name", "id"))
         wanted = sorted(set(names))
@@ -255,10 +355,10 @@ class CatalogLoader:
             stats.created += Genre.objects.count() - before
             stats.unchanged += len(missing) - (Genre.objects.count() - before)
         ids = self._resolve_names(Genre, wanted)
-        self._link("anime genres", Anime.genres.through, "genre_id", mal_ids, names, ids)
+        self._link("anime genres", Anime.genres.through, "genre_id", anime_keys, names, ids)
 
     def load_tags(self) -> None:
-        mal_ids, names = read_columns(self.etl_dir, "anime_tags", ["mal_id", "tag"])
+        anime_keys, names = read_columns(self.etl_dir, "anime_tags", ["anime_key", "tag"])
         stats = self._stats("tags")
         wanted = sorted(set(names))
         existing = set(Tag.objects.values_list("name", flat=True))
@@ -275,7 +375,7 @@ class CatalogLoader:
             stats.created += created
             stats.unchanged += len(missing) - created
         ids = self._resolve_names(Tag, wanted)
-        self._link("anime tags", Anime.tags.through, "tag_id", mal_ids, names, ids)
+        self._link("anime tags", Anime.tags.through, "tag_id", anime_keys, names, ids)
 
     def _resolve_names(self, model: type[Genre] | type[Tag], names: Iterable[str]) -> dict[str, int]:
         """Row ids by name: exact match first, then the database's own (case-insensitive) match."""
@@ -298,7 +398,7 @@ class CatalogLoader:
         label: str,
         through: type[models.Model],
         target: str,
-        mal_ids: Sequence[int],
+        anime_keys: Sequence[str],
         names: Sequence[str],
         ids: dict[str, int],
     ) -> None:
@@ -306,7 +406,7 @@ class CatalogLoader:
         existing = set(through.objects.values_list("anime_id", target))  # type: ignore[attr-defined]
         wanted = {
             (self.anime_ids[m], ids[n])
-            for m, n in zip(mal_ids, names, strict=True)
+            for m, n in zip(anime_keys, names, strict=True)
             if m in self.anime_ids and n in ids
         }
         missing = sorted(wanted - existing)
@@ -323,8 +423,8 @@ class CatalogLoader:
 
     def load_titles(self) -> None:
         stats = self._stats("titles")
-        mal_ids, texts, languages, kinds = read_columns(
-            self.etl_dir, "anime_titles", ["mal_id", "text", "language", "kind"]
+        anime_keys, texts, languages, kinds = read_columns(
+            self.etl_dir, "anime_titles", ["anime_key", "text", "language", "kind"]
         )
         existing: dict[tuple[int, str, str], tuple[int, str]] = {}
         existing_keys: set[tuple[int, str, str]] = set()
@@ -335,8 +435,8 @@ class CatalogLoader:
             existing_keys.add((owner, tf.title_key(text), language))
         new: list[AnimeTitle] = []
         changed: list[AnimeTitle] = []
-        for mal_id, text, language, kind in zip(mal_ids, texts, languages, kinds, strict=True):
-            anime_id = self.anime_ids.get(mal_id)
+        for anime_key, text, language, kind in zip(anime_keys, texts, languages, kinds, strict=True):
+            anime_id = self.anime_ids.get(anime_key)
             if anime_id is None:
                 continue
             found = existing.get((anime_id, text, language))
@@ -365,16 +465,16 @@ class CatalogLoader:
 
     def load_external_ids(self) -> None:
         stats = self._stats("external ids")
-        mal_ids, sites, external_ids = read_columns(
-            self.etl_dir, "external_ids", ["mal_id", "site", "external_id"]
+        anime_keys, sites, external_ids = read_columns(
+            self.etl_dir, "external_ids", ["anime_key", "site", "external_id"]
         )
         existing = set(
             ExternalId.objects.values_list("anime_id", "site", "external_id").iterator(chunk_size=20000)
         )
         existing_keys = {(a, s.lower(), e.lower()) for a, s, e in existing}
         new: list[ExternalId] = []
-        for mal_id, site, external_id in zip(mal_ids, sites, external_ids, strict=True):
-            anime_id = self.anime_ids.get(mal_id)
+        for anime_key, site, external_id in zip(anime_keys, sites, external_ids, strict=True):
+            anime_id = self.anime_ids.get(anime_key)
             if anime_id is None:
                 continue
             key = (anime_id, site.lower(), external_id.lower())
@@ -445,7 +545,7 @@ class CatalogLoader:
         skipped = 0
         for dataset_id, mal_id, score in zip(dataset_ids, mal_ids, scores, strict=True):
             user_id = self.user_ids.get(dataset_id)
-            anime_id = self.anime_ids.get(mal_id)
+            anime_id = self.anime_by_mal.get(mal_id)
             if user_id is None or anime_id is None:
                 skipped += 1
                 continue
