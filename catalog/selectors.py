@@ -326,6 +326,7 @@ def related_entries(*, anime: Anime, user: Any = None, language: str | None = No
         ids = [m.id for m in members]
     position = ids.index(anime.id)
     dated = [m.aired_from is not None for m in members]
+    series = [m.type in franchises.SERIES_TYPES for m in members]
     return [
         {
             "id": other.id,
@@ -338,7 +339,7 @@ def related_entries(*, anime: Anime, user: Any = None, language: str | None = No
             "aired_from": other.aired_from,
             "cover_url": other.cover_url,
             "score": other.score,
-            "relation": franchises.relation(position, index, dated),
+            "relation": franchises.relation(position, index, dated, series),
         }
         for index, other in enumerate(members)
         if index != position

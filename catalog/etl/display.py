@@ -7,8 +7,9 @@ English pages (``display_en``)
     3. bangumi.tv aliases that read as English;
     4. the MyAnimeList main title (romaji); for anime MyAnimeList does not know, the original
        title.
-    A candidate is skipped when it is written all in lower case (an alias typed casually:
-    "attack on titan"; a correctly cased spelling of the same words is taken instead), or when it
+    A candidate is skipped when it is typed without title case (all lower case, or a first word
+    in lower case: "attack on titan", "attack on titan Season2"; a correctly cased spelling of the
+    same words is taken instead, see :func:`is_casually_cased`), or when it
     is not specific to this entry: an earlier entry of the same franchise (in air order) already
     shows it ("THE PROMISED NEVERLAND" for the second season).
 
@@ -60,6 +61,19 @@ def is_all_lower_case(text: str) -> bool:
     return tf.detect_script(text) == "latin" and text == text.lower() and text != text.upper()
 
 
+def is_casually_cased(text: str) -> bool:
+    """A Latin-script name typed without title case: all lower case ("elfen lied"), or starting
+    with a lower-case word of three letters or more ("attack on titan Season2"). Stylised names
+    with a capital in their first word (".hack//Sign", "iDOLM@STER") are not."""
+    if is_all_lower_case(text):
+        return True
+    if tf.detect_script(text) != "latin":
+        return False
+    first = next(iter(text.split()), "")
+    letters = [ch for ch in first if ch.isalpha()]
+    return len(letters) >= 3 and all(ch.islower() for ch in letters)
+
+
 def main_title(name_2020: str | None, name_2017: str | None) -> str | None:
     """The MyAnimeList main title: the 2020 name, unless it is the 2017 name with a prefix dropped
     (``.hack//Sign`` became ``Sign``), in which case the 2017 name is kept."""
@@ -74,12 +88,12 @@ def pick(candidates: Iterable[str], taken: set[str]) -> str | None:
     """The first usable candidate: not all lower case (a correctly cased spelling of the same words
     comes first), not already shown by another entry of the franchise."""
     texts = [c for c in (tf.clean_text(c) for c in candidates) if c]
-    cased = {tf.title_key(t): t for t in reversed(texts) if not is_all_lower_case(t)}
+    cased = {tf.title_key(t): t for t in reversed(texts) if not is_casually_cased(t)}
     for text in texts:
         key = tf.title_key(text)
         if key in taken:
             continue
-        if is_all_lower_case(text):
+        if is_casually_cased(text):
             if key in cased:
                 return cased[key]
             continue

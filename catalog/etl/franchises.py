@@ -224,16 +224,28 @@ def group_franchises(entries: Sequence[FranchiseInput]) -> list[Franchise]:
     return sorted(franchises, key=lambda f: f.key)
 
 
-def relation(position: int, other: int, dated: Sequence[bool]) -> str:
-    """How the entry at ``other`` relates to the one at ``position`` in a franchise's air order:
-    ``prequel`` / ``sequel`` for the nearest dated neighbours, else ``earlier`` / ``later``;
-    ``other`` when either has no air date (the order is not known)."""
+SERIES_TYPES = frozenset({"TV", "ONA"})
+
+
+def relation(position: int, other: int, dated: Sequence[bool], series: Sequence[bool] | None = None) -> str:
+    """How the entry at ``other`` relates to the one at ``position`` in a franchise's air order.
+
+    ``prequel`` / ``sequel``: the nearest dated neighbours; for a series (TV, ONA: ``series``
+    flags) only other series count, so the sequel of a season is the next season, not an OVA
+    aired in between. ``earlier`` / ``later``: the other dated entries. ``other``: either entry
+    has no air date (the order is not known).
+    """
     if not (dated[position] and dated[other]):
         return "other"
+    flags = series if series is not None else [False] * len(dated)
+
+    def eligible(i: int) -> bool:
+        return dated[i] and (flags[i] or not flags[position])
+
     if other < position:
-        nearest = max((i for i in range(position) if dated[i]), default=None)
+        nearest = max((i for i in range(position) if eligible(i)), default=None)
         return "prequel" if other == nearest else "earlier"
-    nearest = min((i for i in range(position + 1, len(dated)) if dated[i]), default=None)
+    nearest = min((i for i in range(position + 1, len(dated)) if eligible(i)), default=None)
     return "sequel" if other == nearest else "later"
 
 

@@ -33,6 +33,7 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
     ArrayType,
+    BooleanType,
     DateType,
     DoubleType,
     IntegerType,
@@ -74,6 +75,7 @@ valid_score = F.udf(tf.valid_score, IntegerType(), useArrow=False)
 valid_mean_score = F.udf(tf.valid_mean_score, DoubleType(), useArrow=False)
 anime_key = F.udf(tf.anime_key, StringType(), useArrow=False)
 main_title = F.udf(display.main_title, StringType(), useArrow=False)
+casually_cased = F.udf(display.is_casually_cased, BooleanType(), useArrow=False)
 
 
 def _broadcast_start(value: str | None) -> dt.datetime | None:
@@ -477,12 +479,16 @@ def build_titles(catalogue: DataFrame, items: DataFrame) -> DataFrame:
     )
     titles = known.select(*cols).unionByName(aliases.select(*cols))
     titles = titles.join(catalogue.select("anime_key"), "anime_key", "left_semi")
-    first = Window.partitionBy("anime_key", "key", "language").orderBy("priority", "item_rank", "pos")
+    # One row per spelling; a correctly cased spelling wins over one typed in lower case.
+    first = Window.partitionBy("anime_key", "key", "language").orderBy(
+        "casual", "priority", "item_rank", "pos"
+    )
     return (
         titles.withColumn("key", title_key("text"))
+        .withColumn("casual", casually_cased("text"))
         .withColumn("n", F.row_number().over(first))
         .where(F.col("n") == 1)
-        .drop("n", "key")
+        .drop("n", "key", "casual")
     )
 
 

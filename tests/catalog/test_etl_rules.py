@@ -59,6 +59,25 @@ def test_all_lower_case() -> None:
     assert not display.is_all_lower_case("100")
 
 
+def test_casually_cased_names() -> None:
+    assert display.is_casually_cased("attack on titan Season2")
+    assert display.is_casually_cased("elfen lied")
+    assert not display.is_casually_cased(".hack//Sign")
+    assert not display.is_casually_cased("iDOLM@STER Xenoglossia")
+    assert not display.is_casually_cased("Attack on Titan Season 2")
+    assert not display.is_casually_cased("進撃の巨人")
+
+
+def test_a_season_never_shows_a_casually_typed_english_name() -> None:
+    season_2 = display.TitleCandidates(
+        key="mal:25777",
+        main="Shingeki no Kyojin Season 2",
+        official_en=["attack on titan Season2"],
+        alias_en=["Attack on Titan Season 2"],
+    )
+    assert display.display_titles([_aot(), season_2])["mal:25777"][0] == "Attack on Titan Season 2"
+
+
 def _aot() -> display.TitleCandidates:
     return display.TitleCandidates(
         key="mal:16498",
@@ -207,6 +226,16 @@ def test_relation_in_air_order() -> None:
     assert franchises.relation(2, 0, dated) == "earlier"
     assert franchises.relation(0, 2, dated) == "later"
     assert franchises.relation(0, 3, dated) == "other"
+
+
+def test_the_sequel_of_a_season_is_the_next_season_not_an_ova_in_between() -> None:
+    # Air order: TV season 1, OVA, film, TV season 2.
+    dated, series = [True, True, True, True], [True, False, False, True]
+    assert franchises.relation(0, 3, dated, series) == "sequel"
+    assert franchises.relation(0, 1, dated, series) == "later"
+    assert franchises.relation(3, 0, dated, series) == "prequel"
+    assert franchises.relation(2, 1, dated, series) == "prequel"  # a film's neighbours are any entry
+    assert franchises.relation(2, 3, dated, series) == "sequel"
 
 
 def test_pairwise_scores() -> None:
