@@ -20,8 +20,9 @@ from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import User
+from catalog.etl import seasons
 from catalog.models import Anime
-from catalog.selectors import anime_card_queryset, anime_cards_from, display_language
+from catalog.selectors import anime_card_queryset, anime_cards_from, display_language, season_anime
 from favorites.models import CollectionEntry
 from rankings.selectors import (
     CACHE_VERSION,
@@ -71,37 +72,42 @@ def season_latest_with_anime(*, season: str, year: int, min_anime: int = 1) -> t
     return row[0], int(row[1])
 
 
+def this_season(*, now: datetime, language: str) -> dict[str, Any]:
+    """The real current season (today's date in Japan): the anime that began in it, most popular
+    first; when fewer than ``SEASON_MIN_ANIME`` did, the anime airing during it (continuing from
+    earlier seasons) follow. ``scope`` says which: ``new``, ``new_and_airing`` or ``airing``."""
+    current = seasons.current_season(now)
+    cards = _cards(season_anime(season=current, scope="new"), language)
+    new_count = len(cards)
+    if new_count < SEASON_MIN_ANIME:
+        airing = season_anime(season=current, scope="airing").exclude(id__in=[c["id"] for c in cards])
+        cards += anime_cards_from(airing[: HOME_SECTION_SIZE - new_count], language)
+    scope = "new" if len(cards) == new_count else "airing" if new_count == 0 else "new_and_airing"
+    return {
+        "season": current.name,
+        "year": current.year,
+        "is_current": True,
+        "current": {"season": current.name, "year": current.year},
+        "scope": scope,
+        "results": cards,
+    }
+
+
 def _cards(qs: Any, language: str) -> list[dict[str, Any]]:
     return anime_cards_from(qs[:HOME_SECTION_SIZE], language)
 
 
 def home_shared(*, language: str, now: datetime) -> dict[str, Any]:
     """The sections every reader of ``language`` sees, cached briefly."""
-    current_season, current_year = season_of(now)
-    key = f"rankings:{CACHE_VERSION}:home:{language}:{current_season}:{current_year}"
+    current = seasons.current_season(now)
+    key = f"rankings:{CACHE_VERSION}:home:{language}:{current.name}:{current.year}"
     cached = cache.get(key)
     if isinstance(cached, dict):
         return cached
 
     visible = anime_card_queryset().visible()
     featured = _cards(visible.filter(is_featured=True).order_by("-members", "id"), language)
-
-    # A season with a handful of titles (announcements past the data's end) makes a thin section.
-    shown = season_latest_with_anime(
-        season=current_season, year=current_year, min_anime=SEASON_MIN_ANIME
-    ) or season_latest_with_anime(season=current_season, year=current_year)
-    season_cards: list[dict[str, Any]] = []
-    if shown is not None:
-        season_cards = _cards(
-            visible.filter(season=shown[0], year=shown[1]).order_by("-members", "id"), language
-        )
-    season = {
-        "season": shown[0] if shown else None,
-        "year": shown[1] if shown else None,
-        "is_current": shown == (current_season, current_year),
-        "current": {"season": current_season, "year": current_year},
-        "results": season_cards,
-    }
+    season = this_season(now=now, language=language)
 
     trending_ranking = ranking_get(kind=RankingKind.TRENDING, filters=RankingFilters(), now=now)
     basis = "activity"
