@@ -18,7 +18,3 @@ class User(AbstractUser):
 
     # Set per request on users read through ``accounts.selectors.user_get_cached`` (not a column).
     redis_companions: dict[str, bytes | None]
-
-    @property
-    def is_dataset_user(self) -> bool:
-        return self.source == self.Source.DATASET

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import redis
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -131,3 +134,48 @@ def user_cache_drop(*, user_id: Any) -> None:
 
     drop()
     transaction.on_commit(drop, robust=True)
+
+
+@dataclass(frozen=True)
+class DatasetUsers:
+    ids: dict[int, int]  # data-set user id -> user pk
+    created: int
+    unchanged: int
+
+
+def dataset_users_ensure(*, dataset_ids: Sequence[int], batch_size: int = 2000) -> DatasetUsers:
+    """Make sure every data-set user has a login-less account (``User.Source.DATASET``).
+
+    Existing accounts are kept as they are; a username taken by a site user gets the ``-dataset``
+    suffix.
+    """
+    existing = _dataset_users()
+    missing = [d for d in dataset_ids if d not in existing]
+    unchanged = len(dataset_ids) - len(missing)
+    if not missing:
+        return DatasetUsers(ids=existing, created=0, unchanged=unchanged)
+    # One unusable password for every data-set account: they can never log in.
+    password = make_password(None)
+    wanted_names = {f"mal_{d}" for d in missing}
+    taken = set(User.objects.filter(username__in=wanted_names).values_list("username", flat=True))
+    new = [
+        User(
+            username=f"mal_{d}" if f"mal_{d}" not in taken else f"mal_{d}-dataset",
+            password=password,
+            source=User.Source.DATASET,
+            dataset_user_id=d,
+        )
+        for d in missing
+    ]
+    for start in range(0, len(new), batch_size):
+        User.objects.bulk_create(new[start : start + batch_size], ignore_conflicts=True)
+    found = _dataset_users()
+    created = len([d for d in missing if d in found])
+    if created < len(missing):
+        logger.warning("%d data-set users could not be created", len(missing) - created)
+    return DatasetUsers(ids=found, created=created, unchanged=unchanged)
+
+
+def _dataset_users() -> dict[int, int]:
+    rows = User.objects.filter(dataset_user_id__isnull=False).values_list("dataset_user_id", "id")
+    return {int(dataset_id): pk for dataset_id, pk in rows if dataset_id is not None}

@@ -86,7 +86,8 @@ def bench_users() -> list[str]:
     from django.db.models import Count
 
     from accounts.models import User
-    from favorites.models import CollectionEntry, EntrySource
+    from activity.models import Source
+    from favorites.models import CollectionEntry
 
     sources = list(
         User.objects.filter(source=User.Source.DATASET)
@@ -113,7 +114,7 @@ def bench_users() -> list[str]:
                     score=e.score,
                     is_favorite=e.is_favorite,
                     status=e.status,
-                    source=EntrySource.SITE,
+                    source=Source.SITE,
                 )
                 for e in CollectionEntry.objects.filter(user_id=source_id)
             )

@@ -42,8 +42,9 @@ import django  # noqa: E402
 django.setup()
 
 from catalog.documents import anime_alias  # noqa: E402
+from catalog.filters import CatalogFilter  # noqa: E402
 from catalog.search.client import search_client  # noqa: E402
-from catalog.search.queries import SearchFilters, SearchQuery, search_body, suggest_body  # noqa: E402
+from catalog.search.queries import SearchQuery, search_body, suggest_body  # noqa: E402
 
 SEARCHES: list[dict[str, str]] = [
     {"q": "Shingeki no Kyojin"},
@@ -111,7 +112,7 @@ def search_query(params: dict[str, str]) -> SearchQuery:
 
     return SearchQuery(
         q=params.get("q", ""),
-        filters=SearchFilters(
+        filters=CatalogFilter(
             genres=values("genre"),
             types=values("type"),
             years=tuple(int(y) for y in values("year")),

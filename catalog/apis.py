@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -17,6 +16,7 @@ from rest_framework.views import APIView
 
 from animesite.pagination import PageNumberPagination
 from catalog.etl import seasons
+from catalog.filters import CatalogFilterSerializer, types_parse
 from catalog.models import Anime
 from catalog.selectors import (
     ANIME_ORDERINGS,
@@ -28,92 +28,21 @@ from catalog.selectors import (
     anime_get,
     anime_list,
     current_season,
-    genres_resolve,
     season_anime,
     season_summary,
-    tags_resolve,
 )
+from catalog.serializers import AnimeCardSerializer
 from catalog.services import anime_view_record
-
-
-class AnimeCardTitlesSerializer(serializers.Serializer):
-    main = serializers.CharField()
-    en = serializers.CharField(allow_blank=True)
-    ja = serializers.CharField(allow_blank=True)
-    zh_hans = serializers.CharField(allow_blank=True)
-    zh_hant = serializers.CharField(allow_blank=True)
-
-    class Meta:
-        ref_name = "AnimeCardTitles"
-
-
-class AnimeCardSerializer(serializers.Serializer):
-    """The anime card every list on the site returns (see ``catalog.selectors.anime_card``)."""
-
-    id = serializers.IntegerField()
-    mal_id = serializers.IntegerField(allow_null=True, help_text="Null for anime MyAnimeList does not know.")
-    title = serializers.CharField(help_text="Display title in the request's language.")
-    titles = AnimeCardTitlesSerializer()
-    cover_url = serializers.CharField(allow_blank=True)
-    type = serializers.CharField()
-    episodes = serializers.IntegerField(allow_null=True)
-    year = serializers.IntegerField(allow_null=True)
-    season = serializers.CharField(allow_blank=True)
-    score = serializers.FloatField(allow_null=True)
-    members = serializers.IntegerField()
-    genres = serializers.ListField(child=serializers.CharField())
-    franchise_id = serializers.IntegerField(
-        allow_null=True, required=False, help_text="The anime's franchise (series); null when none."
-    )
-
-    class Meta:
-        ref_name = "AnimeCard"
-
-
-def _comma_separated(value: str) -> list[str]:
-    return [part for part in (p.strip() for p in value.split(",")) if part]
 
 
 class AnimeListApi(APIView):
     permission_classes = [AllowAny]
 
-    class FilterSerializer(serializers.Serializer):
-        genre = serializers.CharField(
-            required=False, help_text="Genre slugs or names, comma-separated; an anime must have all."
-        )
-        tag = serializers.CharField(required=False, help_text="Tag names, comma-separated; all must match.")
-        type = serializers.CharField(required=False, help_text="TV, Movie, OVA, ONA, Special, Music.")
-        year = serializers.IntegerField(required=False, min_value=1900, max_value=2100)
-        season = serializers.ChoiceField(choices=Anime.Season.choices, required=False)
-        min_score = serializers.FloatField(required=False, min_value=0, max_value=10)
+    class FilterSerializer(CatalogFilterSerializer):
         ordering = serializers.ChoiceField(choices=list(ANIME_ORDERINGS), required=False)
 
         class Meta:
             ref_name = "AnimeListFilter"
-
-        def validate_genre(self, value: str) -> list[Any]:
-            genres, unknown = genres_resolve(values=_comma_separated(value))
-            if unknown:
-                raise serializers.ValidationError(
-                    _("Unknown genre: %(names)s") % {"names": ", ".join(unknown)}
-                )
-            return genres
-
-        def validate_tag(self, value: str) -> list[Any]:
-            tags, unknown = tags_resolve(values=_comma_separated(value))
-            if unknown:
-                message = _("Unknown tag: %(names)s") % {"names": ", ".join(unknown)}
-                raise serializers.ValidationError(message)
-            return tags
-
-        def validate_type(self, value: str) -> str:
-            by_key = {choice.casefold(): choice for choice in Anime.Type.values}
-            if value.strip().casefold() not in by_key:
-                raise serializers.ValidationError(
-                    _("“%(value)s” is not a valid type; use one of %(choices)s.")
-                    % {"value": value, "choices": ", ".join(Anime.Type.values)}
-                )
-            return by_key[value.strip().casefold()]
 
     OutputSerializer = AnimeCardSerializer
 
@@ -138,18 +67,10 @@ class AnimeListApi(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        data = filters.validated_data
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
         queryset = anime_list(
-            user=request.user,
-            genres=data.get("genre", []),
-            tags=data.get("tag", []),
-            type=data.get("type"),
-            year=data.get("year"),
-            season=data.get("season"),
-            min_score=data.get("min_score"),
-            ordering=data.get("ordering"),
+            user=request.user, filters=params.catalog_filter(), ordering=params.validated_data.get("ordering")
         )
         paginator = PageNumberPagination()
         page: list[Anime] | None = paginator.paginate_queryset(queryset, request, view=self)
@@ -277,7 +198,8 @@ class SeasonApi(APIView):
         class Meta:
             ref_name = "SeasonFilter"
 
-        validate_type = AnimeListApi.FilterSerializer.validate_type
+        def validate_type(self, value: str) -> str:
+            return types_parse(value, multiple=False)[0]
 
     @extend_schema(
         operation_id="season_anime",

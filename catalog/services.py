@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from activity.models import EventKind
+from activity.services import event_record
 from animesite.exceptions import ApplicationError
 from catalog.models import Anime, Franchise
 from catalog.selectors import CATALOG_GENERATION_KEY
@@ -82,11 +84,9 @@ def anime_set_hidden(*, anime_ids: Iterable[int], hidden: bool) -> int:
 
 def anime_view_record(*, user: User, anime: Anime) -> None:
     """Log that ``user`` opened the anime's page. A failure is logged and never reaches the visitor."""
-    from recsys.events import interaction_record
-
     try:
         with transaction.atomic():
-            interaction_record(user=user, anime=anime, kind="view")
+            event_record(user_id=user.pk, anime_id=anime.pk, kind=EventKind.VIEW)
     except Exception:
         logger.exception("could not record a view of anime %s by user %s", anime.pk, user.pk)
 

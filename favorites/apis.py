@@ -21,11 +21,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.selectors import signed_in_user
 from animesite.exceptions import ApplicationError
 from animesite.pagination import PageNumberPagination
 from catalog.models import Anime
 from catalog.selectors import anime_card
-from favorites.mal_export import MAX_UPLOAD_BYTES
+from favorites.mal_import import MAX_UPLOAD_BYTES, import_progress_key, mal_import_start
 from favorites.models import CollectionEntry, ImportJob, WatchStatus
 from favorites.selectors import (
     COLLECTION_ORDERINGS,
@@ -41,8 +42,6 @@ from favorites.services import (
     collection_entry_replace,
     collection_entry_upsert,
     collection_favorite_set,
-    import_progress_key,
-    mal_import_start,
 )
 
 
@@ -100,7 +99,7 @@ class CollectionListCreateApi(APIView):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         qs = collection_list(
-            user=request.user,  # type: ignore[arg-type]
+            user=signed_in_user(request),
             status=params.validated_data.get("status"),
             favorite=params.validated_data["favorite"],
             ordering=params.validated_data["ordering"],
@@ -124,7 +123,7 @@ class CollectionListCreateApi(APIView):
                 _("Invalid input."), code="invalid", extra={"fields": {"anime_id": [_("No such anime.")]}}
             )
         change = collection_entry_upsert(
-            user=request.user,  # type: ignore[arg-type]
+            user=signed_in_user(request),
             anime=anime,
             status=values.get("status", UNSET),
             score=values.get("score", UNSET),
@@ -150,7 +149,7 @@ class CollectionEntryApi(APIView):
 
     @extend_schema(responses=CollectionEntryOutputSerializer, summary="One entry of my collection")
     def get(self, request: Request, anime_id: int) -> Response:
-        entry = collection_entry_get(user=request.user, anime_id=anime_id)  # type: ignore[arg-type]
+        entry = collection_entry_get(user=signed_in_user(request), anime_id=anime_id)
         if entry is None:
             raise NotFound(_("This anime is not in your collection."))
         return Response(CollectionEntryOutputSerializer(entry).data)
@@ -164,7 +163,7 @@ class CollectionEntryApi(APIView):
         data = self.ReplaceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         anime = _anime_or_404(request, anime_id)
-        change = collection_entry_replace(user=request.user, anime=anime, **data.validated_data)  # type: ignore[arg-type]
+        change = collection_entry_replace(user=signed_in_user(request), anime=anime, **data.validated_data)
         return _change_response(change)
 
     @extend_schema(
@@ -175,12 +174,12 @@ class CollectionEntryApi(APIView):
     def patch(self, request: Request, anime_id: int) -> Response:
         data = self.PatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        entry = collection_entry_get(user=request.user, anime_id=anime_id)  # type: ignore[arg-type]
+        entry = collection_entry_get(user=signed_in_user(request), anime_id=anime_id)
         if entry is None:
             raise NotFound(_("This anime is not in your collection."))
         values = data.validated_data
         change = collection_entry_upsert(
-            user=request.user,  # type: ignore[arg-type]
+            user=signed_in_user(request),
             anime=entry.anime,
             status=values.get("status", UNSET),
             score=values.get("score", UNSET),
@@ -190,8 +189,8 @@ class CollectionEntryApi(APIView):
 
     @extend_schema(responses={204: None}, summary="Remove an anime from my collection")
     def delete(self, request: Request, anime_id: int) -> Response:
-        entry = collection_entry_get(user=request.user, anime_id=anime_id)  # type: ignore[arg-type]
-        if entry is None or not collection_entry_delete(user=request.user, anime=entry.anime):  # type: ignore[arg-type]
+        entry = collection_entry_get(user=signed_in_user(request), anime_id=anime_id)
+        if entry is None or not collection_entry_delete(user=signed_in_user(request), anime=entry.anime):
             raise NotFound(_("This anime is not in your collection."))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -208,14 +207,14 @@ class CollectionFavoriteApi(APIView):
     )
     def post(self, request: Request, anime_id: int) -> Response:
         anime = _anime_or_404(request, anime_id)
-        change = collection_favorite_set(user=request.user, anime=anime, is_favorite=True)  # type: ignore[arg-type]
+        change = collection_favorite_set(user=signed_in_user(request), anime=anime, is_favorite=True)
         assert change is not None
         return _change_response(change)
 
     @extend_schema(request=None, responses=CollectionEntryOutputSerializer, summary="Unfavourite an anime")
     def delete(self, request: Request, anime_id: int) -> Response:
         anime = _anime_or_404(request, anime_id)
-        change = collection_favorite_set(user=request.user, anime=anime, is_favorite=False)  # type: ignore[arg-type]
+        change = collection_favorite_set(user=signed_in_user(request), anime=anime, is_favorite=False)
         if change is None:
             raise NotFound(_("This anime is not in your collection."))
         return _change_response(change)
@@ -275,7 +274,7 @@ class CollectionImportApi(APIView):
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
         job = mal_import_start(
-            user=request.user,  # type: ignore[arg-type]
+            user=signed_in_user(request),
             upload=upload,
             filename=upload.name or "",
             size=upload.size,
@@ -293,7 +292,7 @@ class CollectionImportJobApi(APIView):
         summary="Progress and summary of an import",
     )
     def get(self, request: Request, job_id: int) -> Response:
-        job = import_job_get(user=request.user, job_id=job_id)  # type: ignore[arg-type]
+        job = import_job_get(user=signed_in_user(request), job_id=job_id)
         if job is None:
             raise NotFound(_("No such import."))
         return Response(ImportJobOutputSerializer(job).data)

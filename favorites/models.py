@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from activity.models import Source
+
 
 class WatchStatus(models.TextChoices):
     WANT_TO_WATCH = "want_to_watch", "Want to watch"
@@ -11,12 +13,6 @@ class WatchStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
     ON_HOLD = "on_hold", "On hold"
     DROPPED = "dropped", "Dropped"
-
-
-class EntrySource(models.TextChoices):
-    SITE = "site", "Site"
-    DATASET = "dataset", "Data set"
-    MAL_IMPORT = "mal_import", "MyAnimeList import"
 
 
 class CollectionEntry(models.Model):
@@ -33,7 +29,7 @@ class CollectionEntry(models.Model):
     score = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
-    source = models.CharField(max_length=16, choices=EntrySource.choices, default=EntrySource.SITE)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.SITE)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

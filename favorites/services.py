@@ -1,4 +1,4 @@
-"""Writes to a user's collection. Every change is also a behaviour event (``recsys.events``).
+"""Writes to a user's collection. Every change is also a behaviour event (``activity.services``).
 
 Concurrency: every write to one user's collection first locks that user's row
 (``SELECT ... FOR UPDATE``), so writers for the same user queue up instead of racing. The unique
@@ -6,7 +6,7 @@ constraint on (user, anime) stays the last line of defence: an insert that still
 retried as an update. Fifty identical requests therefore leave exactly one row and exactly one
 set of events; the 49 repeats change nothing and record nothing.
 
-Events recorded (``recsys.models.Interaction.Kind``), in the same transaction as the write:
+Events recorded (``activity.models.EventKind``), in the same transaction as the write:
 
 - a new entry: ``list`` (carrying its status and score), plus ``favorite`` when it starts as one;
 - a changed status: ``status``; a changed score: ``rate`` (score null when it was cleared);
@@ -17,27 +17,21 @@ Events recorded (``recsys.models.Interaction.Kind``), in the same transaction as
 from __future__ import annotations
 
 import enum
-import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import IO, Any
+from datetime import datetime
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from activity.models import EventKind, Source
+from activity.services import Event, SyncCounts, event_record, events_record
 from animesite.exceptions import ApplicationError
+from animesite.fingerprint import Wanted, table_fingerprint, wanted_fingerprint
 from catalog.models import Anime
-from favorites.mal_export import MalEntry, MalExportError, parse_mal_export, read_upload
-from favorites.models import CollectionEntry, EntrySource, ImportJob, WatchStatus
-from recsys.events import interaction_record, user_state_changed
-from recsys.models import Interaction
-
-logger = logging.getLogger(__name__)
+from favorites.models import CollectionEntry, WatchStatus
 
 
 class Unset(enum.Enum):
@@ -47,12 +41,6 @@ class Unset(enum.Enum):
 
 
 UNSET = Unset.UNSET
-
-_EVENT_SOURCE = {
-    EntrySource.SITE: Interaction.Source.SITE,
-    EntrySource.MAL_IMPORT: Interaction.Source.MAL_IMPORT,
-    EntrySource.DATASET: Interaction.Source.DATASET,
-}
 
 
 @dataclass(frozen=True)
@@ -92,7 +80,7 @@ def collection_entry_upsert(
     status: str | Unset = UNSET,
     score: int | Unset | None = UNSET,
     is_favorite: bool | Unset = UNSET,
-    source: str = EntrySource.SITE,
+    source: Source = Source.SITE,
     occurred_at: datetime | None = None,
 ) -> CollectionChange:
     """Create or change the user's entry for ``anime``; fields left UNSET keep their value.
@@ -136,47 +124,57 @@ def collection_entry_upsert(
 
     after = {"status": entry.status, "score": entry.score, "is_favorite": entry.is_favorite}
     changed = tuple(name for name in after if after[name] != before[name])
-    _events_record(
-        user=user,
-        anime=anime,
-        created=created,
-        before=before,
-        after=after,
-        source=_EVENT_SOURCE.get(EntrySource(source), Interaction.Source.SITE),
-        occurred_at=occurred_at,
+    events_record(
+        events=collection_events(
+            user_id=user.pk,
+            anime_id=anime.pk,
+            created=created,
+            before=before,
+            after=after,
+            source=Source(source),
+            occurred_at=occurred_at or timezone.now(),
+        )
     )
     return CollectionChange(entry=entry, created=created, changed=changed)
 
 
-def _events_record(
+def collection_events(
     *,
-    user: User,
-    anime: Anime,
+    user_id: int,
+    anime_id: int,
     created: bool,
     before: Mapping[str, object],
     after: Mapping[str, object],
-    source: str,
+    source: Source,
     occurred_at: datetime | None,
-) -> None:
-    at = occurred_at or timezone.now()
+) -> list[Event]:
+    """The behaviour events one change of an entry stands for (see the module docstring)."""
     score = after["score"]
     status = str(after["status"])
     assert score is None or isinstance(score, int)
 
-    def record(kind: str, *, score: int | None = None, status: str = "") -> None:
-        interaction_record(
-            user=user, anime=anime, kind=kind, score=score, status=status, source=source, occurred_at=at
+    def event(kind: EventKind, *, score: int | None = None, status: str = "") -> Event:
+        return Event(
+            user_id=user_id,
+            anime_id=anime_id,
+            kind=kind,
+            score=score,
+            status=status,
+            source=source,
+            occurred_at=occurred_at,
         )
 
+    events: list[Event] = []
     if created:
-        record(Interaction.Kind.LIST, score=score, status=status)
+        events.append(event(EventKind.LIST, score=score, status=status))
     else:
         if before["status"] != after["status"]:
-            record(Interaction.Kind.STATUS, status=status)
+            events.append(event(EventKind.STATUS, status=status))
         if before["score"] != after["score"]:
-            record(Interaction.Kind.RATE, score=score)
+            events.append(event(EventKind.RATE, score=score))
     if before["is_favorite"] != after["is_favorite"]:
-        record(Interaction.Kind.FAVORITE if after["is_favorite"] else Interaction.Kind.UNFAVORITE)
+        events.append(event(EventKind.FAVORITE if after["is_favorite"] else EventKind.UNFAVORITE))
+    return events
 
 
 @transaction.atomic
@@ -195,7 +193,7 @@ def collection_entry_delete(*, user: User, anime: Anime) -> bool:
     collection_lock(user=user)
     deleted, _details = CollectionEntry.objects.filter(user=user, anime=anime).delete()
     if deleted:
-        interaction_record(user=user, anime=anime, kind=Interaction.Kind.REMOVE)
+        event_record(user_id=user.pk, anime_id=anime.pk, kind=EventKind.REMOVE)
     return bool(deleted)
 
 
@@ -212,186 +210,71 @@ def collection_favorite_set(*, user: User, anime: Anime, is_favorite: bool) -> C
     return collection_entry_upsert(user=user, anime=anime, is_favorite=is_favorite)
 
 
-# --- MyAnimeList list import -------------------------------------------------------------
+def collection_entries_bulk_create(
+    *, user: User, rows: list[tuple[CollectionEntry, datetime | None]], source: Source, batch_size: int = 500
+) -> None:
+    """Insert new entries of one user in bulk, each with its ``list`` (and ``favorite``) event.
 
-IMPORT_STALE_AFTER = timedelta(hours=1)
-IMPORT_PROGRESS_EVERY = 50
-MAX_REPORTED_IDS = 1000
-
-
-def import_progress_key(job_id: int) -> str:
-    return f"favorites:import:{job_id}:processed"
-
-
-def mal_import_start(
-    *,
-    user: User,
-    upload: IO[bytes],
-    filename: str,
-    size: int | None,
-    on_conflict: str = ImportJob.OnConflict.SKIP,
-) -> ImportJob:
-    """Validate an export in full and queue its import; a bad file raises before anything is stored."""
-    if on_conflict not in ImportJob.OnConflict.values:
-        raise ApplicationError(
-            _("Invalid input."),
-            code="invalid",
-            extra={
-                "fields": {"on_conflict": [_("Use one of: %s.") % ", ".join(ImportJob.OnConflict.values)]}
-            },
-        )
-    try:
-        entries = parse_mal_export(read_upload(upload, size=size))
-    except MalExportError as exc:
-        raise ApplicationError(exc.errors[0], code=exc.code, extra={"fields": {"file": exc.errors}}) from exc
-    job = ImportJob.objects.create(
-        user=user,
-        on_conflict=on_conflict,
-        filename=filename[:255],
-        entries=[entry.as_json() for entry in entries],
-        total=len(entries),
-    )
-    from favorites.tasks import mal_import_run
-
-    job_id = job.pk
-    transaction.on_commit(lambda: mal_import_run.delay(job_id))
-    return job
-
-
-def mal_import_execute(*, job_id: int, now: datetime | None = None) -> ImportJob | None:
-    """Apply a pending import in one transaction: all of it, or (on any error) none of it.
-
-    Safe to run twice: only a pending job (or one left running by a crashed worker for over an
-    hour) is claimed. Returns the job, or None when it does not exist.
+    ``rows`` pairs an unsaved entry with the time of its event (None: now). The caller holds the
+    collection lock (:func:`collection_lock`) and has checked that none of these anime is in the
+    collection yet, so nothing can collide.
     """
-    now = now or timezone.now()
-    claimable = Q(status=ImportJob.Status.PENDING) | Q(
-        status=ImportJob.Status.RUNNING, started_at__lt=now - IMPORT_STALE_AFTER
-    )
-    claimed = ImportJob.objects.filter(claimable, pk=job_id).update(
-        status=ImportJob.Status.RUNNING, started_at=now, processed=0
-    )
-    job = ImportJob.objects.filter(pk=job_id).select_related("user").first()
-    if job is None or not claimed:
-        return job
-    try:
-        with transaction.atomic():
-            summary = _mal_import_apply(job=job)
-    except Exception as exc:
-        logger.exception("MyAnimeList import %s failed", job_id)
-        job.status = ImportJob.Status.FAILED
-        job.error = f"{type(exc).__name__}: {exc}"[:2000]
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "error", "finished_at"])
-        cache.delete(import_progress_key(job_id))
-        return job
-    job.status = ImportJob.Status.SUCCEEDED
-    job.summary = summary
-    job.processed = job.total
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "summary", "processed", "finished_at"])
-    cache.delete(import_progress_key(job_id))
-    return job
-
-
-def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
-    user = job.user
-    collection_lock(user=user)
-    # A MAL id listed twice: the later line wins (as MyAnimeList itself would show it).
-    latest: dict[int, MalEntry] = {}
-    for raw in job.entries:
-        entry = MalEntry.from_json(raw)
-        latest[entry.mal_id] = entry
-    entries = list(latest.values())
-    mal_ids = [e.mal_id for e in entries]
-    anime_by_mal: dict[int, Anime] = {}
-    existing: dict[int, CollectionEntry] = {}
-    for start in range(0, len(mal_ids), 1000):
-        chunk = mal_ids[start : start + 1000]
-        for found in Anime.objects.visible_to(user).filter(mal_id__in=chunk):
-            anime_by_mal[found.mal_id] = found
-    anime_ids = [a.pk for a in anime_by_mal.values()]
-    for start in range(0, len(anime_ids), 1000):
-        for row in CollectionEntry.objects.filter(user=user, anime_id__in=anime_ids[start : start + 1000]):
-            existing[row.anime_id] = row
-
-    counts = {"imported": 0, "updated": 0, "unchanged": 0, "overwritten": 0}
-    unknown: list[int] = []
-    conflicts: list[dict[str, Any]] = []
-    new_entries: list[tuple[CollectionEntry, datetime | None]] = []
-    for position, mal in enumerate(entries, start=1):
-        if position % IMPORT_PROGRESS_EVERY == 0:
-            cache.set(import_progress_key(job.pk), position, timeout=3600)
-        anime = anime_by_mal.get(mal.mal_id)
-        if anime is None:
-            unknown.append(mal.mal_id)
-            continue
-        mal_time = datetime.fromtimestamp(mal.last_updated, tz=UTC) if mal.last_updated else None
-        current = existing.get(anime.pk)
-        # MAL score 0 means "not scored": it never clears a score given on this site.
-        score = mal.score if mal.score is not None else (current.score if current else None)
-        if current is not None and current.status == mal.status and current.score == score:
-            counts["unchanged"] += 1
-            continue
-        if current is not None and (mal_time is None or current.updated_at > mal_time):
-            conflict = {
-                "mal_id": mal.mal_id,
-                "anime_id": anime.pk,
-                "title": anime.title,
-                "reason": "no_mal_timestamp" if mal_time is None else "site_entry_newer",
-                "site": {"status": current.status, "score": current.score},
-                "file": {"status": mal.status, "score": mal.score},
-            }
-            if job.on_conflict != ImportJob.OnConflict.OVERWRITE:
-                conflicts.append(conflict)
-                continue
-            counts["overwritten"] += 1
-        if current is None:
-            new_entries.append(
-                (
-                    CollectionEntry(
-                        user=user, anime=anime, status=mal.status, score=score, source=EntrySource.MAL_IMPORT
-                    ),
-                    mal_time,
-                )
-            )
-            counts["imported"] += 1
-            continue
-        collection_entry_upsert(
-            user=user,
-            anime=anime,
-            status=mal.status,
-            score=score,
-            source=EntrySource.MAL_IMPORT,
-            occurred_at=mal_time,
-        )
-        counts["updated"] += 1
-
-    # New entries in bulk: the collection lock is held and existing rows were read above, so
-    # nothing can collide. Each still gets its "list" event through the one recording function.
-    for start in range(0, len(new_entries), 500):
-        batch = new_entries[start : start + 500]
+    now = timezone.now()
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start : start + batch_size]
         CollectionEntry.objects.bulk_create([row for row, _ in batch])
-        for row, row_time in batch:
-            _events_record(
-                user=user,
-                anime=row.anime,
-                created=True,
-                before={"status": "", "score": None, "is_favorite": False},
-                after={"status": row.status, "score": row.score, "is_favorite": False},
-                source=Interaction.Source.MAL_IMPORT,
-                occurred_at=row_time,
-            )
-    if new_entries:
-        user_state_changed(user_id=user.pk)  # bulk inserts send no signals
+        events_record(
+            events=[
+                event
+                for row, row_time in batch
+                for event in collection_events(
+                    user_id=user.pk,
+                    anime_id=row.anime_id,
+                    created=True,
+                    before={"status": "", "score": None, "is_favorite": False},
+                    after={"status": row.status, "score": row.score, "is_favorite": row.is_favorite},
+                    source=source,
+                    occurred_at=row_time or now,
+                )
+            ]
+        )
 
-    return {
-        "total": len(job.entries),
-        "distinct": len(entries),
-        "duplicates": len(job.entries) - len(entries),
-        **counts,
-        "conflicts": len(conflicts),
-        "conflict_entries": conflicts[:MAX_REPORTED_IDS],
-        "unknown": len(unknown),
-        "unknown_ids": unknown[:MAX_REPORTED_IDS],
+
+def dataset_entries_sync(*, users: Sequence[int], wanted: Wanted) -> SyncCounts:
+    """Make the collections of data-set ``users`` hold ``wanted`` (user -> anime -> score).
+
+    The bulk path of the data-set load: entries are keyed by (user, anime); missing ones are
+    inserted (no watch status: the data set has none), scores of data-set entries updated, and an
+    entry the user changed on the site is left alone. A chunk whose fingerprint already matches
+    costs one query. The events of these rows are written by
+    ``activity.services.dataset_list_events_sync``.
+    """
+    size = sum(len(wanted[u]) for u in users)
+    table = CollectionEntry._meta.db_table
+    if table_fingerprint(table=table, users=users) == wanted_fingerprint(users, wanted):
+        return SyncCounts(unchanged=size)
+    existing: dict[tuple[int, int], tuple[int, int | None, str]] = {
+        (user_id, anime_id): (pk, score, source)
+        for pk, user_id, anime_id, score, source in CollectionEntry.objects.filter(
+            user_id__in=users
+        ).values_list("id", "user_id", "anime_id", "score", "source")
     }
+    new: list[CollectionEntry] = []
+    changed: list[CollectionEntry] = []
+    unchanged = 0
+    for user_id in users:
+        for anime_id, score in wanted[user_id].items():
+            found = existing.get((user_id, anime_id))
+            if found is None:
+                new.append(
+                    CollectionEntry(
+                        user_id=user_id, anime_id=anime_id, score=score, status="", source=Source.DATASET
+                    )
+                )
+            elif found[2] == Source.DATASET and found[1] != score:
+                changed.append(CollectionEntry(id=found[0], score=score))
+            else:
+                unchanged += 1
+    CollectionEntry.objects.bulk_create(new, batch_size=5000, ignore_conflicts=True)
+    CollectionEntry.objects.bulk_update(changed, ["score"], batch_size=1000)
+    return SyncCounts(created=len(new), updated=len(changed), unchanged=unchanged)

@@ -14,23 +14,23 @@ from rest_framework.views import APIView
 
 from animesite.exceptions import ApplicationError
 from animesite.pagination import PageNumberPagination
+from catalog.filters import CatalogFilterSerializer
 from rankings.home import home_page
 from rankings.selectors import (
     RankingKind,
-    ranking_filters_validate,
+    ranking_filters_dict,
     ranking_get,
-    ranking_mark_requested,
     ranking_page_cards,
 )
+from rankings.services import ranking_mark_requested
 
 
 class RankingApi(APIView):
     @extend_schema_serializer(component_name="RankingFilter")
-    class FilterSerializer(serializers.Serializer):
-        genre = serializers.CharField(required=False, help_text="Genre slug or name")
-        type = serializers.CharField(required=False, help_text="TV, Movie, OVA, ONA, Special, Music")
-        season = serializers.CharField(required=False, help_text="winter, spring, summer, fall")
-        year = serializers.CharField(required=False)
+    class FilterSerializer(CatalogFilterSerializer):
+        multiple = frozenset()
+        tag = None  # type: ignore[assignment]  # leaderboards filter by genre, type, season, year
+        min_score = None  # type: ignore[assignment]
         page = serializers.IntegerField(required=False)
         page_size = serializers.IntegerField(required=False)
 
@@ -64,15 +64,9 @@ class RankingApi(APIView):
                 extra={"kinds": [k.value for k in RankingKind]},
                 status=404,
             )
-        params = request.query_params
-        filters, errors = ranking_filters_validate(
-            genre=params.get("genre"),
-            type=params.get("type"),
-            season=params.get("season"),
-            year=params.get("year"),
-        )
-        if errors:
-            raise ApplicationError(_("Invalid input."), code="invalid", extra={"fields": errors})
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        filters = params.catalog_filter()
         ranking_mark_requested(kind=kind, filters=filters)
         ranking = ranking_get(kind=kind, filters=filters)
 
@@ -84,7 +78,7 @@ class RankingApi(APIView):
         results = ranking_page_cards(entries=page, first_rank=first_rank)
         body: dict[str, Any] = {
             "kind": ranking.kind,
-            "filters": ranking.filters.as_dict(),
+            "filters": ranking_filters_dict(ranking.filters),
             "parameters": ranking.parameters,
             "computed_at": ranking.computed_at.isoformat(),
             "degraded": ranking.degraded,

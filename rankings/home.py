@@ -3,14 +3,13 @@
 Everything but the recommendations is the same for every reader of a language, so it is built
 once and cached for ``HOME_CACHE_TTL`` seconds. Recommendations come from the recommender
 (``recsys.serving.recommendations.recommend_for_user``) for signed-in users; anonymous readers,
-and everyone whenever the recommender is unavailable, get popular anime spread across genres.
+and everyone whenever the recommender fails, get the one popular-and-diverse list
+(``recsys.serving.recommendations.popular_diverse_items``).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -21,17 +20,17 @@ from django.utils import timezone
 
 from accounts.models import User
 from catalog.etl import seasons
+from catalog.etl.transforms import season_of_month
+from catalog.filters import CatalogFilter
 from catalog.models import Anime
 from catalog.selectors import anime_card_queryset, anime_cards_from, display_language, season_anime
 from favorites.models import CollectionEntry
+from rankings.formulas.base import CACHE_VERSION, RankingKind
 from rankings.selectors import (
-    CACHE_VERSION,
-    RankingFilters,
-    RankingKind,
-    popular_diverse,
     ranking_get,
     ranking_page_cards,
 )
+from recsys.serving.recommendations import popular_diverse_items, recommend_for_user
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +41,8 @@ SEASONS = [Anime.Season.WINTER, Anime.Season.SPRING, Anime.Season.SUMMER, Anime.
 
 
 def season_of(moment: datetime) -> tuple[str, int]:
-    """The anime season a date falls in: winter = Jan-Mar, spring = Apr-Jun, summer = Jul-Sep, fall."""
-    return SEASONS[(moment.month - 1) // 3].value, moment.year
+    """The anime season a date falls in (``catalog.etl.transforms.season_of_month``) and its year."""
+    return season_of_month(moment.month), moment.year
 
 
 def season_latest_with_anime(*, season: str, year: int, min_anime: int = 1) -> tuple[str, int] | None:
@@ -109,13 +108,13 @@ def home_shared(*, language: str, now: datetime) -> dict[str, Any]:
     featured = _cards(visible.filter(is_featured=True).order_by("-members", "id"), language)
     season = this_season(now=now, language=language)
 
-    trending_ranking = ranking_get(kind=RankingKind.TRENDING, filters=RankingFilters(), now=now)
+    trending_ranking = ranking_get(kind=RankingKind.TRENDING, filters=CatalogFilter(), now=now)
     basis = "activity"
     entries = trending_ranking.entries[:HOME_SECTION_SIZE]
     if not entries:
         # Nothing happened lately (a new site, or a quiet week): say so and show popular anime.
         basis = "popular"
-        entries = ranking_get(kind=RankingKind.POPULAR, filters=RankingFilters()).entries[:HOME_SECTION_SIZE]
+        entries = ranking_get(kind=RankingKind.POPULAR, filters=CatalogFilter()).entries[:HOME_SECTION_SIZE]
     trending = {
         "basis": basis,
         "degraded": trending_ranking.degraded,
@@ -126,48 +125,31 @@ def home_shared(*, language: str, now: datetime) -> dict[str, Any]:
         "featured": featured,
         "season": season,
         "trending": trending,
-        "popular_diverse": popular_diverse(limit=HOME_SECTION_SIZE, language=language),
+        "popular_diverse": popular_diverse_items(limit=HOME_SECTION_SIZE, language=language),
         "generated_at": now.isoformat(),
     }
     cache.set(key, shared, timeout=HOME_CACHE_TTL)
     return shared
 
 
-RecommendFn = Callable[..., Any]
-
-
-def _recommender() -> RecommendFn | None:
-    try:
-        module = importlib.import_module("recsys.serving.recommendations")
-    except ImportError:
-        return None
-    except Exception:
-        logger.exception("the recommender module failed to load")
-        return None
-    function = getattr(module, "recommend_for_user", None)
-    return function if callable(function) else None
-
-
 def home_recommendations(*, user: User, language: str) -> dict[str, Any]:
     """The recommender's answer for ``user``; popular-and-diverse when it is missing or fails."""
-    recommend = _recommender()
-    if recommend is not None:
-        try:
-            result = recommend(user=user, limit=HOME_SECTION_SIZE, language=language)
-            return {
-                "source": "recommender",
-                "personalized": True,
-                "degraded": bool(getattr(result, "degraded", False)),
-                "results": list(result.items),
-            }
-        except Exception:
-            logger.exception("recommendations failed for user %s; serving popular anime", user.pk)
+    try:
+        result = recommend_for_user(user=user, limit=HOME_SECTION_SIZE, language=language)
+        return {
+            "source": "recommender",
+            "personalized": True,
+            "degraded": bool(getattr(result, "degraded", False)),
+            "results": list(result.items),
+        }
+    except Exception:
+        logger.exception("recommendations failed for user %s; serving popular anime", user.pk)
     exclude = set(CollectionEntry.objects.filter(user=user).values_list("anime_id", flat=True))
     return {
         "source": "popular_diverse",
         "personalized": False,
-        "degraded": recommend is not None,
-        "results": popular_diverse(limit=HOME_SECTION_SIZE, exclude=exclude, language=language),
+        "degraded": True,
+        "results": popular_diverse_items(limit=HOME_SECTION_SIZE, exclude=exclude, language=language),
     }
 
 

@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from animesite.exceptions import ApplicationError
-from recsys.models import Interaction, ModelVersion, NotInterested
+from recsys.models import ModelVersion, NotInterested
 from recsys.registry import LOCK_KEY, TrainingAlreadyRunning, model_version_rollback
 from recsys.selectors import model_versions_recent
 from recsys.serving.store import redis_client
@@ -318,15 +318,3 @@ class NotInterestedAdmin(admin.ModelAdmin):
     list_display = ("user", "anime", "created_at")
     raw_id_fields = ("user", "anime")
     list_select_related = ("user", "anime")
-
-
-@admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "anime", "kind", "score", "source", "occurred_at")
-    list_filter = ("kind", "source")
-    raw_id_fields = ("user", "anime")
-    list_select_related = ("user", "anime")
-    show_full_result_count = False
-
-    def has_change_permission(self, request: HttpRequest, obj: Interaction | None = None) -> bool:
-        return False

@@ -16,8 +16,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from animesite.params import query_params_validate
-from catalog.apis import AnimeCardSerializer
 from catalog.models import Anime
+from catalog.serializers import AnimeCardSerializer
 from recsys.services import not_interested_add, not_interested_remove
 from recsys.serving.cards import anime_is_visible
 from recsys.serving.recommendations import recommend_for_user

@@ -4,50 +4,6 @@ from django.conf import settings
 from django.db import models
 
 
-class Interaction(models.Model):
-    """The behaviour log every model trains on: data-set list entries and site events alike.
-
-    Data-set rows (``source=dataset``) have no timestamp (``occurred_at`` is null): the source
-    data carries none. Site events always carry the time they happened.
-    """
-
-    class Kind(models.TextChoices):
-        LIST = "list", "Listed"  # data-set list entry, or added to a collection
-        RATE = "rate", "Rated"
-        STATUS = "status", "Changed status"
-        FAVORITE = "favorite", "Favourited"
-        UNFAVORITE = "unfavorite", "Unfavourited"
-        REMOVE = "remove", "Removed from collection"
-        VIEW = "view", "Opened detail page"
-        CLICK = "click", "Clicked a recommendation"
-        NOT_INTERESTED = "not_interested", "Not interested"
-
-    class Source(models.TextChoices):
-        SITE = "site", "Site"
-        DATASET = "dataset", "Data set"
-        MAL_IMPORT = "mal_import", "MyAnimeList import"
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="interactions")
-    anime = models.ForeignKey("catalog.Anime", on_delete=models.CASCADE, related_name="interactions")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    score = models.PositiveSmallIntegerField(null=True, blank=True)  # 1-10 where the event has one
-    status = models.CharField(max_length=16, blank=True, default="")
-    source = models.CharField(max_length=16, choices=Source.choices, default=Source.SITE)
-    occurred_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["id"]
-        indexes = [
-            models.Index(fields=["user", "occurred_at"]),
-            models.Index(fields=["anime", "kind"]),
-            models.Index(fields=["source", "kind"]),
-            models.Index(fields=["occurred_at"]),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} {self.kind} {self.anime_id}"
-
-
 class NotInterested(models.Model):
     """An anime the user asked never to be recommended again."""
 

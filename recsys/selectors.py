@@ -8,7 +8,8 @@ from typing import Any
 
 from django.db import connection
 
-from favorites.models import CollectionEntry, EntrySource
+from activity.models import Source
+from favorites.models import CollectionEntry
 from recsys.models import ModelVersion, NotInterested
 from recsys.pipeline.contract import HistoryItem
 from recsys.serving.store import HistoryStamp
@@ -51,7 +52,7 @@ class UserHistory:
 def _history_from_rows(rows: Sequence[tuple[Any, ...]]) -> UserHistory:
     items: list[HistoryItem] = []
     last_changed = 0
-    dataset = EntrySource.DATASET
+    dataset = Source.DATASET
     for _user_id, anime_id, score, is_favorite, changed_us, source in rows:
         changed = int(changed_us)
         if changed > last_changed:
@@ -124,10 +125,6 @@ def user_state_stamp(*, user_id: int) -> tuple[HistoryStamp, tuple[int, int]]:
 
 def users_with_history_count() -> int:
     return CollectionEntry.objects.values("user_id").distinct().count()
-
-
-def not_interested_ids(*, user_id: int) -> set[int]:
-    return set(NotInterested.objects.filter(user_id=user_id).values_list("anime_id", flat=True))
 
 
 def model_version_active() -> ModelVersion | None:

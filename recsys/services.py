@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import User
+from activity.models import EventKind
+from activity.services import event_record
 from catalog.models import Anime
-from recsys.events import interaction_record
-from recsys.models import Interaction, NotInterested
+from recsys.models import NotInterested
 
 
 @transaction.atomic
@@ -15,7 +16,7 @@ def not_interested_add(*, user: User, anime: Anime) -> NotInterested:
     """Never recommend ``anime`` to ``user`` again (takes effect on the next request)."""
     entry, created = NotInterested.objects.get_or_create(user=user, anime=anime)
     if created:
-        interaction_record(user=user, anime=anime, kind=Interaction.Kind.NOT_INTERESTED)
+        event_record(user_id=user.pk, anime_id=anime.pk, kind=EventKind.NOT_INTERESTED)
     return entry
 
 

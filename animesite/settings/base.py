@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
-from animesite.env import BASE_DIR, database_from_url, env_bool, env_int, env_list, env_str
+from animesite.env import BASE_DIR, database_from_url, env_bool, env_float, env_int, env_list, env_str
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "local-dev-only-insecure-key")
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_elasticsearch_dsl",
     "accounts",
+    "activity",
     "catalog",
     "favorites",
     "rankings",
@@ -154,7 +155,7 @@ ELASTICSEARCH_DSL = {
 ELASTICSEARCH_DSL_AUTOSYNC = False
 ELASTICSEARCH_DSL_AUTO_REFRESH = False
 # User-facing searches give up after this and answer from the database ("degraded": true).
-SEARCH_TIMEOUT_SECONDS = float(env_str("SEARCH_TIMEOUT_SECONDS", "1.5"))
+SEARCH_TIMEOUT_SECONDS = env_float("SEARCH_TIMEOUT_SECONDS", 1.5)
 # Bulk loads and index writes from Celery tasks and commands.
 SEARCH_INDEXING_TIMEOUT_SECONDS = 120
 
@@ -162,6 +163,13 @@ SEARCH_INDEXING_TIMEOUT_SECONDS = 120
 SPARK_MASTER = env_str("SPARK_MASTER", "local[2]")
 DATA_DIR = env_str("DATA_DIR", str(BASE_DIR.parent / "shared" / "data" / "anime"))
 ETL_OUTPUT_DIR = env_str("ETL_OUTPUT_DIR", str(BASE_DIR / "var" / "etl"))
+# The data load (``manage.py load_catalog``) runs these steps in order, each writing its own app's
+# rows through that app's services: the catalogue first (it resolves MyAnimeList ids), then the
+# data-set users and their lists.
+DATA_LOAD_STEPS = (
+    "catalog.loading.catalogue.catalogue_load",
+    "favorites.loading.dataset_lists_load",
+)
 MODELS_DIR = env_str("MODELS_DIR", str(BASE_DIR / "var" / "models"))
 
 # --- REST framework --------------------------------------------------------------------

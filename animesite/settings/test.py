@@ -1,7 +1,7 @@
 """Tests talk to the real MariaDB, Redis and search server; only names are kept apart."""
 
 from animesite.settings.base import *  # noqa: F403
-from animesite.settings.base import CACHES, ELASTICSEARCH_INDEX_PREFIX, REST_FRAMEWORK, env_str
+from animesite.settings.base import CACHES, ELASTICSEARCH_INDEX_PREFIX, REST_FRAMEWORK, env_float, env_str
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES["default"]["KEY_PREFIX"] = "animesite-test"
@@ -16,4 +16,4 @@ MODELS_DIR = env_str("TEST_MODELS_DIR", "var/test-models")
 REST_FRAMEWORK = {**REST_FRAMEWORK}
 # The search emulator can take seconds per query on a busy 2-core machine; tests that need a real
 # answer wait for it, and the degraded-path tests set their own short timeout.
-SEARCH_TIMEOUT_SECONDS = float(env_str("SEARCH_TIMEOUT_SECONDS", "30"))
+SEARCH_TIMEOUT_SECONDS = env_float("SEARCH_TIMEOUT_SECONDS", 30.0)

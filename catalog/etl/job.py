@@ -14,12 +14,10 @@ UDFs and does the joins, deduplication and windowing in Spark.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import logging
 import os
 import shutil
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,99 +31,54 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
     ArrayType,
-    BooleanType,
-    DateType,
-    DoubleType,
     IntegerType,
     StringType,
     StructField,
     StructType,
-    TimestampType,
 )
 
-from catalog.etl import display, franchises, schemas, seasons
+from animesite.spark import spark_session as _spark_session
+from catalog.etl import display, franchises
 from catalog.etl import transforms as tf
 from catalog.etl.output import MANIFEST, OUTPUT_TABLES
+from catalog.etl.readers import (
+    read_arm,
+    read_bangumi_items,
+    read_bgmd,
+    read_mal_2017,
+    read_mal_2020,
+    read_sample,
+)
+from catalog.etl.udfs import (
+    alias_language,
+    bangumi_language,
+    casually_cased,
+    clean_tag,
+    clean_text,
+    clean_title,
+    main_title,
+    season_of_date,
+    title_key,
+    valid_mean_score,
+)
 
 logger = logging.getLogger(__name__)
-
-LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
-
-# ARM id map column -> external site name (bangumi-data's spelling where it has the site).
-ARM_SITES = (("aniList", "anilist_id"), ("annict", "annict_id"), ("syobocal", "syobocal_tid"))
-
-# --- the pure transforms as Spark UDFs ------------------------------------------------------
-
-clean_text = F.udf(tf.clean_text, StringType(), useArrow=False)
-clean_paragraphs = F.udf(tf.clean_paragraphs, StringType(), useArrow=False)
-clean_title = F.udf(tf.clean_title, StringType(), useArrow=False)
-clean_url = F.udf(tf.clean_url, StringType(), useArrow=False)
-parse_int = F.udf(tf.parse_int, IntegerType(), useArrow=False)
-parse_float = F.udf(tf.parse_float, DoubleType(), useArrow=False)
-parse_episodes = F.udf(tf.parse_episodes, IntegerType(), useArrow=False)
-normalize_type = F.udf(tf.normalize_type, StringType(), useArrow=False)
-split_genres = F.udf(tf.split_genres, ArrayType(StringType()), useArrow=False)
-parse_air_date = F.udf(tf.parse_air_date, DateType(), useArrow=False)
-season_of_date = F.udf(tf.season_of_date, StringType(), useArrow=False)
-pick_cover = F.udf(tf.pick_cover, StringType(), useArrow=False)
-bangumi_language = F.udf(tf.bangumi_language, StringType(), useArrow=False)
-alias_language = F.udf(tf.alias_language, StringType(), useArrow=False)
-title_key = F.udf(tf.title_key, StringType(), useArrow=False)
-valid_score = F.udf(tf.valid_score, IntegerType(), useArrow=False)
-valid_mean_score = F.udf(tf.valid_mean_score, DoubleType(), useArrow=False)
-anime_key = F.udf(tf.anime_key, StringType(), useArrow=False)
-main_title = F.udf(display.main_title, StringType(), useArrow=False)
-casually_cased = F.udf(display.is_casually_cased, BooleanType(), useArrow=False)
-
-
-def _broadcast_start(value: str | None) -> dt.datetime | None:
-    parsed = seasons.parse_broadcast(value)
-    return None if parsed is None else parsed.first_air
-
-
-def _broadcast_period(value: str | None) -> int | None:
-    parsed = seasons.parse_broadcast(value)
-    return None if parsed is None else parsed.period_days
-
-
-broadcast_start = F.udf(_broadcast_start, TimestampType(), useArrow=False)
-broadcast_period = F.udf(_broadcast_period, IntegerType(), useArrow=False)
-
-
-def _tag_name(value: str | None) -> str | None:
-    return tf.clean_title(value, 128)
-
-
-clean_tag = F.udf(_tag_name, StringType(), useArrow=False)
-
-
-# --- session -----------------------------------------------------------------------------
 
 
 def spark_session(
     master: str = "local[2]", app_name: str = "animesite-catalog-etl", *, shuffle_partitions: int = 4
 ) -> SparkSession:
-    """A quiet Spark session bound to loopback, with few shuffle partitions (the data is small)."""
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    spark = (
-        SparkSession.builder.master(master)
-        .appName(app_name)
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-        # Small tables: compiling whole-stage code costs more than it saves.
-        .config("spark.sql.codegen.wholeStage", "false")
-        .config("spark.default.parallelism", "2")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "1g")
-        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}")
-        .getOrCreate()
+    """The ETL's Spark session (``animesite.spark.spark_session``); whole-stage code generation
+    is off: compiling it costs more than it saves on tables this small."""
+    return _spark_session(
+        master,
+        app_name,
+        shuffle_partitions=shuffle_partitions,
+        config={"spark.sql.codegen.wholeStage": "false"},
     )
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
+
+
+__all__ = ["run_etl", "spark_session"]
 
 
 # --- result --------------------------------------------------------------------------------
@@ -159,135 +112,6 @@ def _stage(result: EtlResult, name: str, report: Callable[[str], None]) -> Itera
     yield
     result.timings[name] = round(time.perf_counter() - start, 2)
     report(f"etl: {name} done in {result.timings[name]:.1f} s")
-
-
-# --- readers -------------------------------------------------------------------------------
-
-
-def _read_csv(spark: SparkSession, path: Path, schema: Any, *, sep: str = ",") -> DataFrame:
-    reader = spark.read.schema(schema).option("header", True).option("sep", sep).option("encoding", "UTF-8")
-    # Tab-separated files are not quoted; CSV files double their quotes (RFC 4180).
-    quoting = {"quote": ""} if sep == "\t" else {"quote": '"', "escape": '"'}
-    return reader.options(**quoting).csv(str(path))
-
-
-def _read_json(spark: SparkSession, path: Path, schema: Any) -> DataFrame:
-    return spark.read.schema(schema).option("multiLine", True).option("encoding", "UTF-8").json(str(path))
-
-
-def _first_site_id(sites: str, site: str) -> Column:
-    return F.try_element_at(F.filter(sites, lambda s: s["site"] == site), F.lit(1))["id"]
-
-
-def read_mal_2017(spark: SparkSession, data_dir: Path) -> DataFrame:
-    raw = _read_csv(spark, data_dir / "mal_2017_anime.csv", schemas.MAL_2017)
-    return (
-        raw.where(F.col("anime_id").isNotNull())
-        .select(
-            F.col("anime_id").alias("mal_id"),
-            clean_text("name").alias("name_17"),
-            split_genres("genre").alias("genres_17"),
-            normalize_type("type").alias("type_17"),
-            parse_episodes("episodes").alias("episodes_17"),
-            parse_float("rating").alias("score_17"),
-            parse_int("members").alias("members_17"),
-        )
-        .dropDuplicates(["mal_id"])
-    )
-
-
-def read_mal_2020(spark: SparkSession, data_dir: Path) -> DataFrame:
-    raw = _read_csv(spark, data_dir / "mal_2020_anime.csv", schemas.MAL_2020)
-    return (
-        raw.where(F.col("anime_id").isNotNull())
-        .select(
-            F.col("anime_id").alias("mal_id"),
-            clean_text("Name").alias("name_20"),
-            split_genres("Genres").alias("genres_20"),
-            normalize_type("Type").alias("type_20"),
-            parse_episodes("Episodes").alias("episodes_20"),
-            parse_float("Score").alias("score_20"),
-            parse_int("Members").alias("members_20"),
-        )
-        .dropDuplicates(["mal_id"])
-    )
-
-
-def read_sample(spark: SparkSession, data_dir: Path) -> tuple[DataFrame, DataFrame, DataFrame, DataFrame]:
-    """The CooperUnion sample: (history, ratings, item -> MAL id map, sample item genres by MAL id)."""
-    sample = data_dir / "cooperunion_sample"
-    history = _read_csv(spark, sample / "anime_history.dat", schemas.FEEDBACK, sep="\t").select(
-        F.col("User_ID").alias("dataset_user_id"), F.col("Anime_ID").alias("item_id")
-    )
-    ratings = _read_csv(spark, sample / "anime_ratings.dat", schemas.FEEDBACK, sep="\t").select(
-        F.col("User_ID").alias("dataset_user_id"),
-        F.col("Anime_ID").alias("item_id"),
-        valid_score("Feedback").alias("score"),
-    )
-    item_map = (
-        _read_csv(spark, sample / "item_to_mal_id.csv", schemas.ITEM_TO_MAL)
-        .where(F.col("caserec_item_id").isNotNull() & F.col("mal_anime_id").isNotNull())
-        .select(F.col("caserec_item_id").alias("item_id"), F.col("mal_anime_id").alias("mal_id"))
-        .dropDuplicates(["item_id"])
-    )
-    info = _read_csv(spark, sample / "anime_info.dat", schemas.SAMPLE_INFO, sep="\t")
-    info_genres = (
-        info.select(F.col("anime_ids").alias("item_id"), split_genres("genre").alias("genres_info"))
-        .join(item_map, "item_id")
-        .select("mal_id", "genres_info")
-        .dropDuplicates(["mal_id"])
-    )
-    return history, ratings, item_map, info_genres
-
-
-def read_bangumi_items(spark: SparkSession, data_dir: Path) -> DataFrame:
-    """Every bangumi-data item with its catalogue key (see ``transforms.anime_key``), its MAL and
-    bangumi.tv ids, JST dates and weekly broadcast."""
-    raw = _read_json(spark, data_dir / "bangumi_data.json", schemas.BANGUMI_DATA)
-    items = raw.select(F.posexplode("items").alias("item_idx", "item")).select("item_idx", "item.*")
-    with_ids = items.withColumn("mal_id", _first_site_id("sites", "mal").try_cast("int")).withColumn(
-        "bangumi_id", _first_site_id("sites", "bangumi").try_cast("long")
-    )
-    return with_ids.select(
-        "item_idx",
-        anime_key("mal_id", "bangumi_id", "title", "begin").alias("anime_key"),
-        "mal_id",
-        "bangumi_id",
-        F.col("title").alias("bd_title"),
-        bangumi_language("lang").alias("bd_language"),
-        "titleTranslate",
-        "sites",
-        normalize_type("type").alias("bd_type"),
-        clean_url("officialSite").alias("official_site"),
-        parse_air_date("begin").alias("begin_date"),
-        parse_air_date("end").alias("end_date"),
-        broadcast_start("broadcast").alias("broadcast_start"),
-        broadcast_period("broadcast").alias("broadcast_period_days"),
-    ).where(F.col("anime_key").isNotNull())
-
-
-def read_bgmd(spark: SparkSession, data_dir: Path) -> DataFrame:
-    raw = _read_json(spark, data_dir / "bgmd_full.json", schemas.BGMD)
-    subjects = raw.select(F.explode("bangumis").alias("s")).select("s.*")
-    return subjects.where(F.col("id").isNotNull()).select(
-        F.col("id").alias("bgm_id"),
-        F.col("name").alias("bgm_name"),
-        F.col("alias").alias("bgm_alias"),
-        clean_paragraphs("summary").alias("bgm_summary"),
-        parse_air_date("air_date").alias("bgm_air_date"),
-        F.col("bangumi.name_cn").alias("bgm_name_cn"),
-        pick_cover("bangumi.images").alias("bgm_cover"),
-        F.col("bangumi.tags").alias("bgm_tags"),
-        clean_paragraphs("tmdb.overview").alias("tmdb_overview"),
-        F.col("tmdb.id").alias("tmdb_id"),
-        F.lower(F.coalesce(F.col("tmdb.type"), F.lit(""))).alias("tmdb_type"),
-    )
-
-
-def read_arm(spark: SparkSession, data_dir: Path) -> DataFrame:
-    return _read_json(spark, data_dir / "arm_id_map.json", schemas.ARM_ID_MAP).where(
-        F.col("mal_id").isNotNull()
-    )
 
 
 # --- transforms ----------------------------------------------------------------------------

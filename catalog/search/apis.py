@@ -26,25 +26,19 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from catalog.apis import AnimeCardSerializer
-from catalog.models import Anime
+from catalog.filters import CatalogFilterSerializer
 from catalog.search.queries import (
     MAX_QUERY_LENGTH,
     MAX_RESULT_WINDOW,
     SORTS,
-    SearchFilters,
     SearchQuery,
     normalize_query,
 )
 from catalog.search.selectors import search_anime, suggest_anime
-from catalog.selectors import genres_resolve
+from catalog.serializers import AnimeCardSerializer
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
-
-
-def _values(raw: str) -> list[str]:
-    return [part for part in (p.strip() for p in raw.split(",")) if part]
 
 
 def _request_language(request: Request) -> str | None:
@@ -61,15 +55,16 @@ def _with_timing(response: Response, *, started: float, engine_ms: float) -> Res
 class SearchApi(APIView):
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(CatalogFilterSerializer):
+        multiple = frozenset({"genre", "type", "year", "season"})
+        tag = None  # type: ignore[assignment]  # not offered by search
+        min_score = None  # type: ignore[assignment]
+
         q = serializers.CharField(
             required=False,
             allow_blank=True,
             max_length=MAX_QUERY_LENGTH,
             help_text="Words of any title, in any script; searched as plain text.",
-        )
-        genre = serializers.CharField(
-            required=False, help_text="Genre slugs or names, comma-separated; an anime must have all."
         )
         type = serializers.CharField(
             required=False, help_text="Comma-separated: TV, Movie, OVA, ONA, Special, Music, Unknown."
@@ -96,43 +91,6 @@ class SearchApi(APIView):
 
         def validate_q(self, value: str) -> str:
             return normalize_query(value)
-
-        def validate_genre(self, value: str) -> list[str]:
-            genres, unknown = genres_resolve(values=_values(value))
-            if unknown:
-                raise serializers.ValidationError(
-                    _("Unknown genre: %(names)s") % {"names": ", ".join(unknown)}
-                )
-            return [g.slug for g in genres]
-
-        def validate_type(self, value: str) -> list[str]:
-            by_key = {choice.casefold(): choice for choice in Anime.Type.values}
-            unknown = [v for v in _values(value) if v.casefold() not in by_key]
-            if unknown:
-                raise serializers.ValidationError(
-                    _("Unknown type: %(names)s; use %(choices)s.")
-                    % {"names": ", ".join(unknown), "choices": ", ".join(Anime.Type.values)}
-                )
-            return list(dict.fromkeys(by_key[v.casefold()] for v in _values(value)))
-
-        def validate_year(self, value: str) -> list[int]:
-            years: list[int] = []
-            for part in _values(value):
-                if not part.isdigit() or not 1900 <= int(part) <= 2100:
-                    raise serializers.ValidationError(
-                        _("“%(value)s” is not a year between 1900 and 2100.") % {"value": part}
-                    )
-                years.append(int(part))
-            return list(dict.fromkeys(years))
-
-        def validate_season(self, value: str) -> list[str]:
-            unknown = [v for v in _values(value) if v.casefold() not in Anime.Season.values]
-            if unknown:
-                raise serializers.ValidationError(
-                    _("Unknown season: %(names)s; use %(choices)s.")
-                    % {"names": ", ".join(unknown), "choices": ", ".join(Anime.Season.values)}
-                )
-            return list(dict.fromkeys(v.casefold() for v in _values(value)))
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             has_filter = any(attrs.get(name) for name in ("genre", "type", "year", "season"))
@@ -204,12 +162,7 @@ class SearchApi(APIView):
         user = request.user
         query = SearchQuery(
             q=data.get("q", ""),
-            filters=SearchFilters(
-                genres=tuple(data.get("genre", ())),
-                types=tuple(data.get("type", ())),
-                years=tuple(data.get("year", ())),
-                seasons=tuple(data.get("season", ())),
-            ),
+            filters=serializer.catalog_filter(),
             sort=data.get("sort") or "relevance",
             offset=(page - 1) * page_size,
             limit=page_size,

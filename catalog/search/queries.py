@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.documents import CJK_RE, has_cjk
+from catalog.filters import CatalogFilter
 
 MAX_QUERY_LENGTH = 200
 MAX_RESULT_WINDOW = 10_000
@@ -63,31 +64,9 @@ HIGHLIGHT_FIELDS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class SearchFilters:
-    """Filters of a search. Values are already validated: genre slugs, ``Anime.Type`` values, ..."""
-
-    genres: tuple[str, ...] = ()  # every genre must match
-    types: tuple[str, ...] = ()  # any of
-    years: tuple[int, ...] = ()  # any of
-    seasons: tuple[str, ...] = ()  # any of
-
-    def clauses(self) -> dict[str, list[dict[str, Any]]]:
-        """One list of filter clauses per facet name (empty when that filter is not used)."""
-        return {
-            "genre": [{"term": {"genres": g}} for g in self.genres],
-            "type": [{"terms": {"type": list(self.types)}}] if self.types else [],
-            "year": [{"terms": {"year": list(self.years)}}] if self.years else [],
-            "season": [{"terms": {"season": list(self.seasons)}}] if self.seasons else [],
-        }
-
-    def __bool__(self) -> bool:
-        return bool(self.genres or self.types or self.years or self.seasons)
-
-
-@dataclass(frozen=True)
 class SearchQuery:
     q: str = ""
-    filters: SearchFilters = field(default_factory=SearchFilters)
+    filters: CatalogFilter = field(default_factory=CatalogFilter)
     sort: str = "relevance"
     offset: int = 0
     limit: int = 20
@@ -199,7 +178,7 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
         base["bool"]["minimum_should_match"] = 1
     sort = query.effective_sort
     scored = popularity(base, POPULARITY_WEIGHT) if query.q else base
-    filters = query.filters.clauses()
+    filters = query.filters.search_clauses()
     aggs: dict[str, Any] = {}
     for name, index_field, size in FACETS:
         others = [c for other, cs in filters.items() if other != name for c in cs]

@@ -22,7 +22,6 @@ from catalog.search.queries import (
     FACETS,
     HIGHLIGHT_FIELDS,
     SUGGEST_SIZE,
-    SearchFilters,
     SearchQuery,
     search_body,
     suggest_body,
@@ -137,18 +136,6 @@ def _label_facets(facets: dict[str, list[dict[str, Any]]]) -> dict[str, list[dic
     return facets
 
 
-def _apply_filters(qs: QuerySet[Anime], filters: SearchFilters) -> QuerySet[Anime]:
-    for slug in filters.genres:
-        qs = qs.filter(genres__slug=slug)
-    if filters.types:
-        qs = qs.filter(type__in=filters.types)
-    if filters.years:
-        qs = qs.filter(year__in=filters.years)
-    if filters.seasons:
-        qs = qs.filter(season__in=filters.seasons)
-    return qs
-
-
 _DB_ORDER = {
     "relevance": ("-members", "mal_id"),
     "members": ("-members", "mal_id"),
@@ -160,7 +147,7 @@ _DB_ORDER = {
 def _search_database(*, query: SearchQuery, language: str | None) -> SearchPage:
     """The fallback: any title containing ``q`` (exact titles, then title prefixes first)."""
     qs: QuerySet[Anime] = Anime.objects.all() if query.include_hidden else Anime.objects.visible()
-    qs = _apply_filters(qs, query.filters)
+    qs = query.filters.apply(qs)
     order: tuple[Any, ...] = _DB_ORDER[query.effective_sort]
     if query.q:
         titles = AnimeTitle.objects.filter(anime=OuterRef("pk"))

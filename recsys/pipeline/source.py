@@ -1,12 +1,12 @@
 """Reading the training data from the database (the only Django-aware part of the pipeline).
 
-:func:`export_tables` copies the behaviour log (``recsys.Interaction``), the collections
+:func:`export_tables` copies the behaviour log (``activity.Interaction``), the collections
 (``favorites.CollectionEntry``) and the metadata of every interacted anime (``catalog.Anime``
 and its genres) into parquet files with pyarrow; :func:`prepare_dataset` (pure pandas, tested
 without a database) turns those tables into one row per (user, anime):
 
 * a pair exists if the user has it in their collection, or the behaviour log has a positive event
-  on it (:data:`POSITIVE_KINDS`: listed, rated, status change, favourited, recommendation click)
+  on it (:data:`POSITIVE_KINDS`: listed, rated, status change, favourited)
   whose latest positive-or-negative event is not a removal or "not interested"; page views alone
   do not make a pair;
 * score: the collection's score, else the latest scored event's; favourite: the collection's flag,
@@ -25,10 +25,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from activity.models import EventKind
 from recsys.pipeline.data import Dataset, ItemTable
 
-POSITIVE_KINDS = frozenset({"list", "rate", "status", "favorite", "click"})
-NEGATIVE_KINDS = frozenset({"remove", "not_interested"})
+POSITIVE_KINDS = frozenset(
+    k.value for k in (EventKind.LIST, EventKind.RATE, EventKind.STATUS, EventKind.FAVORITE)
+)
+NEGATIVE_KINDS = frozenset(k.value for k in (EventKind.REMOVE, EventKind.NOT_INTERESTED))
 
 _INTERACTIONS_SQL = (
     "SELECT id, user_id, anime_id, kind, score, source, occurred_at FROM recsys_interaction "
@@ -121,7 +124,9 @@ def export_tables(export_dir: Path, progress: Callable[[str], None] | None = Non
         Table name -> parquet path.
     """
     export_dir.mkdir(parents=True, exist_ok=True)
-    kinds = ", ".join(f"'{k}'" for k in sorted(POSITIVE_KINDS | NEGATIVE_KINDS | {"unfavorite"}))
+    kinds = ", ".join(
+        f"'{k}'" for k in sorted(POSITIVE_KINDS | NEGATIVE_KINDS | {EventKind.UNFAVORITE.value})
+    )
     queries = {
         "interactions": _INTERACTIONS_SQL.format(kinds=kinds),
         "collection": _COLLECTION_SQL,

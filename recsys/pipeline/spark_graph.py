@@ -10,8 +10,6 @@ training features), so evaluation never sees a test row. The edges are exactly t
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,25 +76,10 @@ def write_rows(dataset: Dataset, path: Path) -> Path:
 
 @contextmanager
 def spark_session(master: str, app_name: str = "animesite-recsys-graph") -> Iterator[SparkSession]:
-    """A small local-friendly Spark session bound to loopback; stopped on exit."""
-    from pyspark.sql import SparkSession
+    """The shared Spark session (``animesite.spark.spark_session``), stopped on exit."""
+    from animesite.spark import spark_session as shared_spark_session
 
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    spark = (
-        SparkSession.builder.master(master)
-        .appName(app_name)
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "1g")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = shared_spark_session(master, app_name, shuffle_partitions=2)
     try:
         yield spark
     finally:

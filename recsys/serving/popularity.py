@@ -7,7 +7,7 @@ and in each process for a minute, so a request costs no query.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -17,7 +17,6 @@ from recsys.pipeline.contract import HistoryItem
 from recsys.serving.process_cache import process_cache
 
 POOL_SIZE = 1000
-DIVERSE_SIZE = 200
 REDIS_TTL_SECONDS = 600
 PROCESS_TTL_SECONDS = 300
 _POOL_KEY = "recsys:popular-pool:v1"
@@ -78,11 +77,16 @@ def diversify(items: Sequence[PopularItem], *, size: int, decay: float = 0.6, wi
     return chosen
 
 
-def popular_diverse() -> list[int]:
-    """Up to ``DIVERSE_SIZE`` popular anime, spread across genres."""
-    return process_cache.get_or_set(
-        "popular_diverse", PROCESS_TTL_SECONDS, lambda: diversify(popular_pool(), size=DIVERSE_SIZE)
-    )
+def popular_diverse_ids(*, limit: int, exclude: Collection[int] = frozenset()) -> list[int]:
+    """The popular-and-diverse list: ``limit`` popular anime spread across genres, leaving out
+    ``exclude`` (a user's own anime) before picking. The one list anonymous visitors, new users and
+    degraded serving see, on the home page and in recommendations alike (:func:`diversify` over
+    :func:`popular_pool`). Without ``exclude`` the answer is kept in the process for a while."""
+    if not exclude:
+        return process_cache.get_or_set(
+            f"popular_diverse:{limit}", PROCESS_TTL_SECONDS, lambda: diversify(popular_pool(), size=limit)
+        )
+    return diversify([item for item in popular_pool() if item.anime_id not in exclude], size=limit)
 
 
 def genre_affinity(
@@ -128,8 +132,3 @@ def hidden_anime_ids() -> frozenset[int]:
         PROCESS_TTL_SECONDS,
         lambda: frozenset(Anime.objects.filter(is_hidden=True).values_list("id", flat=True)),
     )
-
-
-def popularity_caches_clear() -> None:
-    cache.delete(_POOL_KEY)
-    process_cache.clear()

@@ -8,13 +8,14 @@ bundle's recall + ranking + re-ranking, then cards for the chosen anime in one q
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import redis
 
+from activity.state import user_state_key, user_state_token, user_state_token_from
 from catalog.selectors import display_language
 from recsys.pipeline.contract import Candidate
 from recsys.selectors import UserHistory, UserState, user_state, user_state_stamp
@@ -26,7 +27,7 @@ from recsys.serving.freshness import catalogue_check
 from recsys.serving.popularity import (
     genre_affinity,
     hidden_anime_ids,
-    popular_diverse,
+    popular_diverse_ids,
     popular_for_genres,
 )
 from recsys.serving.process_cache import process_cache
@@ -36,7 +37,7 @@ from recsys.serving.reasons import (
     reason_popular_in_genre,
     reason_text,
 )
-from recsys.serving.store import stored_user_vector, user_state_key, user_state_token, user_state_token_from
+from recsys.serving.store import stored_user_vector
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -79,13 +80,22 @@ def _with_reason(
     }
 
 
-def _popular_items(*, exclude: set[int], limit: int, language: str | None) -> list[dict[str, Any]]:
-    ids = [i for i in popular_diverse() if i not in exclude][: limit + _SLACK]
+def popular_diverse_items(
+    *, limit: int, exclude: Collection[int] = frozenset(), language: str | None = None
+) -> list[dict[str, Any]]:
+    """Cards of the popular-and-diverse list (:func:`recsys.serving.popularity.popular_diverse_ids`),
+    each with the "popular" reason: what anonymous visitors, new users and degraded serving get,
+    on the home page and in recommendations."""
+    ids = popular_diverse_ids(limit=limit, exclude=exclude)
     reason = reason_popular()
     return [
         _with_reason(card, reason, "popular", language)
         for card in cards_for(anime_ids=ids, language=language)
     ]
+
+
+def _popular_items(*, exclude: set[int], limit: int, language: str | None) -> list[dict[str, Any]]:
+    return popular_diverse_items(limit=limit + _SLACK, exclude=exclude, language=language)
 
 
 def _history_genres(history: UserHistory) -> dict[int, list[str]]:
@@ -250,7 +260,7 @@ def recommend_for_user(
     A computed answer is reused (per process, ``RESULT_TTL_SECONDS``) only while the model
     version, the catalogue (:mod:`recsys.serving.freshness`), the request and the user's state are
     unchanged. The state is the user's token in Redis, renewed by every change of the collection
-    or "not interested" list (:func:`recsys.events.user_state_changed`), or, while Redis is down,
+    or "not interested" list (:func:`activity.state.user_state_changed`), or, while Redis is down,
     the stamp of those rows in the database. A new rating or "not interested" therefore shows in
     the very next answer. The result is shared: read it, do not change it.
     """

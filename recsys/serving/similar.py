@@ -1,4 +1,5 @@
-"""Similar anime: nearest neighbours by item vector, content similarity when there is none."""
+"""Similar anime: co-occurrence neighbours first, then item-vector neighbours, then shared genres
+and tags (see :func:`similar_for_anime`)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,6 @@ Layout (``<v>`` is a model version such as ``20261128-051500-ab12``):
 from __future__ import annotations
 
 import struct
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -109,37 +108,3 @@ def active_version_read() -> str | None:
     if raw is None:
         return None
     return raw.decode() if isinstance(raw, bytes) else str(raw)
-
-
-# --- per-user state token -----------------------------------------------------------------------
-# A value that changes whenever a user's collection or "not interested" list changes (written
-# after commit by ``recsys.events.user_state_changed``). Serving keys reused answers by it, so a
-# reused answer is checked with one Redis read instead of an aggregate query over the collection.
-USER_STATE_TTL_SECONDS = 30 * 24 * 3600
-
-
-def user_state_key(user_id: int) -> str:
-    return f"recsys:user-state:{user_id}"
-
-
-def user_state_token(*, user_id: int) -> str:
-    """The user's current state token ("0" before any change was recorded).
-
-    Raises
-    ------
-    redis.RedisError
-        When Redis cannot be reached; callers read the state from the database instead.
-    """
-    return user_state_token_from(redis_client().get(user_state_key(user_id)))
-
-
-def user_state_token_from(raw: object) -> str:
-    """The token a raw Redis value stands for ("0" for a missing key)."""
-    if raw is None:
-        return "0"
-    return raw.decode() if isinstance(raw, bytes) else str(raw)
-
-
-def user_state_touch(*, user_id: int) -> None:
-    """Give the user a new state token (raises ``redis.RedisError`` when Redis is down)."""
-    redis_client().set(user_state_key(user_id), str(time.time_ns()), ex=USER_STATE_TTL_SECONDS)

@@ -15,11 +15,11 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
+from activity.models import Interaction
 from catalog import loading
 from catalog.loading import EtlOutputMissing, catalog_is_loaded, catalog_load
 from catalog.models import Anime, AnimeTitle, ExternalId, Franchise, Genre, Tag
 from favorites.models import CollectionEntry
-from recsys.models import Interaction
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from catalog.filters import CatalogFilter
 from catalog.search.queries import (
-    SearchFilters,
     SearchQuery,
     has_latin,
     search_body,
@@ -76,7 +76,7 @@ def test_relevance_blends_text_with_popularity():
 
 
 def test_no_words_lists_by_popularity_without_scoring_or_highlights():
-    body = search_body(SearchQuery(q="", filters=SearchFilters(types=("TV",))))
+    body = search_body(SearchQuery(q="", filters=CatalogFilter(types=("TV",))))
     assert "function_score" not in body["query"]
     assert body["sort"][0] == {"members": {"order": "desc"}}
     assert "highlight" not in body
@@ -88,7 +88,7 @@ def test_staff_queries_may_include_hidden_anime():
 
 
 def test_each_facet_counts_with_the_other_filters_only():
-    filters = SearchFilters(genres=("action", "drama"), types=("TV",), years=(2013,), seasons=("spring",))
+    filters = CatalogFilter(genres=("action", "drama"), types=("TV",), years=(2013,), seasons=("spring",))
     body = search_body(SearchQuery(q="x", filters=filters))
     assert body["post_filter"]["bool"]["filter"] == [
         {"term": {"genres": "action"}},

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from activity.models import Interaction
 from catalog.models import Anime
 from favorites.models import CollectionEntry
-from recsys.models import Interaction
 from tests.factories import AnimeFactory, CollectionEntryFactory, GenreFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

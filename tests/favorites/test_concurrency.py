@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from activity.models import Interaction
 from favorites.models import CollectionEntry
 from favorites.services import collection_entry_upsert
-from recsys.models import Interaction
 from tests.factories import AnimeFactory, UserFactory
 
 PARALLEL = 50

@@ -10,11 +10,18 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from activity.models import Interaction, Source
+from favorites import mal_import as mal
 from favorites import services
-from favorites.mal_export import MAX_UPLOAD_BYTES, MAX_XML_BYTES, MalExportError, parse_mal_export
-from favorites.models import CollectionEntry, EntrySource, ImportJob
-from favorites.services import collection_entry_upsert, mal_import_execute
-from recsys.models import Interaction
+from favorites.mal_import import (
+    MAX_UPLOAD_BYTES,
+    MAX_XML_BYTES,
+    MalExportError,
+    mal_import_execute,
+    parse_mal_export,
+)
+from favorites.models import CollectionEntry, ImportJob
+from favorites.services import collection_entry_upsert
 from tests.factories import AnimeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -162,9 +169,9 @@ def test_good_file_imports_entries_reports_unknown_ids_and_records_events(
         for e in CollectionEntry.objects.filter(user=user).order_by("id")
     }
     assert rows == {
-        a.id: ("completed", 10, EntrySource.MAL_IMPORT),
-        b.id: ("watching", None, EntrySource.MAL_IMPORT),
-        c.id: ("want_to_watch", None, EntrySource.MAL_IMPORT),
+        a.id: ("completed", 10, Source.MAL_IMPORT),
+        b.id: ("watching", None, Source.MAL_IMPORT),
+        c.id: ("want_to_watch", None, Source.MAL_IMPORT),
     }
     events = Interaction.objects.filter(user=user).order_by("id")
     assert [(e.anime_id, e.kind, e.score, e.source) for e in events] == [
@@ -332,22 +339,19 @@ def test_gzip_bomb_is_refused_after_the_decompressed_limit(user_client):
 def test_a_failure_midway_imports_nothing_and_marks_the_job_failed(user, monkeypatch):
     # given
     anime = [AnimeFactory(mal_id=60 + i) for i in range(4)]
-    job = services.mal_import_start(
+    job = mal.mal_import_start(
         user=user,
         upload=io.BytesIO(mal_xml(*[mal_entry(a.mal_id, "Completed", 7) for a in anime])),
         filename="animelist.xml",
         size=None,
     )
-    real_record = services.interaction_record
-    calls = {"n": 0}
+    real_record = services.events_record
 
     def failing_record(**kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("database went away")
-        return real_record(**kwargs)
+        real_record(**kwargs)
+        raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "interaction_record", failing_record)
+    monkeypatch.setattr(services, "events_record", failing_record)
 
     # when
     result = mal_import_execute(job_id=job.pk)
@@ -364,7 +368,7 @@ def test_running_a_finished_job_again_does_nothing(user, django_capture_on_commi
     # given
     anime = AnimeFactory(mal_id=70)
     with django_capture_on_commit_callbacks(execute=True):
-        job = services.mal_import_start(
+        job = mal.mal_import_start(
             user=user, upload=io.BytesIO(mal_xml(mal_entry(anime.mal_id))), filename="a.xml", size=None
         )
 
@@ -380,7 +384,7 @@ def test_a_user_cannot_see_another_users_import(user_client, django_capture_on_c
     # given
     other = UserFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        job = services.mal_import_start(user=other, upload=io.BytesIO(mal_xml()), filename="a.xml", size=None)
+        job = mal.mal_import_start(user=other, upload=io.BytesIO(mal_xml()), filename="a.xml", size=None)
 
     # when
     response = user_client.get(f"/api/collection/import/{job.pk}/")

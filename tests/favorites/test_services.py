@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from activity.models import Interaction, Source
 from animesite.exceptions import ApplicationError
-from favorites.models import CollectionEntry, EntrySource, WatchStatus
+from favorites.models import CollectionEntry, WatchStatus
 from favorites.services import (
     collection_entry_delete,
     collection_entry_replace,
     collection_entry_upsert,
     collection_favorite_set,
 )
-from recsys.models import Interaction
 from tests.factories import AnimeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -166,7 +166,7 @@ def test_favorite_set_creates_the_entry_and_unfavorite_of_a_missing_entry_does_n
 def test_an_entry_written_outside_the_service_is_updated_not_duplicated():
     # given: a data-set row, written by the loader
     user, anime = UserFactory(), AnimeFactory()
-    CollectionEntry.objects.create(user=user, anime=anime, score=7, source=EntrySource.DATASET)
+    CollectionEntry.objects.create(user=user, anime=anime, score=7, source=Source.DATASET)
 
     # when
     change = collection_entry_upsert(user=user, anime=anime, score=8)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
+from catalog.filters import CatalogFilter
 from catalog.models import Anime
 from favorites.models import CollectionEntry
-from rankings.selectors import RankingFilters, ranking_cache_key, ranking_hot_specs
-from rankings.services import rankings_refresh
+from rankings.selectors import ranking_cache_key
+from rankings.services import ranking_hot_specs, rankings_refresh
 from tests.factories import AnimeFactory, GenreFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +79,7 @@ def test_rankings_are_cached_and_a_hidden_anime_disappears_at_once(api_client):
     after = api_client.get("/api/rankings/top/").json()
 
     # then: served from the cache (same computed_at), but the hidden anime is not shown
-    assert cache.get(ranking_cache_key(kind="top", filters=RankingFilters())) is not None
+    assert cache.get(ranking_cache_key(kind="top", filters=CatalogFilter())) is not None
     assert after["computed_at"] == before["computed_at"]
     assert {r["id"] for r in before["results"]} == {shown.id, later_hidden.id}
     assert [r["id"] for r in after["results"]] == [shown.id]
@@ -90,17 +91,17 @@ def test_refresh_recomputes_unfiltered_and_recently_requested_rankings(api_clien
     api_client.get("/api/rankings/popular/?type=tv")
     cache.clear()  # drops cached rankings and the list of requested filters alike
     api_client.get("/api/rankings/popular/?type=tv")
-    cache.delete(ranking_cache_key(kind="popular", filters=RankingFilters(type="TV")))
+    cache.delete(ranking_cache_key(kind="popular", filters=CatalogFilter(types=("TV",))))
 
     # when
     result = rankings_refresh()
 
     # then: four kinds unfiltered + the one filter combination asked for
-    assert ranking_hot_specs() == [("popular", RankingFilters(type="TV"))]
+    assert ranking_hot_specs() == [("popular", CatalogFilter(types=("TV",)))]
     assert result == {"refreshed": 5, "failed": 0}
     for kind in ("top", "popular", "favorites", "trending"):
-        assert cache.get(ranking_cache_key(kind=kind, filters=RankingFilters())) is not None
-    assert cache.get(ranking_cache_key(kind="popular", filters=RankingFilters(type="TV"))) is not None
+        assert cache.get(ranking_cache_key(kind=kind, filters=CatalogFilter())) is not None
+    assert cache.get(ranking_cache_key(kind="popular", filters=CatalogFilter(types=("TV",)))) is not None
 
 
 def test_beat_task_refreshes_the_rankings_and_is_scheduled():
@@ -116,7 +117,7 @@ def test_beat_task_refreshes_the_rankings_and_is_scheduled():
 
     # then
     assert result == {"refreshed": 4, "failed": 0}
-    cached = cache.get(ranking_cache_key(kind="popular", filters=RankingFilters()))
+    cached = cache.get(ranking_cache_key(kind="popular", filters=CatalogFilter()))
     assert [entry[0] for entry in cached["entries"]] == [anime.id]
     schedule = settings.PERIODIC_TASK_DEFAULTS["rankings-refresh"]
     assert schedule["task"] == "rankings.tasks.rankings_refresh_task"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from catalog.filters import CatalogFilter
 from favorites.models import CollectionEntry
-from rankings.selectors import (
-    RankingFilters,
+from rankings.formulas import (
     favorites_compute,
     popular_compute,
-    popular_diverse_ids,
     top_rated_compute,
     top_rated_parameters,
 )
@@ -40,7 +39,7 @@ def test_top_rated_is_the_bayesian_average_and_three_tens_do_not_top_the_chart()
 
     # when
     params = top_rated_parameters()
-    ranking = top_rated_compute(filters=RankingFilters())
+    ranking = top_rated_compute(filters=CatalogFilter())
 
     # then: C = (30 + 360 + 30 + 15) / 50 = 8.7
     #       m = 80th percentile of [2, 3, 5, 40] = 5 + 0.4 * (40 - 5) = 19 (above the floor of 10)
@@ -66,7 +65,7 @@ def test_top_rated_uses_the_floor_when_few_anime_are_scored():
     scores(four, [6, 6, 6, 6], users)
 
     # when
-    ranking = top_rated_compute(filters=RankingFilters())
+    ranking = top_rated_compute(filters=CatalogFilter())
 
     # then: C = 34 / 5 = 6.8; one = (10 + 68) / 11 = 7.0909, four = (24 + 68) / 14 = 6.5714
     assert ranking.parameters["m"] == 10.0
@@ -90,7 +89,7 @@ def test_popular_blends_members_and_collections_scaled_by_their_maxima():
     scores(hidden, [None] * 4, users)
 
     # when
-    ranking = popular_compute(filters=RankingFilters())
+    ranking = popular_compute(filters=CatalogFilter())
 
     # then: 0.5 * members / 1000 + 0.5 * collections / 4
     assert [(a, v) for a, v, _ in ranking.entries] == [
@@ -127,7 +126,7 @@ def test_most_favourited_counts_site_favourites_then_perfect_scores():
     )
 
     # when
-    ranking = favorites_compute(filters=RankingFilters())
+    ranking = favorites_compute(filters=CatalogFilter())
 
     # then
     assert [(a, v, d) for a, v, d in ranking.entries] == [
@@ -147,7 +146,7 @@ def test_filters_restrict_the_global_ranking():
     scores(tv_2015, [None, None], users)
 
     def ids(**filters) -> list[int]:
-        return [a for a, _, _ in popular_compute(filters=RankingFilters(**filters)).entries]
+        return [a for a, _, _ in popular_compute(filters=CatalogFilter.of(**filters)).entries]
 
     # when / then
     assert ids() == [tv_2015.id, movie.id, tv_2016.id]  # 0.5/3+0.5, 0.5, 0.5*2/3
@@ -156,23 +155,6 @@ def test_filters_restrict_the_global_ranking():
     assert ids(year=2016) == [tv_2016.id]
     assert ids(season="spring", type="Movie") == [movie.id]
     # the scale stays global: the same anime keeps the same value under any filter
-    unfiltered = dict((a, v) for a, v, _ in popular_compute(filters=RankingFilters()).entries)
-    filtered = dict((a, v) for a, v, _ in popular_compute(filters=RankingFilters(year=2016)).entries)
+    unfiltered = dict((a, v) for a, v, _ in popular_compute(filters=CatalogFilter()).entries)
+    filtered = dict((a, v) for a, v, _ in popular_compute(filters=CatalogFilter(years=(2016,))).entries)
     assert filtered[tv_2016.id] == unfiltered[tv_2016.id]
-
-
-def test_popular_diverse_spreads_picks_across_genres():
-    # given: three action anime more popular than one romance anime
-    action, romance = GenreFactory(name="Action"), GenreFactory(name="Romance")
-    a1 = AnimeFactory(members=1000, genres=[action])
-    a2 = AnimeFactory(members=900, genres=[action])
-    AnimeFactory(members=800, genres=[action])
-    r1 = AnimeFactory(members=500, genres=[romance])
-
-    # when
-    picks = popular_diverse_ids(limit=2)
-    without_first = popular_diverse_ids(limit=2, exclude={a1.id})
-
-    # then: after a1, a2 scores 0.9 - 0.7 = 0.2 and r1 0.5 - 0 = 0.5
-    assert picks == [a1.id, r1.id]
-    assert without_first == [a2.id, r1.id]

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from activity import trending
 from favorites.models import CollectionEntry
-from rankings import home, trending
+from rankings import home
 from rankings.home import home_page, season_latest_with_anime, season_of
 from tests.factories import AnimeFactory
 
@@ -117,7 +118,7 @@ def test_signed_in_user_gets_the_recommenders_answer(user_client, user, monkeypa
         calls.append((user.pk, limit, language))
         return FakeResult(items=[{"id": anime.id, "reason": {"code": "because_you_liked"}}], degraded=True)
 
-    monkeypatch.setattr(home, "_recommender", lambda: recommend_for_user)
+    monkeypatch.setattr(home, "recommend_for_user", recommend_for_user)
 
     # when
     body = user_client.get("/api/home/").json()
@@ -144,7 +145,7 @@ def test_signed_in_user_gets_popular_diverse_without_their_own_anime_when_the_re
     def broken(**kwargs):
         raise RuntimeError("model files missing")
 
-    monkeypatch.setattr(home, "_recommender", lambda: broken)
+    monkeypatch.setattr(home, "recommend_for_user", broken)
 
     # when
     body = user_client.get("/api/home/").json()
@@ -153,20 +154,6 @@ def test_signed_in_user_gets_popular_diverse_without_their_own_anime_when_the_re
     recommendations = body["recommendations"]
     assert (recommendations["source"], recommendations["degraded"]) == ("popular_diverse", True)
     assert [a["id"] for a in recommendations["results"]] == [other.id]
-
-
-def test_signed_in_user_without_a_recommender_gets_popular_diverse(user, monkeypatch):
-    # given
-    anime = AnimeFactory()
-    monkeypatch.setattr(home, "_recommender", lambda: None)
-
-    # when
-    page = home_page(user=user, language="en", now=NOW)
-
-    # then
-    assert page["recommendations"]["source"] == "popular_diverse"
-    assert page["recommendations"]["degraded"] is False
-    assert [a["id"] for a in page["recommendations"]["results"]] == [anime.id]
 
 
 def test_shared_sections_are_cached(api_client):

@@ -13,9 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from activity.models import Interaction
 from catalog.models import Anime
 from recsys.apis import RecommendationListApi, SimilarAnimeApi
-from recsys.models import Interaction, NotInterested
+from recsys.models import NotInterested
 from recsys.registry import model_version_train
 from recsys.serving import bundles, freshness
 from recsys.serving.process_cache import process_cache

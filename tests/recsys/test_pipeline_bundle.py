@@ -14,8 +14,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
+from activity.models import Interaction
 from catalog.models import Anime
-from recsys.models import Interaction
 from recsys.pipeline.bundle import load_bundle
 from recsys.pipeline.candidates import ChannelParams
 from recsys.pipeline.contract import Bundle, HistoryItem, TrainReport

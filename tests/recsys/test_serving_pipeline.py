@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
-from favorites.models import EntrySource
+from activity.models import Source
 from recsys.models import ModelVersion
 from recsys.registry import model_version_train
 from recsys.serving import bundles
@@ -39,7 +39,7 @@ def taste_clusters():
                 user=user,
                 anime=a,
                 score=rng.randint(7, 10) if a in anime[favourite] else rng.randint(3, 6),
-                source=EntrySource.DATASET,
+                source=Source.DATASET,
             )
         users.append(user)
     return {"anime": anime, "users": users}

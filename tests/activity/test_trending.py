@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 
+from activity import trending
+from activity.models import EventKind, Interaction
+from activity.services import event_record
+from catalog.filters import CatalogFilter
 from favorites.services import collection_entry_upsert
-from rankings import trending
-from rankings.selectors import RankingFilters, trending_compute
-from recsys.events import interaction_record
-from recsys.models import Interaction
+from rankings.formulas import trending_compute
 from tests.factories import AnimeFactory, UserFactory
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -108,7 +109,9 @@ def test_dataset_rows_never_count_towards_trending(django_capture_on_commit_call
 
     # when
     with django_capture_on_commit_callbacks(execute=True):
-        interaction_record(user=user, anime=anime, kind="list", source=Interaction.Source.DATASET)
+        event_record(
+            user_id=user.pk, anime_id=anime.pk, kind=EventKind.LIST, source=Interaction.Source.DATASET
+        )
 
     # then
     assert trending.trending_scores() == []
@@ -119,11 +122,11 @@ def test_database_fallback_computes_the_same_decayed_sum():
     # given
     user = UserFactory()
     old, new, hidden = AnimeFactory(), AnimeFactory(), AnimeFactory(is_hidden=True)
-    interaction_record(user=user, anime=old, kind="list", occurred_at=NOW - WEEK)
-    interaction_record(user=user, anime=old, kind="remove", occurred_at=NOW)
-    interaction_record(user=user, anime=new, kind="favorite", occurred_at=NOW - WEEK / 2)
-    interaction_record(user=user, anime=hidden, kind="favorite", occurred_at=NOW)
-    interaction_record(user=user, anime=new, kind="list", source=Interaction.Source.DATASET)
+    event_record(user_id=user.pk, anime_id=old.pk, kind=EventKind.LIST, occurred_at=NOW - WEEK)
+    event_record(user_id=user.pk, anime_id=old.pk, kind=EventKind.REMOVE, occurred_at=NOW)
+    event_record(user_id=user.pk, anime_id=new.pk, kind=EventKind.FAVORITE, occurred_at=NOW - WEEK / 2)
+    event_record(user_id=user.pk, anime_id=hidden.pk, kind=EventKind.FAVORITE, occurred_at=NOW)
+    event_record(user_id=user.pk, anime_id=new.pk, kind=EventKind.LIST, source=Interaction.Source.DATASET)
 
     # when
     from_db = dict(trending.trending_scores_from_db(now=NOW))
@@ -138,12 +141,12 @@ def test_trending_ranking_degrades_to_the_database_and_excludes_hidden(monkeypat
     # given
     user = UserFactory()
     seen, hidden = AnimeFactory(), AnimeFactory(is_hidden=True)
-    interaction_record(user=user, anime=seen, kind="list", occurred_at=NOW - WEEK)
-    interaction_record(user=user, anime=hidden, kind="favorite", occurred_at=NOW)
+    event_record(user_id=user.pk, anime_id=seen.pk, kind=EventKind.LIST, occurred_at=NOW - WEEK)
+    event_record(user_id=user.pk, anime_id=hidden.pk, kind=EventKind.FAVORITE, occurred_at=NOW)
     monkeypatch.setattr(trending, "_redis", _redis_down)
 
     # when
-    ranking = trending_compute(filters=RankingFilters(), now=NOW)
+    ranking = trending_compute(filters=CatalogFilter(), now=NOW)
 
     # then
     assert ranking.degraded is True
@@ -159,8 +162,8 @@ def test_trending_ranking_reads_the_sorted_set_and_applies_filters():
     trending.trending_record(anime_id=hidden.id, kind="favorite", at=NOW, now=NOW)
 
     # when
-    everything = trending_compute(filters=RankingFilters(), now=NOW)
-    tv_only = trending_compute(filters=RankingFilters(type="TV"), now=NOW)
+    everything = trending_compute(filters=CatalogFilter(), now=NOW)
+    tv_only = trending_compute(filters=CatalogFilter(types=("TV",)), now=NOW)
 
     # then
     assert everything.degraded is False

@@ -33,6 +33,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from activity.models import EventKind, Interaction, Source
+
 logger = logging.getLogger(__name__)
 
 HALF_LIFE = timedelta(days=7)
@@ -43,16 +45,15 @@ PRUNE_BELOW = 1e-3
 
 # How much one event of each kind says "people are paying attention to this anime right now".
 # Removals, unfavourites and "not interested" are not activity that should lift an anime.
-KIND_WEIGHTS: dict[str, float] = {
-    "list": 1.0,
-    "rate": 1.0,
-    "status": 0.5,
-    "favorite": 2.0,
-    "view": 0.25,
-    "click": 0.5,
+KIND_WEIGHTS: dict[EventKind, float] = {
+    EventKind.LIST: 1.0,
+    EventKind.RATE: 1.0,
+    EventKind.STATUS: 0.5,
+    EventKind.FAVORITE: 2.0,
+    EventKind.VIEW: 0.25,
 }
 # Only events the site saw happen carry a real time (data-set rows have none).
-COUNTED_SOURCES = ("site", "mal_import")
+COUNTED_SOURCES = (Source.SITE, Source.MAL_IMPORT)
 
 Clock = Callable[[], datetime]
 default_clock: Clock = timezone.now
@@ -104,16 +105,11 @@ def _redis() -> Any:
 
 
 def kind_weight(kind: str) -> float:
-    return KIND_WEIGHTS.get(kind, 0.0)
+    return KIND_WEIGHTS.get(kind, 0.0)  # type: ignore[call-overload]
 
 
 def _ts(moment: datetime) -> float:
     return moment.timestamp()
-
-
-def decay_factor(*, age: timedelta) -> float:
-    """``2 ** (-age / HALF_LIFE)``: 1 for an event now, 0.5 for one a half-life ago."""
-    return math.pow(2.0, -age.total_seconds() / HALF_LIFE.total_seconds())
 
 
 def trending_record(*, anime_id: int, kind: str, at: datetime, now: datetime | None = None) -> bool:
@@ -164,11 +160,9 @@ def trending_scores(*, now: datetime | None = None, limit: int = 5000) -> list[t
 
 def trending_scores_from_db(*, now: datetime | None = None, limit: int = 5000) -> list[tuple[int, float]]:
     """The same decayed sum as the sorted set, computed from the behaviour log in one GROUP BY."""
-    from recsys.models import Interaction
-
     now = now or default_clock()
     since = now - HALF_LIFE * IGNORE_OLDER_THAN_HALF_LIVES
-    weighted = [(kind, w) for kind, w in KIND_WEIGHTS.items() if w > 0]
+    weighted = [(str(kind), w) for kind, w in KIND_WEIGHTS.items() if w > 0]
     case = " ".join("WHEN %s THEN %s" for _ in weighted)
     table = Interaction._meta.db_table
     naive_now = now.astimezone(UTC).replace(tzinfo=None)
@@ -184,7 +178,7 @@ def trending_scores_from_db(*, now: datetime | None = None, limit: int = 5000) -
     params: list[Any] = [p for kind_w in weighted for p in kind_w]
     params += [naive_now, HALF_LIFE.total_seconds()]
     params += [since.astimezone(UTC).replace(tzinfo=None), naive_now]
-    params += list(COUNTED_SOURCES) + [kind for kind, _ in weighted]
+    params += [str(source) for source in COUNTED_SOURCES] + [kind for kind, _ in weighted]
     params += [PRUNE_BELOW, limit]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
