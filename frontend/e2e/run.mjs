@@ -138,6 +138,7 @@ async function main() {
 /** Season page, weekly airing calendar and a detail page's related entries (Chinese UI, UTC). */
 async function catalogPages(page) {
   log('season page')
+  if (!page.url().startsWith(BASE)) await page.goto(`${BASE}/`)
   const current = await apiGet(page, '/api/seasons/current/')
   check(current.status === 200, 'current season answers')
   await page.goto(`${BASE}/seasons`)
