@@ -18,7 +18,9 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -66,16 +68,49 @@ logger = logging.getLogger(__name__)
 
 
 def spark_session(
-    master: str = "local[2]", app_name: str = "animesite-catalog-etl", *, shuffle_partitions: int = 4
+    master: str = "local[2]",
+    app_name: str = "animesite-catalog-etl",
+    *,
+    shuffle_partitions: int | None = None,
+    driver_memory: str | None = None,
 ) -> SparkSession:
-    """The ETL's Spark session (``animesite.spark.spark_session``); whole-stage code generation
-    is off: compiling it costs more than it saves on tables this small."""
-    return _spark_session(
-        master,
-        app_name,
-        shuffle_partitions=shuffle_partitions,
-        config={"spark.sql.codegen.wholeStage": "false"},
-    )
+    """The ETL's Spark session (``animesite.spark.spark_session``).
+
+    Whole-stage code generation is off: compiling it costs more than it saves on tables this
+    small. Shuffle partitions and driver memory come from the arguments, else from the
+    ``SPARK_SHUFFLE_PARTITIONS`` / ``SPARK_DRIVER_MEMORY`` environment variables (4 and 1g by
+    default). The ETL's own code is shipped to the executors (:func:`ship_etl_code`): its UDFs
+    call ``catalog.etl`` functions there, on a cluster as in local mode whatever the working
+    directory.
+    """
+    partitions = shuffle_partitions or int(os.environ.get("SPARK_SHUFFLE_PARTITIONS", "4"))
+    config = {"spark.sql.codegen.wholeStage": "false"}
+    memory = driver_memory or os.environ.get("SPARK_DRIVER_MEMORY")
+    if memory:
+        config["spark.driver.memory"] = memory
+    spark = _spark_session(master, app_name, shuffle_partitions=partitions, config=config)
+    ship_etl_code(spark)
+    return spark
+
+
+def etl_code_zip(target_dir: Path) -> Path:
+    """A zip of the ``catalog`` package's ETL modules (``catalog/__init__.py`` and ``catalog/etl``,
+    data files included) that executors can import from."""
+    package_root = Path(__file__).resolve().parents[2]
+    target = target_dir / "animesite-catalog-etl.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(package_root / "catalog" / "__init__.py", "catalog/__init__.py")
+        for path in sorted((package_root / "catalog" / "etl").rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                archive.write(path, str(path.relative_to(package_root)))
+    return target
+
+
+def ship_etl_code(spark: SparkSession) -> None:
+    """Send the ETL's code to every executor (``SparkContext.addPyFile``), so UDFs that call
+    ``catalog.etl`` functions import there as they do on the driver."""
+    folder = Path(tempfile.mkdtemp(prefix="animesite-etl-code-"))
+    spark.sparkContext.addPyFile(str(etl_code_zip(folder)))
 
 
 __all__ = ["run_etl", "spark_session"]
