@@ -83,7 +83,7 @@ def spark_session(
     call ``catalog.etl`` functions there, on a cluster as in local mode whatever the working
     directory.
     """
-    partitions = shuffle_partitions or int(os.environ.get("SPARK_SHUFFLE_PARTITIONS", "4"))
+    partitions = shuffle_partitions or int(os.environ.get("SPARK_SHUFFLE_PARTITIONS") or 4)
     config = {"spark.sql.codegen.wholeStage": "false"}
     memory = driver_memory or os.environ.get("SPARK_DRIVER_MEMORY")
     if memory:
@@ -648,15 +648,22 @@ def run_etl(
     master: str = "local[2]",
     spark: SparkSession | None = None,
     report: Callable[[str], None] | None = None,
+    shuffle_partitions: int | None = None,
+    driver_memory: str | None = None,
 ) -> EtlResult:
-    """Run the whole ETL and publish the tables under ``output_dir`` (replacing the previous ones)."""
+    """Run the whole ETL and publish the tables under ``output_dir`` (replacing the previous ones).
+
+    ``shuffle_partitions`` and ``driver_memory`` size the session it starts (settings
+    ``SPARK_SHUFFLE_PARTITIONS`` / ``SPARK_DRIVER_MEMORY`` through the commands)."""
     data_dir, output_dir = Path(data_dir), Path(output_dir)
     say = report or logger.info
     result = EtlResult(output_dir=output_dir)
     own_session = spark is None
 
     with _stage(result, "spark start", say):
-        session = spark or spark_session(master)
+        session = spark or spark_session(
+            master, shuffle_partitions=shuffle_partitions, driver_memory=driver_memory
+        )
     try:
         with _stage(result, "read", say):
             mal_17 = read_mal_2017(session, data_dir).cache()

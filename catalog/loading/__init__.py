@@ -114,7 +114,12 @@ def catalog_load(
 
         start = time.perf_counter()
         result = spark_etl(
-            data_dir=settings.DATA_DIR, output_dir=out_dir, master=settings.SPARK_MASTER, report=write
+            data_dir=settings.DATA_DIR,
+            output_dir=out_dir,
+            master=settings.SPARK_MASTER,
+            report=write,
+            shuffle_partitions=settings.SPARK_SHUFFLE_PARTITIONS,
+            driver_memory=settings.SPARK_DRIVER_MEMORY,
         )
         etl_seconds = round(time.perf_counter() - start, 2)
         write(f"ETL: {', '.join(f'{k}={v:,}' for k, v in result.counts.items())} in {etl_seconds:.1f} s")

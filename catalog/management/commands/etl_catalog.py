@@ -23,6 +23,8 @@ class Command(BaseCommand):
             output_dir=Path(options["etl_dir"]),
             master=options["master"],
             report=self.stdout.write,
+            shuffle_partitions=settings.SPARK_SHUFFLE_PARTITIONS,
+            driver_memory=settings.SPARK_DRIVER_MEMORY,
         )
         for name, count in result.counts.items():
             self.stdout.write(f"  {name:<22} {count:>9,}")
