@@ -26,7 +26,7 @@ from django.utils import timezone
 from activity.models import EventKind, Interaction, Source
 from activity.state import user_state_changed
 from activity.trending import trending_record
-from animesite.fingerprint import Wanted, table_fingerprint, wanted_fingerprint
+from animesite.fingerprint import Wanted, sync_plan, table_fingerprint, wanted_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -153,31 +153,19 @@ def dataset_list_events_sync(*, users: Sequence[int], wanted: Wanted) -> SyncCou
         users, wanted
     ):
         return SyncCounts(unchanged=size)
-    existing: dict[tuple[int, int], tuple[int, int | None]] = {}
+    existing: dict[tuple[int, int], tuple[int, int | None, bool]] = {}
     for pk, user_id, anime_id, score in Interaction.objects.filter(
         user_id__in=users, source=Source.DATASET, kind=EventKind.LIST
     ).values_list("id", "user_id", "anime_id", "score"):
-        existing.setdefault((user_id, anime_id), (pk, score))
-    new: list[Event] = []
-    changed: list[Interaction] = []
-    unchanged = 0
-    for user_id in users:
-        for anime_id, score in wanted[user_id].items():
-            found = existing.get((user_id, anime_id))
-            if found is None:
-                new.append(
-                    Event(
-                        user_id=user_id,
-                        anime_id=anime_id,
-                        kind=EventKind.LIST,
-                        score=score,
-                        source=Source.DATASET,
-                    )
-                )
-            elif found[1] != score:
-                changed.append(Interaction(id=found[0], score=score))
-            else:
-                unchanged += 1
-    events_record(events=new)
-    Interaction.objects.bulk_update(changed, ["score"], batch_size=1000)
-    return SyncCounts(created=len(new), updated=len(changed), unchanged=unchanged)
+        existing.setdefault((user_id, anime_id), (pk, score, True))
+    plan = sync_plan(users, wanted, existing)
+    events_record(
+        events=[
+            Event(user_id=u, anime_id=a, kind=EventKind.LIST, score=score, source=Source.DATASET)
+            for u, a, score in plan.new
+        ]
+    )
+    Interaction.objects.bulk_update(
+        [Interaction(id=pk, score=score) for pk, score in plan.changed], ["score"], batch_size=1000
+    )
+    return SyncCounts(created=len(plan.new), updated=len(plan.changed), unchanged=plan.unchanged)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
@@ -44,3 +45,35 @@ def table_fingerprint(
         cursor.execute(sql, [*users, *params])
         count, total = cursor.fetchone()
     return int(count), int(total)
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """What a keyed bulk sync must write: ``new`` (user, anime, score) rows to insert, ``changed``
+    (primary key, score) pairs to update, and how many rows already match."""
+
+    new: list[tuple[int, int, int | None]] = field(default_factory=list)
+    changed: list[tuple[int, int | None]] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def sync_plan(
+    users: Sequence[int],
+    wanted: Wanted,
+    existing: Mapping[tuple[int, int], tuple[int, int | None, bool]],
+) -> SyncPlan:
+    """Compare ``wanted`` with ``existing`` rows keyed by (user, anime), each ``(pk, score,
+    updatable)``; a row that is not updatable (changed by its owner) is left as it is."""
+    new: list[tuple[int, int, int | None]] = []
+    changed: list[tuple[int, int | None]] = []
+    unchanged = 0
+    for user_id in users:
+        for anime_id, score in wanted[user_id].items():
+            found = existing.get((user_id, anime_id))
+            if found is None:
+                new.append((user_id, anime_id, score))
+            elif found[2] and found[1] != score:
+                changed.append((found[0], score))
+            else:
+                unchanged += 1
+    return SyncPlan(new=new, changed=changed, unchanged=unchanged)

@@ -29,7 +29,7 @@ from accounts.models import User
 from activity.models import EventKind, Source
 from activity.services import Event, SyncCounts, event_record, events_record
 from animesite.exceptions import ApplicationError
-from animesite.fingerprint import Wanted, table_fingerprint, wanted_fingerprint
+from animesite.fingerprint import Wanted, sync_plan, table_fingerprint, wanted_fingerprint
 from catalog.models import Anime
 from favorites.models import CollectionEntry, WatchStatus
 
@@ -253,28 +253,22 @@ def dataset_entries_sync(*, users: Sequence[int], wanted: Wanted) -> SyncCounts:
     table = CollectionEntry._meta.db_table
     if table_fingerprint(table=table, users=users) == wanted_fingerprint(users, wanted):
         return SyncCounts(unchanged=size)
-    existing: dict[tuple[int, int], tuple[int, int | None, str]] = {
-        (user_id, anime_id): (pk, score, source)
+    existing = {
+        (user_id, anime_id): (pk, score, source == Source.DATASET)
         for pk, user_id, anime_id, score, source in CollectionEntry.objects.filter(
             user_id__in=users
         ).values_list("id", "user_id", "anime_id", "score", "source")
     }
-    new: list[CollectionEntry] = []
-    changed: list[CollectionEntry] = []
-    unchanged = 0
-    for user_id in users:
-        for anime_id, score in wanted[user_id].items():
-            found = existing.get((user_id, anime_id))
-            if found is None:
-                new.append(
-                    CollectionEntry(
-                        user_id=user_id, anime_id=anime_id, score=score, status="", source=Source.DATASET
-                    )
-                )
-            elif found[2] == Source.DATASET and found[1] != score:
-                changed.append(CollectionEntry(id=found[0], score=score))
-            else:
-                unchanged += 1
-    CollectionEntry.objects.bulk_create(new, batch_size=5000, ignore_conflicts=True)
-    CollectionEntry.objects.bulk_update(changed, ["score"], batch_size=1000)
-    return SyncCounts(created=len(new), updated=len(changed), unchanged=unchanged)
+    plan = sync_plan(users, wanted, existing)
+    CollectionEntry.objects.bulk_create(
+        [
+            CollectionEntry(user_id=u, anime_id=a, score=score, status="", source=Source.DATASET)
+            for u, a, score in plan.new
+        ],
+        batch_size=5000,
+        ignore_conflicts=True,
+    )
+    CollectionEntry.objects.bulk_update(
+        [CollectionEntry(id=pk, score=score) for pk, score in plan.changed], ["score"], batch_size=1000
+    )
+    return SyncCounts(created=len(plan.new), updated=len(plan.changed), unchanged=plan.unchanged)
