@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -16,9 +16,16 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from catalog.models import Anime, AnimeTitle, ExternalId, Genre, Tag
+from animesite.exceptions import ApplicationError
+from catalog.models import Anime, AnimeTitle, ExternalId, Franchise, Genre, Tag
 from catalog.selectors import external_link
-from catalog.services import anime_changed, anime_set_featured, anime_set_hidden
+from catalog.services import (
+    anime_changed,
+    anime_set_featured,
+    anime_set_hidden,
+    franchise_merge,
+    franchise_split,
+)
 
 
 class AnimeTitleInline(admin.TabularInline):
@@ -59,6 +66,7 @@ class AnimeAdmin(admin.ModelAdmin):
     list_display = (
         "titles_column",
         "mal_id",
+        "franchise",
         "type",
         "year",
         "season",
@@ -77,21 +85,67 @@ class AnimeAdmin(admin.ModelAdmin):
         "title_zh_hant",
         "titles__text",
         "=mal_id",
+        "=catalog_key",
+        "=bangumi_id",
     )
-    search_help_text = _("Any title or synonym, in any language, or a MyAnimeList id.")
+    search_help_text = _(
+        "Any title or synonym, in any language, a MyAnimeList or bangumi id, or a catalogue key."
+    )
     ordering = ("-members", "id")
     list_per_page = 50
     show_full_result_count = False
-    list_select_related = False
+    list_select_related = ("franchise",)
+    raw_id_fields = ("franchise",)
     filter_horizontal = ("genres",)
     autocomplete_fields = ("tags",)
-    readonly_fields = ("created_at", "updated_at")
+    # The catalogue key, source and franchise order come from the data; merge/split moves entries.
+    readonly_fields = ("catalog_key", "source", "franchise_position", "created_at", "updated_at")
     inlines = (AnimeTitleInline, ExternalIdInline)
-    actions = ("feature", "unfeature", "hide", "unhide")
+    actions = ("feature", "unfeature", "hide", "unhide", "merge_franchises", "split_franchise")
     fieldsets = (
-        (None, {"fields": ("mal_id", "title", "type", "episodes", "score", "members")}),
-        (_("Titles"), {"fields": ("title_en", "title_ja", "title_zh_hans", "title_zh_hant")}),
-        (_("Airing"), {"fields": ("aired_from", "aired_to", "year", "season")}),
+        (
+            None,
+            {
+                "fields": (
+                    "catalog_key",
+                    "mal_id",
+                    "bangumi_id",
+                    "source",
+                    "title",
+                    "type",
+                    "episodes",
+                    "score",
+                    "members",
+                )
+            },
+        ),
+        (
+            _("Titles"),
+            {
+                "fields": (
+                    "display_title_en",
+                    "display_title_zh",
+                    "title_en",
+                    "title_ja",
+                    "title_zh_hans",
+                    "title_zh_hant",
+                )
+            },
+        ),
+        (
+            _("Airing"),
+            {
+                "fields": (
+                    "aired_from",
+                    "aired_to",
+                    "year",
+                    "season",
+                    "broadcast_start",
+                    "broadcast_period_days",
+                )
+            },
+        ),
+        (_("Franchise"), {"fields": ("franchise", "franchise_position")}),
         (
             _("Content"),
             {"fields": ("synopsis", "synopsis_zh", "cover_url", "official_site", "genres", "tags")},
@@ -160,6 +214,75 @@ class AnimeAdmin(admin.ModelAdmin):
         changed = anime_set_hidden(anime_ids=queryset.values_list("id", flat=True), hidden=False)
         message = ngettext("%(count)d anime shown again.", "%(count)d anime shown again.", changed)
         self.message_user(request, message % {"count": changed})
+
+    @admin.action(description=_("Merge the franchises of the selected anime"), permissions=["change"])
+    def merge_franchises(self, request: HttpRequest, queryset: QuerySet[Anime]) -> None:
+        try:
+            franchise = franchise_merge(anime_ids=queryset.values_list("id", flat=True))
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return
+        count = franchise.entries.count()
+        message = _("Franchise “%(name)s” now has %(count)d entries.")
+        self.message_user(request, message % {"name": franchise, "count": count})
+
+    @admin.action(
+        description=_("Split the selected anime into a franchise of their own"), permissions=["change"]
+    )
+    def split_franchise(self, request: HttpRequest, queryset: QuerySet[Anime]) -> None:
+        try:
+            franchise = franchise_split(anime_ids=queryset.values_list("id", flat=True))
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return
+        count = franchise.entries.count()
+        message = _("%(count)d anime moved to the new franchise “%(name)s”.")
+        self.message_user(request, message % {"name": franchise, "count": count})
+
+
+class FranchiseEntryInline(admin.TabularInline):
+    """The entries of a franchise in air order; move one with the anime list's merge/split actions."""
+
+    model = Anime
+    fk_name = "franchise"
+    fields = ("title", "type", "aired_from", "franchise_position")
+    readonly_fields = ("title", "type", "aired_from")
+    ordering = ("franchise_position", "aired_from", "id")
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name = _("entry")
+    verbose_name_plural = _("entries (air order)")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Franchise)
+class FranchiseAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "name_zh", "key", "entry_count", "is_curated")
+    list_filter = ("is_curated",)
+    search_fields = ("name_en", "name_zh", "=key", "entries__title", "entries__titles__text")
+    search_help_text = _("A franchise name, a title of one of its entries, or its key.")
+    readonly_fields = ("key", "created_at", "updated_at")
+    fields = ("key", "name_en", "name_zh", "is_curated", "created_at", "updated_at")
+    inlines = (FranchiseEntryInline,)
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Franchise]:
+        return super().get_queryset(request).annotate(entry_count=Count("entries"))
+
+    @admin.display(description=_("entries"), ordering="entry_count")
+    def entry_count(self, obj: Any) -> int:
+        return int(obj.entry_count)
+
+    def save_model(self, request: HttpRequest, obj: Franchise, form: ModelForm, change: bool) -> None:
+        obj.is_curated = True  # an operator's edit survives data loads
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        anime_changed(anime_ids=form.instance.entries.values_list("id", flat=True))
 
 
 @admin.register(Genre)

@@ -152,6 +152,8 @@ class AnimeDocument(Document):
             "ja": anime.title_ja,
             "zh_hans": anime.title_zh_hans,
             "zh_hant": anime.title_zh_hant,
+            "display_en": anime.display_title_en,
+            "display_zh": anime.display_title_zh,
             "cover_url": anime.cover_url,
         }
 
@@ -159,6 +161,8 @@ class AnimeDocument(Document):
 def all_titles(anime: Anime) -> list[str]:
     """Every name of ``anime`` once (case-insensitively), display titles first."""
     candidates = [
+        anime.display_title_en,
+        anime.display_title_zh,
         anime.title,
         anime.title_en,
         anime.title_ja,

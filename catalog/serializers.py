@@ -20,7 +20,7 @@ class AnimeCardSerializer(serializers.Serializer):
     """The anime card every list on the site returns (see ``catalog.selectors.anime_card``)."""
 
     id = serializers.IntegerField()
-    mal_id = serializers.IntegerField()
+    mal_id = serializers.IntegerField(allow_null=True, help_text="Null for anime MyAnimeList does not know.")
     title = serializers.CharField(help_text="Display title in the request's language.")
     titles = AnimeCardTitlesSerializer()
     cover_url = serializers.CharField(allow_blank=True)
@@ -31,6 +31,9 @@ class AnimeCardSerializer(serializers.Serializer):
     score = serializers.FloatField(allow_null=True)
     members = serializers.IntegerField()
     genres = serializers.ListField(child=serializers.CharField())
+    franchise_id = serializers.IntegerField(
+        allow_null=True, required=False, help_text="The anime's franchise (series); null when none."
+    )
 
     class Meta:
         ref_name = "AnimeCard"

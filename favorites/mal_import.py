@@ -162,7 +162,8 @@ def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
     for start in range(0, len(mal_ids), 1000):
         chunk = mal_ids[start : start + 1000]
         for found in Anime.objects.visible_to(user).filter(mal_id__in=chunk):
-            anime_by_mal[found.mal_id] = found
+            if found.mal_id is not None:  # always set here; anime without one cannot match
+                anime_by_mal[found.mal_id] = found
     anime_ids = [a.pk for a in anime_by_mal.values()]
     for start in range(0, len(anime_ids), 1000):
         for row in CollectionEntry.objects.filter(user=user, anime_id__in=anime_ids[start : start + 1000]):

@@ -18,14 +18,12 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import User
-from catalog.etl.transforms import season_of_month
+from catalog.etl import seasons
 from catalog.filters import CatalogFilter
-from catalog.models import Anime
-from catalog.selectors import anime_card_queryset, anime_cards_from, display_language
+from catalog.selectors import anime_card_queryset, anime_cards_from, display_language, season_anime
 from favorites.models import CollectionEntry
 from rankings.formulas.base import CACHE_VERSION, RankingKind
 from rankings.selectors import (
@@ -39,38 +37,27 @@ logger = logging.getLogger(__name__)
 HOME_SECTION_SIZE = 12
 HOME_CACHE_TTL = 60
 SEASON_MIN_ANIME = 8
-SEASONS = [Anime.Season.WINTER, Anime.Season.SPRING, Anime.Season.SUMMER, Anime.Season.FALL]
 
 
-def season_of(moment: datetime) -> tuple[str, int]:
-    """The anime season a date falls in (``catalog.etl.transforms.season_of_month``) and its year."""
-    return season_of_month(moment.month), moment.year
-
-
-def season_latest_with_anime(*, season: str, year: int, min_anime: int = 1) -> tuple[str, int] | None:
-    """``(season, year)`` itself when it has ``min_anime`` visible anime, else the latest earlier
-    season that has (one GROUP BY over seasons)."""
-    order = Case(
-        *[When(season=value, then=Value(index)) for index, value in enumerate(SEASONS)],
-        output_field=IntegerField(),
-    )
-    index = SEASONS.index(Anime.Season(season))
-    row = (
-        Anime.objects.visible()
-        .filter(year__isnull=False)
-        .exclude(season="")
-        .annotate(season_index=order)
-        .filter(Q(year__lt=year) | Q(year=year, season_index__lte=index))
-        .values("year", "season_index", "season")
-        .annotate(n=Count("id"))
-        .filter(n__gte=min_anime)
-        .order_by("-year", "-season_index")
-        .values_list("season", "year")
-        .first()
-    )
-    if row is None or row[1] is None:
-        return None
-    return row[0], int(row[1])
+def this_season(*, now: datetime, language: str) -> dict[str, Any]:
+    """The real current season (today's date in Japan): the anime that began in it, most popular
+    first; when fewer than ``SEASON_MIN_ANIME`` did, the anime airing during it (continuing from
+    earlier seasons) follow. ``scope`` says which: ``new``, ``new_and_airing`` or ``airing``."""
+    current = seasons.current_season(now)
+    cards = _cards(season_anime(season=current, scope="new"), language)
+    new_count = len(cards)
+    if new_count < SEASON_MIN_ANIME:
+        airing = season_anime(season=current, scope="airing").exclude(id__in=[c["id"] for c in cards])
+        cards += anime_cards_from(airing[: HOME_SECTION_SIZE - new_count], language)
+    scope = "new" if len(cards) == new_count else "airing" if new_count == 0 else "new_and_airing"
+    return {
+        "season": current.name,
+        "year": current.year,
+        "is_current": True,
+        "current": {"season": current.name, "year": current.year},
+        "scope": scope,
+        "results": cards,
+    }
 
 
 def _cards(qs: Any, language: str) -> list[dict[str, Any]]:
@@ -79,35 +66,19 @@ def _cards(qs: Any, language: str) -> list[dict[str, Any]]:
 
 def home_shared(*, language: str, now: datetime) -> dict[str, Any]:
     """The sections every reader of ``language`` sees, cached briefly."""
-    current_season, current_year = season_of(now)
-    key = f"rankings:{CACHE_VERSION}:home:{language}:{current_season}:{current_year}"
+    current = seasons.current_season(now)
+    key = f"rankings:{CACHE_VERSION}:home:{language}:{current.name}:{current.year}"
     cached = cache.get(key)
     if isinstance(cached, dict):
         return cached
 
     visible = anime_card_queryset().visible()
     featured = _cards(visible.filter(is_featured=True).order_by("-members", "id"), language)
-
-    # A season with a handful of titles (announcements past the data's end) makes a thin section.
-    shown = season_latest_with_anime(
-        season=current_season, year=current_year, min_anime=SEASON_MIN_ANIME
-    ) or season_latest_with_anime(season=current_season, year=current_year)
-    season_cards: list[dict[str, Any]] = []
-    if shown is not None:
-        season_cards = _cards(
-            visible.filter(season=shown[0], year=shown[1]).order_by("-members", "id"), language
-        )
-    season = {
-        "season": shown[0] if shown else None,
-        "year": shown[1] if shown else None,
-        "is_current": shown == (current_season, current_year),
-        "current": {"season": current_season, "year": current_year},
-        "results": season_cards,
-    }
+    season = this_season(now=now, language=language)
 
     # Each section shows anime the sections above it do not: the season's anime are not repeated
     # as trending, and neither is repeated in the popular-and-diverse picks.
-    shown_ids = {card["id"] for card in season_cards}
+    shown_ids = {card["id"] for card in season["results"]}
     trending_ranking = ranking_get(kind=RankingKind.TRENDING, filters=CatalogFilter(), now=now)
     basis = str(trending_ranking.parameters.get("basis", "activity"))
     entries = [e for e in trending_ranking.entries if e[0] not in shown_ids][:HOME_SECTION_SIZE]

@@ -42,6 +42,9 @@ class AnimeFactory(DjangoModelFactory[Anime]):
         skip_postgeneration_save = True
 
     mal_id = factory.Sequence(lambda n: 100000 + n)
+    catalog_key = factory.LazyAttributeSequence(
+        lambda o, n: f"mal:{o.mal_id}" if o.mal_id else f"bgm:{900000 + n}"
+    )
     title = factory.Sequence(lambda n: f"Anime Title {n}")
     type = Anime.Type.TV
     episodes = 12

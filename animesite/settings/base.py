@@ -198,6 +198,9 @@ SEARCH_INDEXING_TIMEOUT_SECONDS = 120
 
 # --- Spark, data, models -----------------------------------------------------------------
 SPARK_MASTER = env_str("SPARK_MASTER", "local[2]")
+# Size of the catalogue ETL's Spark session (raise both on a cluster).
+SPARK_SHUFFLE_PARTITIONS = env_int("SPARK_SHUFFLE_PARTITIONS", 4)
+SPARK_DRIVER_MEMORY = env_str("SPARK_DRIVER_MEMORY", "1g")
 DATA_DIR = env_str("DATA_DIR", str(BASE_DIR.parent / "shared" / "data" / "anime"))
 ETL_OUTPUT_DIR = env_str("ETL_OUTPUT_DIR", str(BASE_DIR / "var" / "etl"))
 # The data load (``manage.py load_catalog``) runs these steps in order, each writing its own app's

@@ -13,23 +13,34 @@ UDFs and does the joins, deduplication and windowing in Spark.
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import os
 import shutil
+import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import ArrayType, StringType
+from pyspark.sql.types import (
+    ArrayType,
+    IntegerType,
+    StringType,
+    StructField,
+    StructType,
+)
 
 from animesite.spark import spark_session as _spark_session
+from catalog.etl import display, franchises
 from catalog.etl import transforms as tf
 from catalog.etl.output import MANIFEST, OUTPUT_TABLES
 from catalog.etl.readers import (
@@ -43,27 +54,63 @@ from catalog.etl.readers import (
 from catalog.etl.udfs import (
     alias_language,
     bangumi_language,
+    casually_cased,
     clean_tag,
     clean_text,
     clean_title,
+    main_title,
     season_of_date,
     title_key,
+    valid_mean_score,
 )
 
 logger = logging.getLogger(__name__)
 
 
 def spark_session(
-    master: str = "local[2]", app_name: str = "animesite-catalog-etl", *, shuffle_partitions: int = 4
+    master: str = "local[2]",
+    app_name: str = "animesite-catalog-etl",
+    *,
+    shuffle_partitions: int | None = None,
+    driver_memory: str | None = None,
 ) -> SparkSession:
-    """The ETL's Spark session (``animesite.spark.spark_session``); whole-stage code generation
-    is off: compiling it costs more than it saves on tables this small."""
-    return _spark_session(
-        master,
-        app_name,
-        shuffle_partitions=shuffle_partitions,
-        config={"spark.sql.codegen.wholeStage": "false"},
-    )
+    """The ETL's Spark session (``animesite.spark.spark_session``).
+
+    Whole-stage code generation is off: compiling it costs more than it saves on tables this
+    small. Shuffle partitions and driver memory come from the arguments, else from the
+    ``SPARK_SHUFFLE_PARTITIONS`` / ``SPARK_DRIVER_MEMORY`` environment variables (4 and 1g by
+    default). The ETL's own code is shipped to the executors (:func:`ship_etl_code`): its UDFs
+    call ``catalog.etl`` functions there, on a cluster as in local mode whatever the working
+    directory.
+    """
+    partitions = shuffle_partitions or int(os.environ.get("SPARK_SHUFFLE_PARTITIONS") or 4)
+    config = {"spark.sql.codegen.wholeStage": "false"}
+    memory = driver_memory or os.environ.get("SPARK_DRIVER_MEMORY")
+    if memory:
+        config["spark.driver.memory"] = memory
+    spark = _spark_session(master, app_name, shuffle_partitions=partitions, config=config)
+    ship_etl_code(spark)
+    return spark
+
+
+def etl_code_zip(target_dir: Path) -> Path:
+    """A zip of the ``catalog`` package's ETL modules (``catalog/__init__.py`` and ``catalog/etl``,
+    data files included) that executors can import from."""
+    package_root = Path(__file__).resolve().parents[2]
+    target = target_dir / "animesite-catalog-etl.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(package_root / "catalog" / "__init__.py", "catalog/__init__.py")
+        for path in sorted((package_root / "catalog" / "etl").rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                archive.write(path, str(path.relative_to(package_root)))
+    return target
+
+
+def ship_etl_code(spark: SparkSession) -> None:
+    """Send the ETL's code to every executor (``SparkContext.addPyFile``), so UDFs that call
+    ``catalog.etl`` functions import there as they do on the driver."""
+    folder = Path(tempfile.mkdtemp(prefix="animesite-etl-code-"))
+    spark.sparkContext.addPyFile(str(etl_code_zip(folder)))
 
 
 __all__ = ["run_etl", "spark_session"]
@@ -76,7 +123,7 @@ __all__ = ["run_etl", "spark_session"]
 class EtlResult:
     output_dir: Path
     counts: dict[str, int] = field(default_factory=dict)
-    checks: dict[str, int] = field(default_factory=dict)
+    checks: dict[str, float] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -105,8 +152,13 @@ def _stage(result: EtlResult, name: str, report: Callable[[str], None]) -> Itera
 # --- transforms ----------------------------------------------------------------------------
 
 
-def build_catalogue(mal_17: DataFrame, mal_20: DataFrame, info_genres: DataFrame) -> DataFrame:
-    """Union of both MAL snapshots: 2020 values where present, 2017 values otherwise."""
+def _mal_key(column: str = "mal_id") -> Column:
+    return F.concat(F.lit(f"{tf.MAL_KEY}:"), F.col(column).cast("string"))
+
+
+def build_mal_catalogue(mal_17: DataFrame, mal_20: DataFrame, info_genres: DataFrame) -> DataFrame:
+    """Union of both MAL snapshots: 2020 values where present, 2017 values otherwise (the 2017 name
+    where the 2020 one lost a prefix such as ``.hack//``)."""
     joined = mal_20.join(mal_17, "mal_id", "full_outer").join(info_genres, "mal_id", "left")
     genres = (
         F.when(F.size("genres_20") > 0, F.col("genres_20"))
@@ -115,41 +167,84 @@ def build_catalogue(mal_17: DataFrame, mal_20: DataFrame, info_genres: DataFrame
         .otherwise(F.array().cast(ArrayType(StringType())))
     )
     return joined.select(
+        _mal_key().alias("anime_key"),
         "mal_id",
-        F.coalesce("name_20", "name_17").alias("title"),
+        main_title("name_20", "name_17").alias("mal_title"),
         "name_17",
+        "name_20",
         F.coalesce("type_20", "type_17").alias("mal_type"),
         F.coalesce("episodes_20", "episodes_17").alias("episodes"),
-        F.coalesce("score_20", "score_17").alias("score"),
+        valid_mean_score(F.coalesce("score_20", "score_17")).alias("score"),
         F.coalesce("members_20", "members_17", F.lit(0)).alias("members"),
         genres.alias("genres"),
-    ).where(F.col("title").isNotNull())
+    ).where(F.col("mal_title").isNotNull())
 
 
 def attach_bgmd(items: DataFrame, bgmd: DataFrame) -> DataFrame:
-    """bangumi-data items joined to their bangumi.tv subject, ranked per MAL id (earliest first)."""
+    """bangumi-data items joined to their bangumi.tv subject, ranked per anime (earliest first)."""
     joined = items.join(bgmd, items["bangumi_id"] == bgmd["bgm_id"], "left").withColumn(
         "aired_from", F.coalesce("begin_date", "bgm_air_date")
     )
-    rank = Window.partitionBy("mal_id").orderBy(F.col("aired_from").asc_nulls_last(), "item_idx")
+    rank = Window.partitionBy("anime_key").orderBy(F.col("aired_from").asc_nulls_last(), "item_idx")
     return joined.withColumn("item_rank", F.row_number().over(rank))
+
+
+def build_catalogue(mal: DataFrame, items: DataFrame) -> DataFrame:
+    """The catalogue: the MyAnimeList snapshots and bangumi-data (union), one row per ``anime_key``.
+
+    ``source`` says where the entry comes from: ``both``, ``mal`` (snapshots only) or
+    ``bangumi`` (bangumi-data only; with or without a MAL id the snapshots lack). The main title
+    is the MyAnimeList title, else bangumi-data's original title, else bangumi.tv's name.
+    """
+    first = items.where(F.col("item_rank") == 1).select(
+        "anime_key",
+        F.col("mal_id").alias("bd_mal_id"),
+        "bangumi_id",
+        clean_title("bd_title").alias("bd_title"),
+        "bd_language",
+        clean_title("bgm_name").alias("bgm_title"),
+        F.lit(True).alias("in_bangumi_data"),
+    )
+    joined = mal.join(first, "anime_key", "full_outer")
+    in_mal = F.col("mal_title").isNotNull()
+    in_bangumi_data = F.col("in_bangumi_data").isNotNull()
+    source = (
+        F.when(in_mal & in_bangumi_data, F.lit("both")).when(in_mal, F.lit("mal")).otherwise(F.lit("bangumi"))
+    )
+    return joined.select(
+        "anime_key",
+        F.coalesce("mal_id", "bd_mal_id").alias("mal_id"),
+        "bangumi_id",
+        F.coalesce("mal_title", "bd_title", "bgm_title").alias("title"),
+        F.when(F.col("mal_title").isNotNull(), F.lit(tf.ROMAJI))
+        .otherwise(F.coalesce("bd_language", F.lit(tf.JAPANESE)))
+        .alias("title_language"),
+        "name_17",
+        "name_20",
+        "mal_type",
+        "episodes",
+        "score",
+        F.coalesce("members", F.lit(0)).alias("members"),
+        F.coalesce("genres", F.array().cast(ArrayType(StringType()))).alias("genres"),
+        source.alias("source"),
+    ).where(F.col("title").isNotNull())
 
 
 def build_titles(catalogue: DataFrame, items: DataFrame) -> DataFrame:
     """Every name of every catalogue anime, one row per (mal_id, text, language)."""
-    cols = ["mal_id", "text", "language", "kind", "priority", "item_rank", "pos"]
+    cols = ["anime_key", "text", "language", "kind", "priority", "item_rank", "pos"]
 
     main = catalogue.select(
-        "mal_id",
+        "anime_key",
         F.col("title").alias("text"),
-        F.lit(tf.ROMAJI).alias("language"),
+        F.col("title_language").alias("language"),
         F.lit("main").alias("kind"),
         F.lit(0).alias("priority"),
         F.lit(0).alias("item_rank"),
         F.lit(0).alias("pos"),
     )
     synonym = catalogue.where(F.col("name_17").isNotNull() & (F.col("name_17") != F.col("title"))).select(
-        "mal_id",
+        "anime_key",
         F.col("name_17").alias("text"),
         F.lit(tf.ROMAJI).alias("language"),
         F.lit("synonym").alias("kind"),
@@ -158,7 +253,7 @@ def build_titles(catalogue: DataFrame, items: DataFrame) -> DataFrame:
         F.lit(0).alias("pos"),
     )
     original = items.select(
-        "mal_id",
+        "anime_key",
         F.col("bd_title").alias("text"),
         F.col("bd_language").alias("language"),
         F.lit("official").alias("kind"),
@@ -167,10 +262,10 @@ def build_titles(catalogue: DataFrame, items: DataFrame) -> DataFrame:
         F.lit(0).alias("pos"),
     )
     translated = (
-        items.select("mal_id", "item_rank", F.explode("titleTranslate").alias("lang", "texts"))
-        .select("mal_id", "item_rank", "lang", F.posexplode("texts").alias("pos", "text"))
+        items.select("anime_key", "item_rank", F.explode("titleTranslate").alias("lang", "texts"))
+        .select("anime_key", "item_rank", "lang", F.posexplode("texts").alias("pos", "text"))
         .select(
-            "mal_id",
+            "anime_key",
             "text",
             bangumi_language("lang").alias("language"),
             F.lit("official").alias("kind"),
@@ -180,7 +275,7 @@ def build_titles(catalogue: DataFrame, items: DataFrame) -> DataFrame:
         )
     )
     bgm_name = items.select(
-        "mal_id",
+        "anime_key",
         F.col("bgm_name").alias("text"),
         F.col("bd_language").alias("language"),
         F.lit("official").alias("kind"),
@@ -189,7 +284,7 @@ def build_titles(catalogue: DataFrame, items: DataFrame) -> DataFrame:
         F.lit(0).alias("pos"),
     )
     bgm_name_cn = items.select(
-        "mal_id",
+        "anime_key",
         F.col("bgm_name_cn").alias("text"),
         F.lit(tf.ZH_HANS).alias("language"),
         F.lit("official").alias("kind"),
@@ -197,21 +292,38 @@ def build_titles(catalogue: DataFrame, items: DataFrame) -> DataFrame:
         "item_rank",
         F.lit(0).alias("pos"),
     )
-    known = main.unionByName(synonym).unionByName(original).unionByName(translated)
+    curated_rows = [(key, text) for key, texts in read_curated_english().items() for text in texts]
+    curated = (
+        catalogue.sparkSession.createDataFrame(
+            curated_rows,
+            StructType([StructField("anime_key", StringType()), StructField("text", StringType())]),
+        )
+        .join(catalogue.select("anime_key"), "anime_key", "left_semi")
+        .select(
+            "anime_key",
+            "text",
+            F.lit(tf.ENGLISH).alias("language"),
+            F.lit("official").alias("kind"),
+            F.lit(5).alias("priority"),
+            F.lit(0).alias("item_rank"),
+            F.lit(0).alias("pos"),
+        )
+    )
+    known = main.unionByName(synonym).unionByName(original).unionByName(translated).unionByName(curated)
     known = known.unionByName(bgm_name).unionByName(bgm_name_cn)
     known = known.withColumn("text", clean_title("text")).where(F.col("text").isNotNull())
 
-    family = known.groupBy("mal_id").agg(
+    family = known.groupBy("anime_key").agg(
         F.collect_set(F.when(F.col("language") == tf.JAPANESE, F.col("text"))).alias("ja_titles"),
         F.collect_set(F.when(F.col("language") == tf.ZH_HANT, F.col("text"))).alias("hant_titles"),
     )
     aliases = (
-        items.select("mal_id", "item_rank", F.posexplode("bgm_alias").alias("pos", "text"))
+        items.select("anime_key", "item_rank", F.posexplode("bgm_alias").alias("pos", "text"))
         .withColumn("text", clean_title("text"))
         .where(F.col("text").isNotNull())
-        .join(family, "mal_id", "left")
+        .join(family, "anime_key", "left")
         .select(
-            "mal_id",
+            "anime_key",
             "text",
             alias_language(
                 "text",
@@ -225,28 +337,32 @@ def build_titles(catalogue: DataFrame, items: DataFrame) -> DataFrame:
         )
     )
     titles = known.select(*cols).unionByName(aliases.select(*cols))
-    titles = titles.join(catalogue.select("mal_id"), "mal_id", "left_semi")
-    first = Window.partitionBy("mal_id", "key", "language").orderBy("priority", "item_rank", "pos")
+    titles = titles.join(catalogue.select("anime_key"), "anime_key", "left_semi")
+    # One row per spelling; a correctly cased spelling wins over one typed in lower case.
+    first = Window.partitionBy("anime_key", "key", "language").orderBy(
+        "casual", "priority", "item_rank", "pos"
+    )
     return (
         titles.withColumn("key", title_key("text"))
+        .withColumn("casual", casually_cased("text"))
         .withColumn("n", F.row_number().over(first))
         .where(F.col("n") == 1)
-        .drop("n", "key")
+        .drop("n", "key", "casual")
     )
 
 
-def display_titles(titles: DataFrame) -> DataFrame:
+def first_titles(titles: DataFrame) -> DataFrame:
     """The first title in each display language (en, ja, zh-Hans, zh-Hant) per anime."""
     order = F.struct("priority", "item_rank", "pos")
     languages: list[bool | float | int | str] = [tf.ENGLISH, tf.JAPANESE, tf.ZH_HANS, tf.ZH_HANT]
     pivot = (
         titles.where(F.col("language").isin(languages))
-        .groupBy("mal_id")
+        .groupBy("anime_key")
         .pivot("language", languages)
         .agg(F.min_by("text", order))
     )
     return pivot.select(
-        "mal_id",
+        "anime_key",
         F.col(f"`{tf.ENGLISH}`").alias("title_en"),
         F.col(f"`{tf.JAPANESE}`").alias("title_ja"),
         F.col(f"`{tf.ZH_HANS}`").alias("title_zh_hans"),
@@ -254,26 +370,169 @@ def display_titles(titles: DataFrame) -> DataFrame:
     )
 
 
-def build_anime(catalogue: DataFrame, items: DataFrame, titles: DataFrame) -> DataFrame:
+CURATED_ENGLISH_TITLES = Path(__file__).with_name("data") / "english_titles.csv"
+
+POLICY_SCHEMA = StructType(
+    [
+        StructField("anime_key", StringType(), False),
+        StructField("display_en", StringType(), False),
+        StructField("display_zh", StringType(), False),
+        StructField("franchise_key", StringType(), False),
+        StructField("franchise_position", IntegerType(), False),
+    ]
+)
+FRANCHISE_SCHEMA = StructType(
+    [
+        StructField("franchise_key", StringType(), False),
+        StructField("name_en", StringType(), False),
+        StructField("name_zh", StringType(), False),
+        StructField("size", IntegerType(), False),
+    ]
+)
+
+
+def read_curated_english(path: Path = CURATED_ENGLISH_TITLES) -> dict[str, list[str]]:
+    """``{anime_key: [English title]}`` from the curated file (official titles no source carries)."""
+    if not path.is_file():
+        return {}
+    curated: dict[str, list[str]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            key, title = (row.get("anime_key") or "").strip(), tf.clean_text(row.get("title_en"))
+            if key and title:
+                curated.setdefault(key, []).append(title)
+    return curated
+
+
+def _titles_of(
+    names: list[tuple[int, int, int, str, str, str]],
+    *,
+    language: str,
+    kinds: tuple[str, ...] = (),
+    priorities: tuple[int, ...] = (),
+) -> list[str]:
+    """Texts of ``names`` (priority, item rank, position, text, language, kind) in one language."""
+    return [
+        text
+        for priority, _rank, _pos, text, lang, kind in names
+        if lang == language and (not kinds or kind in kinds) and (not priorities or priority in priorities)
+    ]
+
+
+def _policy_inputs(
+    catalogue: DataFrame, items: DataFrame, titles: DataFrame, curated: dict[str, list[str]]
+) -> tuple[list[franchises.FranchiseInput], dict[str, display.TitleCandidates]]:
+    """Collect what the franchise and display-title rules need (one small row per title)."""
+    base = catalogue.join(
+        items.where(F.col("item_rank") == 1).select(
+            "anime_key", "aired_from", "bd_type", "tmdb_type", "tmdb_id"
+        ),
+        "anime_key",
+        "left",
+    ).select(
+        "anime_key",
+        "title",
+        "aired_from",
+        F.coalesce("mal_type", "bd_type").alias("type"),
+        "tmdb_type",
+        "tmdb_id",
+    )
+    by_key: dict[str, list[tuple[int, int, int, str, str, str]]] = {}
+    for row in titles.select(
+        "anime_key", "text", "language", "kind", "priority", "item_rank", "pos"
+    ).collect():
+        by_key.setdefault(row["anime_key"], []).append(
+            (row["priority"], row["item_rank"], row["pos"], row["text"], row["language"], row["kind"])
+        )
+    inputs: list[franchises.FranchiseInput] = []
+    candidates: dict[str, display.TitleCandidates] = {}
+    for row in base.collect():
+        key = row["anime_key"]
+        texts = partial(_titles_of, sorted(by_key.get(key, [])))
+
+        aired = row["aired_from"]
+        tmdb = (row["tmdb_type"] or "", int(row["tmdb_id"])) if row["tmdb_id"] else None
+        inputs.append(
+            franchises.FranchiseInput(
+                key=key,
+                aired_from=aired.isoformat() if aired else None,
+                tmdb=tmdb,
+                latin_titles=texts(language=tf.ROMAJI, kinds=("main", "synonym")),
+                japanese_titles=texts(language=tf.JAPANESE, priorities=(0, 10, 30)),
+                chinese_titles=texts(language=tf.ZH_HANS, priorities=(31,)),
+            )
+        )
+        candidates[key] = display.TitleCandidates(
+            key=key,
+            main=row["title"],
+            aired_from_year=aired.year if aired else None,
+            type=row["type"],
+            curated_en=curated.get(key, []),
+            official_en=texts(language=tf.ENGLISH, kinds=("official",)),
+            alias_en=texts(language=tf.ENGLISH, kinds=("alias",)),
+            name_cn=texts(language=tf.ZH_HANS, priorities=(31,)),
+            official_zh_hans=texts(language=tf.ZH_HANS, priorities=(20,)),
+            official_zh_hant=texts(language=tf.ZH_HANT, kinds=("official",)),
+            japanese=texts(language=tf.JAPANESE, kinds=("official",)),
+        )
+    return inputs, candidates
+
+
+def build_policy(
+    spark: SparkSession,
+    catalogue: DataFrame,
+    items: DataFrame,
+    titles: DataFrame,
+    *,
+    curated: dict[str, list[str]],
+) -> tuple[DataFrame, DataFrame, list[franchises.Franchise]]:
+    """Franchises (``catalog.etl.franchises``) and display titles (``catalog.etl.display``),
+    computed on the driver from the collected titles: ``(per-anime policy, franchises, groups)``."""
+    inputs, candidates = _policy_inputs(catalogue, items, titles, curated)
+    groups = franchises.group_franchises(inputs)
+    policy_rows: list[tuple[str, str, str, str, int]] = []
+    franchise_rows: list[tuple[str, str, str, int]] = []
+    for group in groups:
+        shown = display.display_titles([candidates[k] for k in group.members])
+        for position, key in enumerate(group.members):
+            policy_rows.append((key, shown[key][0], shown[key][1], group.key, position))
+        head = shown[group.members[0]]
+        franchise_rows.append((group.key, head[0], head[1], len(group.members)))
+    return (
+        spark.createDataFrame(policy_rows, POLICY_SCHEMA),
+        spark.createDataFrame(franchise_rows, FRANCHISE_SCHEMA),
+        groups,
+    )
+
+
+def build_anime(catalogue: DataFrame, items: DataFrame, titles: DataFrame, policy: DataFrame) -> DataFrame:
     primary = items.where(F.col("item_rank") == 1).select(
-        "mal_id",
+        "anime_key",
         "bd_type",
         "aired_from",
         F.col("end_date").alias("aired_to"),
         F.coalesce("bgm_summary", "tmdb_overview").alias("synopsis_zh"),
         F.col("bgm_cover").alias("cover_url"),
         "official_site",
+        "broadcast_start",
+        "broadcast_period_days",
     )
     return (
-        catalogue.join(primary, "mal_id", "left")
-        .join(display_titles(titles), "mal_id", "left")
+        catalogue.join(primary, "anime_key", "left")
+        .join(first_titles(titles), "anime_key", "left")
+        .join(policy, "anime_key", "left")
         .select(
+            "anime_key",
             "mal_id",
+            "bangumi_id",
+            "source",
             "title",
             "title_en",
             "title_ja",
             "title_zh_hans",
             "title_zh_hant",
+            "display_en",
+            "display_zh",
             F.coalesce("mal_type", "bd_type").alias("type"),
             "episodes",
             "aired_from",
@@ -285,44 +544,48 @@ def build_anime(catalogue: DataFrame, items: DataFrame, titles: DataFrame) -> Da
             "synopsis_zh",
             "cover_url",
             "official_site",
+            "broadcast_start",
+            "broadcast_period_days",
+            "franchise_key",
+            "franchise_position",
         )
     )
 
 
 def build_genres(catalogue: DataFrame) -> DataFrame:
-    return catalogue.select("mal_id", F.posexplode("genres").alias("position", "genre"))
+    return catalogue.select("anime_key", F.posexplode("genres").alias("position", "genre"))
 
 
 def build_tags(catalogue: DataFrame, items: DataFrame) -> DataFrame:
     """bangumi.tv tags per anime; one spelling per tag across the catalogue."""
     raw = (
-        items.select("mal_id", "item_rank", F.posexplode("bgm_tags").alias("pos", "tag"))
+        items.select("anime_key", "item_rank", F.posexplode("bgm_tags").alias("pos", "tag"))
         .withColumn("tag", clean_tag("tag"))
         .where(F.col("tag").isNotNull())
-        .join(catalogue.select("mal_id"), "mal_id", "left_semi")
+        .join(catalogue.select("anime_key"), "anime_key", "left_semi")
         .withColumn("key", title_key("tag"))
     )
     canonical = raw.groupBy("key").agg(F.min("tag").alias("canonical"))
-    first = Window.partitionBy("mal_id", "key").orderBy("item_rank", "pos")
+    first = Window.partitionBy("anime_key", "key").orderBy("item_rank", "pos")
     return (
         raw.join(canonical, "key")
         .withColumn("n", F.row_number().over(first))
         .where(F.col("n") == 1)
-        .select("mal_id", F.col("canonical").alias("tag"), F.col("pos").alias("position"))
+        .select("anime_key", F.col("canonical").alias("tag"), F.col("pos").alias("position"))
     )
 
 
 def build_external_ids(catalogue: DataFrame, items: DataFrame, arm: DataFrame) -> DataFrame:
     """MAL, every bangumi-data site, and the ARM map's sites that bangumi-data lacks for the anime."""
-    mal = catalogue.select(
-        "mal_id", F.lit("mal").alias("site"), F.col("mal_id").cast("string").alias("external_id")
+    mal = catalogue.where(F.col("mal_id").isNotNull()).select(
+        "anime_key", F.lit("mal").alias("site"), F.col("mal_id").cast("string").alias("external_id")
     )
-    sites = items.select("mal_id", F.explode("sites").alias("s")).select(
-        "mal_id", clean_text("s.site").alias("site"), clean_text("s.id").alias("external_id")
+    sites = items.select("anime_key", F.explode("sites").alias("s")).select(
+        "anime_key", clean_text("s.site").alias("site"), clean_text("s.id").alias("external_id")
     )
     from_sites = mal.unionByName(sites).where(F.col("site").isNotNull() & F.col("external_id").isNotNull())
     arm_rows = arm.select(
-        F.col("mal_id").cast("int").alias("mal_id"),
+        _mal_key().alias("anime_key"),
         F.explode(
             F.array(
                 F.struct(
@@ -336,15 +599,15 @@ def build_external_ids(catalogue: DataFrame, items: DataFrame, arm: DataFrame) -
                 ),
             )
         ).alias("e"),
-    ).select("mal_id", "e.site", "e.external_id")
+    ).select("anime_key", "e.site", "e.external_id")
     arm_rows = arm_rows.where(F.col("external_id").isNotNull()).join(
-        from_sites.select("mal_id", "site").distinct(), ["mal_id", "site"], "left_anti"
+        from_sites.select("anime_key", "site").distinct(), ["anime_key", "site"], "left_anti"
     )
     return (
         from_sites.unionByName(arm_rows)
         .where((F.length("site") <= 32) & (F.length("external_id") <= 64))
-        .join(catalogue.select("mal_id"), "mal_id", "left_semi")
-        .dropDuplicates(["mal_id", "site", "external_id"])
+        .join(catalogue.select("anime_key"), "anime_key", "left_semi")
+        .dropDuplicates(["anime_key", "site", "external_id"])
     )
 
 
@@ -385,15 +648,22 @@ def run_etl(
     master: str = "local[2]",
     spark: SparkSession | None = None,
     report: Callable[[str], None] | None = None,
+    shuffle_partitions: int | None = None,
+    driver_memory: str | None = None,
 ) -> EtlResult:
-    """Run the whole ETL and publish the tables under ``output_dir`` (replacing the previous ones)."""
+    """Run the whole ETL and publish the tables under ``output_dir`` (replacing the previous ones).
+
+    ``shuffle_partitions`` and ``driver_memory`` size the session it starts (settings
+    ``SPARK_SHUFFLE_PARTITIONS`` / ``SPARK_DRIVER_MEMORY`` through the commands)."""
     data_dir, output_dir = Path(data_dir), Path(output_dir)
     say = report or logger.info
     result = EtlResult(output_dir=output_dir)
     own_session = spark is None
 
     with _stage(result, "spark start", say):
-        session = spark or spark_session(master)
+        session = spark or spark_session(
+            master, shuffle_partitions=shuffle_partitions, driver_memory=driver_memory
+        )
     try:
         with _stage(result, "read", say):
             mal_17 = read_mal_2017(session, data_dir).cache()
@@ -405,16 +675,25 @@ def run_etl(
             result.checks.update(
                 mal_2017_rows=mal_17.count(),
                 mal_2020_rows=mal_20.count(),
-                bangumi_items_with_mal=items.count(),
+                bangumi_items=items.count(),
+                bangumi_items_with_mal=items.where(F.col("mal_id").isNotNull()).count(),
                 bgmd_subjects=bgmd.count(),
                 arm_rows=arm.count(),
             )
 
-        with _stage(result, "join and write", say):
-            catalogue = build_catalogue(mal_17, mal_20, info_genres).cache()
-            joined_items = attach_bgmd(items, bgmd).join(catalogue.select("mal_id"), "mal_id", "left_semi")
-            joined_items = joined_items.cache()
+        with _stage(result, "join", say):
+            joined_items = attach_bgmd(items, bgmd).cache()
+            mal = build_mal_catalogue(mal_17, mal_20, info_genres)
+            catalogue = build_catalogue(mal, joined_items).cache()
             titles = build_titles(catalogue, joined_items).cache()
+
+        with _stage(result, "franchises and display titles", say):
+            policy, franchise_table, groups = build_policy(
+                session, catalogue, joined_items, titles, curated=read_curated_english()
+            )
+            result.checks.update(franchise_checks(groups))
+
+        with _stage(result, "write", say):
             feedback = build_feedback(history, ratings, item_map).cache()
             interactions = (
                 feedback.where(F.col("in_history") & F.col("mal_id").isNotNull())
@@ -422,8 +701,9 @@ def run_etl(
                 .select("dataset_user_id", "mal_id", "score")
             )
             tables: dict[str, DataFrame] = {
-                "anime": build_anime(catalogue, joined_items, titles),
-                "anime_titles": titles.select("mal_id", "text", "language", "kind", "priority"),
+                "anime": build_anime(catalogue, joined_items, titles, policy),
+                "franchises": franchise_table,
+                "anime_titles": titles.select("anime_key", "text", "language", "kind", "priority"),
                 "anime_genres": build_genres(catalogue),
                 "anime_tags": build_tags(catalogue, joined_items),
                 "external_ids": build_external_ids(catalogue, joined_items, arm),
@@ -456,6 +736,31 @@ def run_etl(
     return result
 
 
+HAND_CHECKED_FRANCHISES = Path(__file__).with_name("data") / "franchises_checked.json"
+
+
+def read_hand_checked(path: Path = HAND_CHECKED_FRANCHISES) -> list[list[str]]:
+    """The hand-checked franchises: lists of catalogue keys (``data/franchises_checked.json``)."""
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    return [[member["key"] for member in franchise["members"]] for franchise in payload["franchises"]]
+
+
+def franchise_checks(groups: list[franchises.Franchise]) -> dict[str, Any]:
+    """Counts of the grouping and its pairwise precision / recall on the hand-checked list (keys
+    absent from this catalogue, as in small test inputs, are left out of the measure)."""
+    predicted = {key: group.key for group in groups for key in group.members}
+    truth = [[k for k in members if k in predicted] for members in read_hand_checked()]
+    truth = [members for members in truth if len(members) > 1]
+    scores = franchises.pairwise_scores(truth, predicted)
+    return {
+        "franchises": len(groups),
+        "franchises_with_several_entries": sum(1 for g in groups if len(g.members) > 1),
+        "hand_checked_franchises": len(truth),
+        "franchise_pair_precision": scores["precision"],
+        "franchise_pair_recall": scores["recall"],
+    }
+
+
 def _count_tables(folder: Path) -> dict[str, int]:
     counts = {
         name: pq.read_metadata(next((folder / name).glob("*.parquet"))).num_rows for name in _single(folder)
@@ -473,11 +778,26 @@ def _single(folder: Path) -> list[str]:
     return list(OUTPUT_TABLES)
 
 
-def _check_tables(folder: Path) -> dict[str, int]:
+def _check_tables(folder: Path) -> dict[str, float]:
     """Coverage figures of the written tables (read back with pyarrow: no more Spark jobs)."""
-    anime = pq.read_table(folder / "anime", columns=["mal_id", "aired_from", "cover_url", "synopsis_zh"])
+    anime = pq.read_table(
+        folder / "anime", columns=["mal_id", "aired_from", "cover_url", "synopsis_zh", "year", "source"]
+    )
     anime_ids = set(anime.column("mal_id").to_pylist())
-    with_genres = set(pq.read_table(folder / "anime_genres", columns=["mal_id"]).column("mal_id").to_pylist())
+    per_year: dict[str, int] = {}
+    sources: dict[str, int] = {}
+    for mal_id, year, source in zip(
+        anime.column("mal_id").to_pylist(),
+        anime.column("year").to_pylist(),
+        anime.column("source").to_pylist(),
+        strict=True,
+    ):
+        sources[f"anime_from_{source}"] = sources.get(f"anime_from_{source}", 0) + 1
+        if year is not None and 2015 <= year <= 2100:
+            label = f"anime_{year}_{'with' if mal_id is not None else 'without'}_mal_id"
+            per_year[label] = per_year.get(label, 0) + 1
+    genre_keys = pq.read_table(folder / "anime_genres", columns=["anime_key"]).column("anime_key").to_pylist()
+    with_genres = {int(key.split(":", 1)[1]) for key in genre_keys if key.startswith(f"{tf.MAL_KEY}:")}
     interacted = set(pq.read_table(folder / "interactions", columns=["mal_id"]).column("mal_id").to_pylist())
     return {
         "interacted_anime": len(interacted),
@@ -486,6 +806,9 @@ def _check_tables(folder: Path) -> dict[str, int]:
         "anime_with_air_date": len(anime) - anime.column("aired_from").null_count,
         "anime_with_cover": len(anime) - anime.column("cover_url").null_count,
         "anime_with_synopsis_zh": len(anime) - anime.column("synopsis_zh").null_count,
+        "anime_without_mal_id": anime.column("mal_id").null_count,
+        **sources,
+        **dict(sorted(per_year.items())),
     }
 
 

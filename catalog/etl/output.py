@@ -13,6 +13,7 @@ MANIFEST = "manifest.json"
 
 OUTPUT_TABLES = (
     "anime",
+    "franchises",
     "anime_titles",
     "anime_genres",
     "anime_tags",

@@ -10,7 +10,10 @@ from pyspark.sql import functions as F
 
 from catalog.etl import schemas
 from catalog.etl.udfs import (
+    anime_key,
     bangumi_language,
+    broadcast_period,
+    broadcast_start,
     clean_paragraphs,
     clean_text,
     clean_url,
@@ -105,27 +108,29 @@ def read_sample(spark: SparkSession, data_dir: Path) -> tuple[DataFrame, DataFra
 
 
 def read_bangumi_items(spark: SparkSession, data_dir: Path) -> DataFrame:
-    """bangumi-data items that carry a MAL id, with their bangumi.tv subject id and JST dates."""
+    """Every bangumi-data item with its catalogue key (see ``transforms.anime_key``), its MAL and
+    bangumi.tv ids, JST dates and weekly broadcast."""
     raw = _read_json(spark, data_dir / "bangumi_data.json", schemas.BANGUMI_DATA)
     items = raw.select(F.posexplode("items").alias("item_idx", "item")).select("item_idx", "item.*")
-    return (
-        items.withColumn("mal_id", _first_site_id("sites", "mal").try_cast("int"))
-        .withColumn("bangumi_id", _first_site_id("sites", "bangumi").try_cast("long"))
-        .where(F.col("mal_id").isNotNull())
-        .select(
-            "item_idx",
-            "mal_id",
-            "bangumi_id",
-            F.col("title").alias("bd_title"),
-            bangumi_language("lang").alias("bd_language"),
-            "titleTranslate",
-            "sites",
-            normalize_type("type").alias("bd_type"),
-            clean_url("officialSite").alias("official_site"),
-            parse_air_date("begin").alias("begin_date"),
-            parse_air_date("end").alias("end_date"),
-        )
+    with_ids = items.withColumn("mal_id", _first_site_id("sites", "mal").try_cast("int")).withColumn(
+        "bangumi_id", _first_site_id("sites", "bangumi").try_cast("long")
     )
+    return with_ids.select(
+        "item_idx",
+        anime_key("mal_id", "bangumi_id", "title", "begin").alias("anime_key"),
+        "mal_id",
+        "bangumi_id",
+        F.col("title").alias("bd_title"),
+        bangumi_language("lang").alias("bd_language"),
+        "titleTranslate",
+        "sites",
+        normalize_type("type").alias("bd_type"),
+        clean_url("officialSite").alias("official_site"),
+        parse_air_date("begin").alias("begin_date"),
+        parse_air_date("end").alias("end_date"),
+        broadcast_start("broadcast").alias("broadcast_start"),
+        broadcast_period("broadcast").alias("broadcast_period_days"),
+    ).where(F.col("anime_key").isNotNull())
 
 
 def read_bgmd(spark: SparkSession, data_dir: Path) -> DataFrame:
@@ -141,6 +146,8 @@ def read_bgmd(spark: SparkSession, data_dir: Path) -> DataFrame:
         pick_cover("bangumi.images").alias("bgm_cover"),
         F.col("bangumi.tags").alias("bgm_tags"),
         clean_paragraphs("tmdb.overview").alias("tmdb_overview"),
+        F.col("tmdb.id").alias("tmdb_id"),
+        F.lower(F.coalesce(F.col("tmdb.type"), F.lit(""))).alias("tmdb_type"),
     )
 
 

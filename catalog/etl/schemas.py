@@ -62,7 +62,7 @@ _SITE = StructType(_strings("site", "id"))
 
 BANGUMI_DATA_ITEM = StructType(
     [
-        *_strings("title", "type", "lang", "officialSite", "begin", "end"),
+        *_strings("title", "type", "lang", "officialSite", "begin", "end", "broadcast"),
         StructField("titleTranslate", MapType(StringType(), ArrayType(StringType())), True),
         StructField("sites", ArrayType(_SITE), True),
     ]
@@ -89,7 +89,9 @@ BGMD_SUBJECT = StructType(
         ),
         StructField(
             "tmdb",
-            StructType([StructField("id", LongType(), True), *_strings("name", "original_name", "overview")]),
+            StructType(
+                [StructField("id", LongType(), True), *_strings("name", "original_name", "overview", "type")]
+            ),
             True,
         ),
     ]

@@ -6,6 +6,7 @@ Nothing here imports Spark or Django: each function takes and returns plain Pyth
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import re
 import unicodedata
@@ -318,3 +319,38 @@ def truncate(text: str | None, length: int) -> str | None:
 def slugify_genre(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     return slug or "genre"
+
+
+# --- the catalogue's natural key -------------------------------------------------------------
+
+MAL_KEY, BANGUMI_KEY, BANGUMI_DATA_KEY = "mal", "bgm", "bd"
+
+
+def anime_key(
+    mal_id: int | str | None,
+    bangumi_id: int | str | None = None,
+    title: str | None = None,
+    begin: str | None = None,
+) -> str | None:
+    """The natural key of a catalogue entry: ``mal:<MyAnimeList id>`` when MyAnimeList knows the
+    anime, else ``bgm:<bangumi.tv id>``, else ``bd:<hash>`` of bangumi-data's original title and
+    start (an item with neither id). ``None`` when nothing identifies the entry.
+
+    Every bangumi-data item and snapshot row with the same key is one anime.
+    """
+    mal = parse_int(mal_id) if isinstance(mal_id, str) else mal_id
+    if mal is not None and mal > 0:
+        return f"{MAL_KEY}:{mal}"
+    bangumi = parse_int(bangumi_id) if isinstance(bangumi_id, str) else bangumi_id
+    if bangumi is not None and bangumi > 0:
+        return f"{BANGUMI_KEY}:{bangumi}"
+    name = clean_text(title)
+    if name is None:
+        return None
+    digest = hashlib.sha1(f"{title_key(name)}|{(begin or '')[:10]}".encode()).hexdigest()[:12]
+    return f"{BANGUMI_DATA_KEY}:{digest}"
+
+
+def valid_mean_score(value: float | None) -> float | None:
+    """A MyAnimeList mean score in (0, 10]; 0 and missing mean "no score" (never shown as 0)."""
+    return value if value is not None and 0 < value <= 10 else None

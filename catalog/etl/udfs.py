@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from pyspark.sql import functions as F
-from pyspark.sql.types import ArrayType, DateType, DoubleType, IntegerType, StringType
+import datetime as dt
 
+from pyspark.sql import functions as F
+from pyspark.sql.types import (
+    ArrayType,
+    BooleanType,
+    DateType,
+    DoubleType,
+    IntegerType,
+    StringType,
+    TimestampType,
+)
+
+from catalog.etl import display, seasons
 from catalog.etl import transforms as tf
 
 clean_text = F.udf(tf.clean_text, StringType(), useArrow=False)
@@ -30,3 +41,22 @@ def _tag_name(value: str | None) -> str | None:
 
 
 clean_tag = F.udf(_tag_name, StringType(), useArrow=False)
+
+valid_mean_score = F.udf(tf.valid_mean_score, DoubleType(), useArrow=False)
+anime_key = F.udf(tf.anime_key, StringType(), useArrow=False)
+main_title = F.udf(display.main_title, StringType(), useArrow=False)
+casually_cased = F.udf(display.is_casually_cased, BooleanType(), useArrow=False)
+
+
+def _broadcast_start(value: str | None) -> dt.datetime | None:
+    parsed = seasons.parse_broadcast(value)
+    return None if parsed is None else parsed.first_air
+
+
+def _broadcast_period(value: str | None) -> int | None:
+    parsed = seasons.parse_broadcast(value)
+    return None if parsed is None else parsed.period_days
+
+
+broadcast_start = F.udf(_broadcast_start, TimestampType(), useArrow=False)
+broadcast_period = F.udf(_broadcast_period, IntegerType(), useArrow=False)

@@ -1,6 +1,7 @@
 """Loads the ETL's parquet tables into the database, idempotently.
 
-Anime are keyed by ``mal_id``; titles by (anime, text, language); genres and tags by name;
+Anime are keyed by ``catalog_key`` (``mal:<MyAnimeList id>``, else ``bgm:<bangumi id>``);
+franchises by key; titles by (anime, text, language); genres and tags by name;
 external ids by (anime, site, id); data-set users by ``dataset_user_id``; data-set list entries by
 (user, anime). Each step reads what is already there, writes only what is missing or different,
 and reports created / updated / unchanged rows, so a second load changes nothing.
@@ -113,7 +114,12 @@ def catalog_load(
 
         start = time.perf_counter()
         result = spark_etl(
-            data_dir=settings.DATA_DIR, output_dir=out_dir, master=settings.SPARK_MASTER, report=write
+            data_dir=settings.DATA_DIR,
+            output_dir=out_dir,
+            master=settings.SPARK_MASTER,
+            report=write,
+            shuffle_partitions=settings.SPARK_SHUFFLE_PARTITIONS,
+            driver_memory=settings.SPARK_DRIVER_MEMORY,
         )
         etl_seconds = round(time.perf_counter() - start, 2)
         write(f"ETL: {', '.join(f'{k}={v:,}' for k, v in result.counts.items())} in {etl_seconds:.1f} s")

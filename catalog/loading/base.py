@@ -70,8 +70,8 @@ def batches(rows: Sequence[Any], size: int = BATCH_SIZE) -> Iterator[Sequence[An
 class LoadContext:
     """One load run: where the ETL output is, how to report, and the ids resolved so far.
 
-    ``anime_ids`` maps MyAnimeList ids to anime primary keys (filled by the catalogue step and
-    read by the later ones).
+    ``anime_keys`` maps catalogue keys (``mal:<id>``, ``bgm:<id>``) and ``anime_ids`` MyAnimeList
+    ids to anime primary keys (filled by the catalogue step and read by the later ones).
     """
 
     etl_dir: Path
@@ -79,6 +79,7 @@ class LoadContext:
     write: Callable[[str], None]
     report: LoadReport = field(default_factory=lambda: LoadReport())
     anime_ids: dict[int, int] = field(default_factory=dict)
+    anime_keys: dict[str, int] = field(default_factory=dict)
 
     def bar(self, **kwargs: Any) -> tqdm[Any]:
         return tqdm(disable=not self.progress, leave=False, dynamic_ncols=True, **kwargs)

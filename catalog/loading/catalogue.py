@@ -1,28 +1,37 @@
-"""Loading the catalogue itself: anime (keyed by ``mal_id``), genres and tags (by name), titles
-(by anime, text, language) and external ids (by anime, site, id)."""
+"""Loading the catalogue itself: anime (keyed by ``catalog_key``: ``mal:<MyAnimeList id>``, else
+``bgm:<bangumi id>``; an entry that gains a MyAnimeList id keeps its row), franchises (by key; an
+anime in a franchise an operator edited stays there), genres and tags (by name), titles (by anime,
+text, language) and external ids (by anime, site, id)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import models, transaction
+from django.utils import timezone
 
 from catalog.etl import transforms as tf
 from catalog.loading.base import LoadContext, batches, read_columns, read_table
-from catalog.models import Anime, AnimeTitle, ExternalId, Genre, Tag
+from catalog.models import Anime, AnimeTitle, ExternalId, Franchise, Genre, Tag
 
 logger = logging.getLogger(__name__)
 
 
 # Anime columns the data owns (operator fields are absent on purpose).
 ANIME_DATA_FIELDS = (
+    "mal_id",
+    "bangumi_id",
+    "source",
     "title",
     "title_en",
     "title_ja",
     "title_zh_hans",
     "title_zh_hant",
+    "display_title_en",
+    "display_title_zh",
     "type",
     "episodes",
     "aired_from",
@@ -34,7 +43,11 @@ ANIME_DATA_FIELDS = (
     "synopsis_zh",
     "cover_url",
     "official_site",
+    "broadcast_start",
+    "broadcast_period_days",
 )
+# ETL column -> model field where the names differ.
+ANIME_COLUMNS = {"display_title_en": "display_en", "display_title_zh": "display_zh"}
 
 
 def _char_limit(model: type[models.Model], name: str) -> int | None:
@@ -53,7 +66,7 @@ def anime_values(row: dict[str, Any]) -> dict[str, Any]:
     """The database values of one ETL anime row (blank strings for missing text, known types)."""
     values: dict[str, Any] = {}
     for name in ANIME_DATA_FIELDS:
-        value = row.get(name)
+        value = row.get(ANIME_COLUMNS.get(name, name))
         if name in _BLANK_STRING_FIELDS:
             value = "" if value is None else str(value)
             limit = _ANIME_LIMITS[name]
@@ -62,8 +75,14 @@ def anime_values(row: dict[str, Any]) -> dict[str, Any]:
         values[name] = value
     values["type"] = values["type"] or Anime.Type.UNKNOWN
     values["members"] = int(values["members"] or 0)
-    for name in ("episodes", "year"):
+    for name in ("episodes", "year", "mal_id", "bangumi_id", "broadcast_period_days"):
         values[name] = None if values[name] is None else int(values[name])
+    values["source"] = values["source"] or Anime.Source.MAL
+    start = values["broadcast_start"]
+    if start is not None and start.tzinfo is None:  # parquet timestamps are UTC instants
+        values["broadcast_start"] = start.replace(tzinfo=dt.UTC)
+    if values["broadcast_start"] is not None:
+        values["broadcast_start"] = values["broadcast_start"].replace(microsecond=0)
     if values["score"] is not None:
         values["score"] = round(float(values["score"]), 4)
     return values
@@ -76,9 +95,11 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def catalogue_load(context: LoadContext) -> None:
-    """Upsert anime, genres, tags, titles and external ids; fills ``context.anime_ids``."""
+    """Upsert anime, franchises, genres, tags, titles and external ids; fills ``context.anime_keys``
+    and ``context.anime_ids``."""
     loader = CatalogueLoader(context)
     loader.load_anime()
+    loader.load_franchises()
     loader.load_genres()
     loader.load_tags()
     loader.load_titles()
@@ -92,36 +113,114 @@ class CatalogueLoader:
     def load_anime(self) -> None:
         stats = self.context.stats("anime")
         rows = read_table(self.context.etl_dir, "anime")
-        existing = {
-            values["mal_id"]: values for values in Anime.objects.values("id", "mal_id", *ANIME_DATA_FIELDS)
+        existing = list(Anime.objects.values("id", "catalog_key", *ANIME_DATA_FIELDS))
+        by_key = {values["catalog_key"]: values for values in existing}
+        by_mal = {values["mal_id"]: values for values in existing if values["mal_id"] is not None}
+        # An entry known by its bangumi id alone that gains a MyAnimeList id keeps its row.
+        by_bangumi = {
+            values["bangumi_id"]: values
+            for values in existing
+            if values["bangumi_id"] is not None and values["mal_id"] is None
         }
-        to_write: list[Anime] = []
+        new: list[Anime] = []
+        changed: list[Anime] = []
+        now = timezone.now()
         for row in rows:
+            key = row["anime_key"]
             values = anime_values(row)
-            current = existing.get(row["mal_id"])
+            current = (
+                by_key.get(key)
+                or (by_mal.get(values["mal_id"]) if values["mal_id"] is not None else None)
+                or (by_bangumi.get(values["bangumi_id"]) if values["bangumi_id"] is not None else None)
+            )
             if current is None:
                 stats.created += 1
-            elif all(_same(current[k], v) for k, v in values.items()):
+                new.append(Anime(catalog_key=key, **values))
+            elif current["catalog_key"] == key and all(_same(current[k], v) for k, v in values.items()):
                 stats.unchanged += 1
-                continue
             else:
                 stats.updated += 1
-            to_write.append(Anime(mal_id=row["mal_id"], **values))
-        with self.context.bar(total=len(to_write), desc="anime", unit="anime") as bar:
-            for batch in batches(to_write, 1000):
+                changed.append(Anime(id=current["id"], catalog_key=key, updated_at=now, **values))
+        with self.context.bar(total=len(new) + len(changed), desc="anime", unit="anime") as bar:
+            for batch in batches(changed, 500):
                 with transaction.atomic():
-                    # MySQL upsert on the unique mal_id: new rows are inserted, existing rows get the
-                    # data fields only (never is_featured / is_hidden).
-                    Anime.objects.bulk_create(
-                        batch, update_conflicts=True, update_fields=[*ANIME_DATA_FIELDS, "updated_at"]
-                    )
+                    Anime.objects.bulk_update(batch, ["catalog_key", *ANIME_DATA_FIELDS, "updated_at"])
                 bar.update(len(batch))
-        self.context.anime_ids = dict(Anime.objects.values_list("mal_id", "id"))
+            for batch in batches(new, 1000):
+                with transaction.atomic():
+                    Anime.objects.bulk_create(batch)
+                bar.update(len(batch))
+        self.context.anime_keys = dict(Anime.objects.values_list("catalog_key", "id"))
+        self.context.anime_ids = {
+            mal_id: pk for mal_id, pk in Anime.objects.values_list("mal_id", "id") if mal_id is not None
+        }
+
+    # franchises -------------------------------------------------------------------------------
+
+    def load_franchises(self) -> None:
+        """Franchises by key, then each anime's franchise and air-order position; anime in a
+        franchise an operator edited stay where the operator put them."""
+        stats = self.context.stats("franchises")
+        rows = read_table(self.context.etl_dir, "franchises")
+        existing = {f.key: f for f in Franchise.objects.all()}
+        new: list[Franchise] = []
+        renamed: list[Franchise] = []
+        for row in rows:
+            found = existing.get(row["franchise_key"])
+            names = {"name_en": row["name_en"] or "", "name_zh": row["name_zh"] or ""}
+            for name, value in names.items():
+                names[name] = tf.truncate(value, 255) or ""
+            if found is None:
+                new.append(Franchise(key=row["franchise_key"], **names))
+            elif not found.is_curated and (found.name_en, found.name_zh) != (
+                names["name_en"],
+                names["name_zh"],
+            ):
+                found.name_en, found.name_zh = names["name_en"], names["name_zh"]
+                found.updated_at = timezone.now()
+                renamed.append(found)
+            else:
+                stats.unchanged += 1
+        for batch in batches(new):
+            Franchise.objects.bulk_create(batch, ignore_conflicts=True)
+        Franchise.objects.bulk_update(renamed, ["name_en", "name_zh", "updated_at"], batch_size=1000)
+        stats.created += len(new)
+        stats.updated += len(renamed)
+
+        links = self.context.stats("anime franchises")
+        franchise_ids = dict(Franchise.objects.values_list("key", "id"))
+        curated = set(Franchise.objects.filter(is_curated=True).values_list("id", flat=True))
+        keys, franchise_keys, positions = read_columns(
+            self.context.etl_dir, "anime", ["anime_key", "franchise_key", "franchise_position"]
+        )
+        current = {
+            pk: (fid, pos)
+            for pk, fid, pos in Anime.objects.values_list("id", "franchise_id", "franchise_position")
+        }
+        changed: list[Anime] = []
+        for key, franchise_key, position in zip(keys, franchise_keys, positions, strict=True):
+            anime_id = self.context.anime_keys.get(key)
+            if anime_id is None or franchise_key is None:
+                continue
+            wanted = (franchise_ids.get(franchise_key), int(position or 0))
+            now = current.get(anime_id, (None, 0))
+            if now[0] in curated or now == wanted:
+                links.unchanged += 1
+                continue
+            links.updated += 1
+            changed.append(Anime(id=anime_id, franchise_id=wanted[0], franchise_position=wanted[1]))
+        for batch in batches(changed, 1000):
+            with transaction.atomic():
+                Anime.objects.bulk_update(batch, ["franchise", "franchise_position"])
+        # Franchises the data no longer produces, and that no operator made, go away once empty.
+        Franchise.objects.filter(is_curated=False, entries__isnull=True).exclude(
+            key__in=[row["franchise_key"] for row in rows]
+        ).delete()
 
     # genres and tags ------------------------------------------------------------------------
 
     def load_genres(self) -> None:
-        mal_ids, names = read_columns(self.context.etl_dir, "anime_genres", ["mal_id", "genre"])
+        anime_keys, names = read_columns(self.context.etl_dir, "anime_genres", ["anime_key", "genre"])
         stats = self.context.stats("genres")
         existing = dict(Genre.objects.values_list("name", "id"))
         wanted = sorted(set(names))
@@ -142,10 +241,10 @@ class CatalogueLoader:
             stats.created += Genre.objects.count() - before
             stats.unchanged += len(missing) - (Genre.objects.count() - before)
         ids = self._resolve_names(Genre, wanted)
-        self._link("anime genres", Anime.genres.through, "genre_id", mal_ids, names, ids)
+        self._link("anime genres", Anime.genres.through, "genre_id", anime_keys, names, ids)
 
     def load_tags(self) -> None:
-        mal_ids, names = read_columns(self.context.etl_dir, "anime_tags", ["mal_id", "tag"])
+        anime_keys, names = read_columns(self.context.etl_dir, "anime_tags", ["anime_key", "tag"])
         stats = self.context.stats("tags")
         wanted = sorted(set(names))
         existing = set(Tag.objects.values_list("name", flat=True))
@@ -162,7 +261,7 @@ class CatalogueLoader:
             stats.created += created
             stats.unchanged += len(missing) - created
         ids = self._resolve_names(Tag, wanted)
-        self._link("anime tags", Anime.tags.through, "tag_id", mal_ids, names, ids)
+        self._link("anime tags", Anime.tags.through, "tag_id", anime_keys, names, ids)
 
     def _resolve_names(self, model: type[Genre] | type[Tag], names: Iterable[str]) -> dict[str, int]:
         """Row ids by name: exact match first, then the database's own (case-insensitive) match."""
@@ -185,16 +284,16 @@ class CatalogueLoader:
         label: str,
         through: type[models.Model],
         target: str,
-        mal_ids: Sequence[int],
+        anime_keys: Sequence[str],
         names: Sequence[str],
         ids: dict[str, int],
     ) -> None:
         stats = self.context.stats(label)
         existing = set(through.objects.values_list("anime_id", target))  # type: ignore[attr-defined]
         wanted = {
-            (self.context.anime_ids[m], ids[n])
-            for m, n in zip(mal_ids, names, strict=True)
-            if m in self.context.anime_ids and n in ids
+            (self.context.anime_keys[m], ids[n])
+            for m, n in zip(anime_keys, names, strict=True)
+            if m in self.context.anime_keys and n in ids
         }
         missing = sorted(wanted - existing)
         stats.unchanged += len(wanted) - len(missing)
@@ -210,8 +309,8 @@ class CatalogueLoader:
 
     def load_titles(self) -> None:
         stats = self.context.stats("titles")
-        mal_ids, texts, languages, kinds = read_columns(
-            self.context.etl_dir, "anime_titles", ["mal_id", "text", "language", "kind"]
+        anime_keys, texts, languages, kinds = read_columns(
+            self.context.etl_dir, "anime_titles", ["anime_key", "text", "language", "kind"]
         )
         existing: dict[tuple[int, str, str], tuple[int, str]] = {}
         existing_keys: set[tuple[int, str, str]] = set()
@@ -222,8 +321,8 @@ class CatalogueLoader:
             existing_keys.add((owner, tf.title_key(text), language))
         new: list[AnimeTitle] = []
         changed: list[AnimeTitle] = []
-        for mal_id, text, language, kind in zip(mal_ids, texts, languages, kinds, strict=True):
-            anime_id = self.context.anime_ids.get(mal_id)
+        for anime_key, text, language, kind in zip(anime_keys, texts, languages, kinds, strict=True):
+            anime_id = self.context.anime_keys.get(anime_key)
             if anime_id is None:
                 continue
             found = existing.get((anime_id, text, language))
@@ -252,16 +351,16 @@ class CatalogueLoader:
 
     def load_external_ids(self) -> None:
         stats = self.context.stats("external ids")
-        mal_ids, sites, external_ids = read_columns(
-            self.context.etl_dir, "external_ids", ["mal_id", "site", "external_id"]
+        anime_keys, sites, external_ids = read_columns(
+            self.context.etl_dir, "external_ids", ["anime_key", "site", "external_id"]
         )
         existing = set(
             ExternalId.objects.values_list("anime_id", "site", "external_id").iterator(chunk_size=20000)
         )
         existing_keys = {(a, s.lower(), e.lower()) for a, s, e in existing}
         new: list[ExternalId] = []
-        for mal_id, site, external_id in zip(mal_ids, sites, external_ids, strict=True):
-            anime_id = self.context.anime_ids.get(mal_id)
+        for anime_key, site, external_id in zip(anime_keys, sites, external_ids, strict=True):
+            anime_id = self.context.anime_keys.get(anime_key)
             if anime_id is None:
                 continue
             key = (anime_id, site.lower(), external_id.lower())

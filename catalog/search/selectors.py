@@ -340,6 +340,16 @@ def _database_facets(qs: QuerySet[Anime]) -> dict[str, list[dict[str, Any]]]:
 
 def _label(display: dict[str, Any], language: str | None) -> str:
     """The display title in the reader's language when the anime has one (see catalog.selectors)."""
+    lang = display_language(language)
+    policy = (
+        display.get("display_en")
+        if lang == "en"
+        else display.get("display_zh")
+        if lang.startswith("zh")
+        else ""
+    )
+    if policy:
+        return str(policy)
     for key in _DISPLAY_PREFERENCE[display_language(language)]:
         value = display.get("main" if key == "title" else key)
         if value:

@@ -157,7 +157,9 @@ async function main() {
   })
 
   try {
-    await run(page)
+    // E2E_ONLY=catalog runs the season, calendar and related-entries pages alone.
+    if (process.env.E2E_ONLY === 'catalog') await catalogPages(page)
+    else await run(page)
   } catch (err) {
     await page.screenshot({ path: join(SHOTS, 'failure.png'), fullPage: true }).catch(() => undefined)
     throw err
@@ -169,6 +171,62 @@ async function main() {
   check(consoleErrors.length === 0, `no console errors on any page (got: ${consoleErrors.join(' | ')})`)
   check(apiErrors.length === 0, `no API request failed unexpectedly (got: ${apiErrors.join(' | ')})`)
   log(`all steps passed; blocked outside hosts: ${[...blocked].join(', ') || 'none'}`)
+}
+
+/** Season page, weekly airing calendar and a detail page's related entries (Chinese UI, UTC). */
+async function catalogPages(page) {
+  log('season page')
+  if (!page.url().startsWith(BASE)) await page.goto(`${BASE}/`)
+  const current = await apiGet(page, '/api/seasons/current/')
+  check(current.status === 200, 'current season answers')
+  await page.goto(`${BASE}/seasons`)
+  const heading = page.getByTestId('season-heading')
+  await heading.waitFor()
+  const seasonNames = { winter: '冬季', spring: '春季', summer: '夏季', fall: '秋季' }
+  check(
+    (await heading.innerText()).includes(`${current.body.year}年${seasonNames[current.body.season]}`),
+    'the season page opens on the current season',
+  )
+  await page.getByTestId('season-counts').waitFor()
+  // A season with anime in the data: sort by score, then keep TV only.
+  const spring = await apiGet(page, '/api/seasons/2024/spring/?page_size=100')
+  check(spring.body.count >= 50, `spring 2024 has anime (${spring.body.count})`)
+  await page.goto(`${BASE}/seasons/2024/spring`)
+  await page.getByTestId('season-results').locator('.anime-card').first().waitFor()
+  await answered(page, 'GET', '/api/seasons/2024/spring/', () =>
+    page.getByTestId('season-sort').getByText('评分').click(),
+  )
+  check(new URL(page.url()).searchParams.get('sort') === 'score', 'sort is in the address')
+  await page.getByTestId('season-results').locator('.anime-card').first().waitFor()
+  await shot(page, 'season-spring-2024')
+  await page.getByTestId('season-previous').click()
+  await page.waitForURL('**/seasons/2024/winter**')
+  await page.getByTestId('season-results').locator('.anime-card').first().waitFor()
+
+  log('airing calendar')
+  await page.getByTestId('nav-calendar').click()
+  await page.waitForURL('**/calendar')
+  await page.getByTestId('calendar-intro').filter({ hasText: 'UTC' }).waitFor()
+  const calendar = await apiGet(page, '/api/calendar/?tz=UTC')
+  const slots = calendar.body.days.reduce((n, day) => n + day.entries.length, 0)
+  if (slots > 0) {
+    await page.getByTestId('calendar-entry').first().waitFor()
+    check((await page.getByTestId('calendar-entry').count()) === slots, 'every weekly slot is on the page')
+  }
+  await shot(page, 'calendar', { fullPage: true })
+
+  log('related entries')
+  const aot = await apiGet(page, '/api/seasons/2013/spring/?page_size=100')
+  const first = aot.body.results.find((a) => a.mal_id === 16498)
+  check(first, 'Shingeki no Kyojin is in spring 2013')
+  await page.goto(`${BASE}/anime/${first.id}`)
+  const related = page.getByTestId('related')
+  await related.waitFor()
+  check((await related.getByTestId('related-entry').count()) >= 5, 'its other seasons and films are listed')
+  check((await related.locator('[data-relation="sequel"]').count()) === 1, 'one sequel')
+  await shot(page, 'anime-related', { fullPage: true })
+  await page.goto(`${BASE}/`)
+  await page.locator('.home-section').first().waitFor()
 }
 
 async function run(page) {
@@ -184,6 +242,7 @@ async function run(page) {
   )
   await page.locator('[data-testid="cover-placeholder"]').first().waitFor()
   await shot(page, 'home-anonymous')
+  await catalogPages(page)
 
   // --- register -----------------------------------------------------------------------------
   log(`register ${username}`)

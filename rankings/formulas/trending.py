@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from activity import trending
+from catalog.etl import seasons
 from catalog.filters import CatalogFilter
+from catalog.selectors import season_airing_filter
 from rankings.formulas.base import MAX_RANKED, Ranking, RankingKind, visible_anime
 
 logger = logging.getLogger(__name__)
@@ -63,19 +65,13 @@ def trending_compute(
 def trending_airing_entries(
     *, filters: CatalogFilter, now: datetime, exclude: set[int]
 ) -> list[tuple[int, float, dict[str, Any]]]:
-    """The anime airing this season by MyAnimeList members: what a new site can honestly call
-    trending before its own activity says more. "This season" is the current season, or the latest
-    earlier one with at least ``SEASON_MIN_ANIME`` visible anime. Value: members."""
-    from rankings.home import SEASON_MIN_ANIME, season_latest_with_anime, season_of
-
-    current_season, current_year = season_of(now)
-    shown = season_latest_with_anime(season=current_season, year=current_year, min_anime=SEASON_MIN_ANIME)
-    if shown is None:
-        return []
-    season = {"season": shown[0], "year": shown[1]}
+    """The anime of this season (began in it or airing during it) by MyAnimeList members: what a
+    new site can honestly call trending before its own activity says more. Value: members."""
+    current = seasons.current_season(now)
+    season = {"season": current.name, "year": current.year}
     rows = (
         visible_anime(filters)
-        .filter(season=shown[0], year=shown[1])
+        .filter(season_airing_filter(current))
         .exclude(id__in=exclude)
         .order_by("-members", "id")
         .values_list("id", "members")[:MAX_RANKED]

@@ -16,6 +16,7 @@ LIST_URL = "/api/anime/"
 CARD_KEYS = {
     "id",
     "mal_id",
+    "franchise_id",
     "title",
     "titles",
     "cover_url",

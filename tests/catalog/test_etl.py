@@ -192,7 +192,12 @@ def _rows(out: Path, table: str) -> list[dict[str, Any]]:
 
 
 def _anime(out: Path) -> dict[int, dict[str, Any]]:
-    return {row["mal_id"]: row for row in _rows(out, "anime")}
+    """Anime with a MyAnimeList id, by that id."""
+    return {row["mal_id"]: row for row in _rows(out, "anime") if row["mal_id"] is not None}
+
+
+def _by_key(out: Path) -> dict[str, dict[str, Any]]:
+    return {row["anime_key"]: row for row in _rows(out, "anime")}
 
 
 @pytest.mark.spark
@@ -201,7 +206,7 @@ def test_etl_catalogue_is_the_union_of_both_snapshots(etl_output: tuple[Path, An
     anime = _anime(out)
 
     assert sorted(anime) == [1001, 1002, 1003, 1004, 2001, 2002, 2003, 2004]
-    assert result.counts["anime"] == 8
+    assert result.counts["anime"] == 9  # and one anime only bangumi-data knows
     # 2020 values win where present...
     assert anime[1001]["title"] == "Gintama'"
     assert anime[1001]["score"] == pytest.approx(9.0)
@@ -222,8 +227,8 @@ def test_etl_catalogue_is_the_union_of_both_snapshots(etl_output: tuple[Path, An
 def test_etl_genres_prefer_2020_then_2017_then_the_sample(etl_output: tuple[Path, Any]) -> None:
     out, _ = etl_output
     genres: dict[int, list[str]] = {}
-    for row in sorted(_rows(out, "anime_genres"), key=lambda r: (r["mal_id"], r["position"])):
-        genres.setdefault(row["mal_id"], []).append(row["genre"])
+    for row in sorted(_rows(out, "anime_genres"), key=lambda r: (r["anime_key"], r["position"])):
+        genres.setdefault(int(row["anime_key"].removeprefix("mal:")), []).append(row["genre"])
 
     assert genres[1001] == ["Action", "Comedy", "Sci-Fi"]
     assert genres[1002] == ["Action", "Mecha"]
@@ -270,7 +275,9 @@ def test_etl_dates_fall_back_to_bgmd_and_synopsis_to_tmdb(etl_output: tuple[Path
 def test_etl_titles_in_every_script(etl_output: tuple[Path, Any]) -> None:
     out, _ = etl_output
     titles = {
-        (r["text"], r["language"]): r["kind"] for r in _rows(out, "anime_titles") if r["mal_id"] == 2001
+        (r["text"], r["language"]): r["kind"]
+        for r in _rows(out, "anime_titles")
+        if r["anime_key"] == "mal:2001"
     }
 
     assert titles[("Shingeki no Kyojin", "x-jat")] == "main"
@@ -286,16 +293,16 @@ def test_etl_titles_in_every_script(etl_output: tuple[Path, Any]) -> None:
     texts = [text for text, _ in titles]
     assert len([t for t in texts if t == "进击的巨人"]) == 1
 
-    winter = {(r["text"], r["language"]) for r in _rows(out, "anime_titles") if r["mal_id"] == 2003}
+    winter = {(r["text"], r["language"]) for r in _rows(out, "anime_titles") if r["anime_key"] == "mal:2003"}
     assert ("ふゆ", "ja") in winter
-    assert not any(r["mal_id"] not in _anime(out) for r in _rows(out, "anime_titles"))
+    assert not any(r["anime_key"] not in _by_key(out) for r in _rows(out, "anime_titles"))
 
 
 @pytest.mark.spark
 def test_etl_tags_and_external_ids(etl_output: tuple[Path, Any]) -> None:
     out, _ = etl_output
-    tags = sorted(r["tag"] for r in _rows(out, "anime_tags") if r["mal_id"] == 2001)
-    ids = {(r["site"], r["external_id"]) for r in _rows(out, "external_ids") if r["mal_id"] == 2001}
+    tags = sorted(r["tag"] for r in _rows(out, "anime_tags") if r["anime_key"] == "mal:2001")
+    ids = {(r["site"], r["external_id"]) for r in _rows(out, "external_ids") if r["anime_key"] == "mal:2001"}
 
     assert tags == sorted(["热血", "TV", "漫画改", "续作"])  # "TV" and "tv" are one tag
     assert ids == {
@@ -309,7 +316,9 @@ def test_etl_tags_and_external_ids(etl_output: tuple[Path, Any]) -> None:
         ("annict", "777"),
         ("syobocal", "2844"),
     }
-    assert {(r["site"], r["external_id"]) for r in _rows(out, "external_ids") if r["mal_id"] == 2002} == {
+    assert {
+        (r["site"], r["external_id"]) for r in _rows(out, "external_ids") if r["anime_key"] == "mal:2002"
+    } == {
         ("mal", "2002"),
         ("aniList", "5555"),
     }
@@ -344,6 +353,56 @@ def test_etl_writes_a_manifest_last(etl_output: tuple[Path, Any]) -> None:
     manifest = read_manifest(out)
 
     assert manifest is not None
-    assert manifest["counts"]["anime"] == result.counts["anime"] == 8
-    assert set(manifest["timings"]) >= {"spark start", "read", "join and write", "write anime"}
+    assert manifest["counts"]["anime"] == result.counts["anime"] == 9
+    assert set(manifest["timings"]) >= {"spark start", "read", "join", "write", "write anime"}
+    assert manifest["checks"]["anime_2020_without_mal_id"] == 1
+    assert manifest["checks"]["anime_2020_with_mal_id"] == 1
     assert not list(out.glob("_staging-*"))
+
+
+@pytest.mark.spark
+def test_etl_union_keys_an_anime_without_mal_id_by_its_bangumi_id(etl_output: tuple[Path, Any]) -> None:
+    out, result = etl_output
+    anime = _by_key(out)
+
+    only_bangumi = anime["bgm:500"]
+    assert (only_bangumi["mal_id"], only_bangumi["bangumi_id"], only_bangumi["source"]) == (
+        None,
+        500,
+        "bangumi",
+    )
+    assert (only_bangumi["title"], only_bangumi["type"], only_bangumi["year"]) == (
+        "MALにない作品",
+        "Movie",
+        2020,
+    )
+    assert only_bangumi["score"] is None and only_bangumi["members"] == 0
+    assert anime["mal:1001"]["source"] == "mal"  # only in a MAL snapshot
+    assert anime["mal:2001"]["source"] == "both"
+    assert anime["mal:2001"]["bangumi_id"] == 55770  # the earliest of its two bangumi-data items
+    assert ("bgm:500", "bangumi", "500") in {
+        (r["anime_key"], r["site"], r["external_id"]) for r in _rows(out, "external_ids")
+    }
+    assert not any(r["anime_key"] == "bgm:500" and r["site"] == "mal" for r in _rows(out, "external_ids"))
+    assert result.checks["anime_without_mal_id"] == 1
+    assert (result.checks["anime_from_bangumi"], result.checks["anime_from_both"]) == (1, 3)
+
+
+@pytest.mark.spark
+def test_etl_weekly_broadcast_display_titles_and_franchises(etl_output: tuple[Path, Any]) -> None:
+    out, result = etl_output
+    anime = _by_key(out)
+
+    winter = anime["mal:2003"]
+    assert winter["broadcast_start"] == dt.datetime(2019, 12, 31, 15, 30)  # UTC
+    assert winter["broadcast_period_days"] == 7
+    assert anime["mal:2001"]["broadcast_start"] is None
+    assert (anime["mal:2001"]["display_en"], anime["mal:2001"]["display_zh"]) == (
+        "Attack on Titan",
+        "进击的巨人",
+    )
+    assert (winter["display_en"], winter["display_zh"]) == ("Winter Boundary", "冬の境界")
+    franchises = {r["franchise_key"]: r for r in _rows(out, "franchises")}
+    assert set(franchises) == {r["franchise_key"] for r in anime.values()}
+    assert all(r["franchise_position"] == 0 for r in anime.values())  # no two entries of one work here
+    assert result.checks["franchises"] == 9

@@ -18,7 +18,7 @@ from accounts.models import User
 from activity.models import Interaction
 from catalog import loading
 from catalog.loading import EtlOutputMissing, catalog_is_loaded, catalog_load
-from catalog.models import Anime, AnimeTitle, ExternalId, Genre, Tag
+from catalog.models import Anime, AnimeTitle, ExternalId, Franchise, Genre, Tag
 from favorites.models import CollectionEntry
 
 pytestmark = pytest.mark.django_db
@@ -27,12 +27,17 @@ pytestmark = pytest.mark.django_db
 SCHEMAS = {
     "anime": pa.schema(
         [
+            ("anime_key", pa.string()),
             ("mal_id", pa.int32()),
+            ("bangumi_id", pa.int64()),
+            ("source", pa.string()),
             ("title", pa.string()),
             ("title_en", pa.string()),
             ("title_ja", pa.string()),
             ("title_zh_hans", pa.string()),
             ("title_zh_hant", pa.string()),
+            ("display_en", pa.string()),
+            ("display_zh", pa.string()),
             ("type", pa.string()),
             ("episodes", pa.int32()),
             ("aired_from", pa.date32()),
@@ -44,20 +49,34 @@ SCHEMAS = {
             ("synopsis_zh", pa.string()),
             ("cover_url", pa.string()),
             ("official_site", pa.string()),
+            ("broadcast_start", pa.timestamp("us")),
+            ("broadcast_period_days", pa.int32()),
+            ("franchise_key", pa.string()),
+            ("franchise_position", pa.int32()),
+        ]
+    ),
+    "franchises": pa.schema(
+        [
+            ("franchise_key", pa.string()),
+            ("name_en", pa.string()),
+            ("name_zh", pa.string()),
+            ("size", pa.int32()),
         ]
     ),
     "anime_titles": pa.schema(
         [
-            ("mal_id", pa.int32()),
+            ("anime_key", pa.string()),
             ("text", pa.string()),
             ("language", pa.string()),
             ("kind", pa.string()),
             ("priority", pa.int32()),
         ]
     ),
-    "anime_genres": pa.schema([("mal_id", pa.int32()), ("position", pa.int32()), ("genre", pa.string())]),
-    "anime_tags": pa.schema([("mal_id", pa.int32()), ("tag", pa.string()), ("position", pa.int32())]),
-    "external_ids": pa.schema([("mal_id", pa.int32()), ("site", pa.string()), ("external_id", pa.string())]),
+    "anime_genres": pa.schema([("anime_key", pa.string()), ("position", pa.int32()), ("genre", pa.string())]),
+    "anime_tags": pa.schema([("anime_key", pa.string()), ("tag", pa.string()), ("position", pa.int32())]),
+    "external_ids": pa.schema(
+        [("anime_key", pa.string()), ("site", pa.string()), ("external_id", pa.string())]
+    ),
     "users": pa.schema([("dataset_user_id", pa.int32())]),
     "interactions": pa.schema(
         [("dataset_user_id", pa.int32()), ("mal_id", pa.int32()), ("score", pa.int32())]
@@ -65,9 +84,20 @@ SCHEMAS = {
 }
 
 
-def _anime_row(mal_id: int, title: str, **values: Any) -> dict[str, Any]:
+def _anime_row(mal_id: int | None, title: str, **values: Any) -> dict[str, Any]:
     row: dict[str, Any] = {name: None for name in SCHEMAS["anime"].names}
-    row.update(mal_id=mal_id, title=title, members=100)
+    key = f"mal:{mal_id}" if mal_id is not None else f"bgm:{values['bangumi_id']}"
+    row.update(
+        anime_key=key,
+        mal_id=mal_id,
+        title=title,
+        members=100,
+        source="mal",
+        display_en=title,
+        display_zh=title,
+        franchise_key=key,
+        franchise_position=0,
+    )
     row.update(values)
     return row
 
@@ -99,34 +129,60 @@ def _tables() -> dict[str, list[dict[str, Any]]]:
         ],
         "anime_titles": [
             {
-                "mal_id": 2001,
+                "anime_key": "mal:2001",
                 "text": "Shingeki no Kyojin",
                 "language": "x-jat",
                 "kind": "main",
                 "priority": 0,
             },
-            {"mal_id": 2001, "text": "進撃の巨人", "language": "ja", "kind": "official", "priority": 10},
-            {"mal_id": 2001, "text": "进击的巨人", "language": "zh-Hans", "kind": "official", "priority": 20},
-            {"mal_id": 2001, "text": "SnK", "language": "und", "kind": "alias", "priority": 60},
-            {"mal_id": 1002, "text": "Tiger & Bunny", "language": "x-jat", "kind": "main", "priority": 0},
-            {"mal_id": 2002, "text": "New Show", "language": "x-jat", "kind": "main", "priority": 0},
+            {
+                "anime_key": "mal:2001",
+                "text": "進撃の巨人",
+                "language": "ja",
+                "kind": "official",
+                "priority": 10,
+            },
+            {
+                "anime_key": "mal:2001",
+                "text": "进击的巨人",
+                "language": "zh-Hans",
+                "kind": "official",
+                "priority": 20,
+            },
+            {"anime_key": "mal:2001", "text": "SnK", "language": "und", "kind": "alias", "priority": 60},
+            {
+                "anime_key": "mal:1002",
+                "text": "Tiger & Bunny",
+                "language": "x-jat",
+                "kind": "main",
+                "priority": 0,
+            },
+            {"anime_key": "mal:2002", "text": "New Show", "language": "x-jat", "kind": "main", "priority": 0},
         ],
         "anime_genres": [
-            {"mal_id": 2001, "position": 0, "genre": "Action"},
-            {"mal_id": 2001, "position": 1, "genre": "Drama"},
-            {"mal_id": 1002, "position": 0, "genre": "Action"},
-            {"mal_id": 1002, "position": 1, "genre": "Sci-Fi"},
+            {"anime_key": "mal:2001", "position": 0, "genre": "Action"},
+            {"anime_key": "mal:2001", "position": 1, "genre": "Drama"},
+            {"anime_key": "mal:1002", "position": 0, "genre": "Action"},
+            {"anime_key": "mal:1002", "position": 1, "genre": "Sci-Fi"},
         ],
         "anime_tags": [
-            {"mal_id": 2001, "tag": "热血", "position": 0},
-            {"mal_id": 2001, "tag": "TV", "position": 1},
-            {"mal_id": 1002, "tag": "TV", "position": 0},
+            {"anime_key": "mal:2001", "tag": "热血", "position": 0},
+            {"anime_key": "mal:2001", "tag": "TV", "position": 1},
+            {"anime_key": "mal:1002", "tag": "TV", "position": 0},
         ],
         "external_ids": [
-            {"mal_id": 2001, "site": "mal", "external_id": "2001"},
-            {"mal_id": 2001, "site": "bangumi", "external_id": "55770"},
-            {"mal_id": 2001, "site": "tmdb", "external_id": "tv/1429"},
-            {"mal_id": 1002, "site": "mal", "external_id": "1002"},
+            {"anime_key": "mal:2001", "site": "mal", "external_id": "2001"},
+            {"anime_key": "mal:2001", "site": "bangumi", "external_id": "55770"},
+            {"anime_key": "mal:2001", "site": "tmdb", "external_id": "tv/1429"},
+            {"anime_key": "mal:1002", "site": "mal", "external_id": "1002"},
+        ],
+        "franchises": [
+            {"franchise_key": key, "name_en": name, "name_zh": name, "size": 1}
+            for key, name in (
+                ("mal:2001", "Shingeki no Kyojin"),
+                ("mal:1002", "Tiger & Bunny"),
+                ("mal:2002", "New Show"),
+            )
         ],
         "users": [{"dataset_user_id": 1}, {"dataset_user_id": 2}],
         "interactions": [
@@ -276,7 +332,7 @@ def test_reload_keeps_operator_flags_and_applies_data_changes(etl_dir: Path) -> 
 def test_titles_equal_to_the_database_collation_are_not_duplicated(etl_dir: Path) -> None:
     tables = _tables()
     tables["anime_titles"].append(
-        {"mal_id": 2001, "text": "SNK", "language": "und", "kind": "alias", "priority": 61}
+        {"anime_key": "mal:2001", "text": "SNK", "language": "und", "kind": "alias", "priority": 61}
     )
     write_etl_output(etl_dir, tables)
 
@@ -389,3 +445,116 @@ def test_unanswered_search_check_leaves_the_index_alone(
     assert not report.changed
     assert calls == []
     assert report.search_error == "search did not answer"
+
+
+# --- the catalogue key: MyAnimeList id, else bangumi id ---------------------------------------
+
+
+def _union_tables() -> dict[str, list[dict[str, Any]]]:
+    """The three cases of the union: only in bangumi-data (no MyAnimeList id), only in a MAL
+    snapshot, in both; two of them one franchise."""
+    tables = _tables()
+    tables["anime"].append(
+        _anime_row(
+            None,
+            "葬送のフリーレン 第2期",
+            bangumi_id=500123,
+            source="bangumi",
+            title_zh_hans="葬送的芙莉莲 第二季",
+            display_en="Frieren: Beyond Journey's End Season 2",
+            display_zh="葬送的芙莉莲 第二季",
+            type="TV",
+            aired_from=dt.date(2026, 1, 16),
+            year=2026,
+            season="winter",
+            broadcast_start=dt.datetime(2026, 1, 16, 14, 0),
+            broadcast_period_days=7,
+            franchise_key="mal:2001",
+            franchise_position=1,
+        )
+    )
+    tables["anime"][0]["source"] = "both"
+    tables["anime_titles"].append(
+        {
+            "anime_key": "bgm:500123",
+            "text": "葬送的芙莉莲 第二季",
+            "language": "zh-Hans",
+            "kind": "official",
+            "priority": 20,
+        }
+    )
+    tables["external_ids"].append({"anime_key": "bgm:500123", "site": "bangumi", "external_id": "500123"})
+    return tables
+
+
+def test_anime_without_a_mal_id_is_keyed_by_its_bangumi_id(etl_dir: Path) -> None:
+    write_etl_output(etl_dir, _union_tables())
+
+    report = _load(etl_dir)
+
+    new = Anime.objects.get(catalog_key="bgm:500123")
+    assert (new.mal_id, new.bangumi_id, new.source) == (None, 500123, "bangumi")
+    assert new.display_title_zh == "葬送的芙莉莲 第二季"
+    assert new.broadcast_start == dt.datetime(2026, 1, 16, 14, 0, tzinfo=dt.UTC)
+    assert new.broadcast_period_days == 7
+    assert set(new.titles.values_list("text", flat=True)) == {"葬送的芙莉莲 第二季"}
+    assert Anime.objects.get(mal_id=2001).catalog_key == "mal:2001"
+    assert Anime.objects.get(mal_id=1002).source == "mal"
+    assert Anime.objects.get(mal_id=2001).source == "both"
+    assert report.tables["anime"].created == 4
+
+
+def test_reload_with_the_new_key_changes_nothing(etl_dir: Path) -> None:
+    write_etl_output(etl_dir, _union_tables())
+    _load(etl_dir)
+    before = _row_counts()
+
+    report = _load(etl_dir)
+
+    assert _row_counts() == before
+    assert not report.changed
+
+
+def test_an_entry_that_gains_a_mal_id_keeps_its_row(etl_dir: Path) -> None:
+    write_etl_output(etl_dir, _union_tables())
+    _load(etl_dir)
+    row_id = Anime.objects.get(catalog_key="bgm:500123").id
+    tables = _union_tables()
+    tables["anime"][-1].update(anime_key="mal:59978", mal_id=59978, source="both")
+    for name in ("anime_titles", "external_ids"):
+        for row in tables[name]:
+            if row["anime_key"] == "bgm:500123":
+                row["anime_key"] = "mal:59978"
+    write_etl_output(etl_dir, tables)
+
+    report = _load(etl_dir)
+
+    moved = Anime.objects.get(id=row_id)
+    assert (moved.catalog_key, moved.mal_id, moved.bangumi_id) == ("mal:59978", 59978, 500123)
+    assert Anime.objects.count() == 4
+    assert report.tables["anime"].updated == 1
+
+
+def test_load_groups_franchises_in_air_order(etl_dir: Path) -> None:
+    write_etl_output(etl_dir, _union_tables())
+
+    _load(etl_dir)
+
+    aot = Anime.objects.get(mal_id=2001)
+    sequel = Anime.objects.get(catalog_key="bgm:500123")
+    assert aot.franchise is not None and aot.franchise == sequel.franchise
+    assert aot.franchise.key == "mal:2001"
+    assert (aot.franchise_position, sequel.franchise_position) == (0, 1)
+    assert Anime.objects.get(mal_id=1002).franchise.key == "mal:1002"
+
+
+def test_reload_keeps_a_franchise_an_operator_edited(etl_dir: Path) -> None:
+    write_etl_output(etl_dir, _union_tables())
+    _load(etl_dir)
+    own = Franchise.objects.create(key="op:split-1", name_en="Split off", is_curated=True)
+    Anime.objects.filter(catalog_key="bgm:500123").update(franchise=own, franchise_position=0)
+
+    report = _load(etl_dir)
+
+    assert Anime.objects.get(catalog_key="bgm:500123").franchise == own
+    assert report.tables["anime franchises"].updated == 0

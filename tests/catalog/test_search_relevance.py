@@ -43,7 +43,13 @@ def _load_catalogue(rows: list[dict[str, Any]]) -> tuple[list[int], list[int], l
     new_tags = [tags[n] for n in tag_names if n not in existing]
 
     fields = [f for f in rows[0] if f not in {"genres", "tags", "titles"}]
-    anime = Anime.objects.bulk_create([Anime(**{f: row[f] for f in fields}) for row in rows], batch_size=500)
+    anime = Anime.objects.bulk_create(
+        [
+            Anime(**{f: row[f] for f in fields if f != "catalog_key"}, catalog_key=f"mal:{row['mal_id']}")
+            for row in rows
+        ],
+        batch_size=500,
+    )
     by_mal = {a.mal_id: a for a in Anime.objects.filter(mal_id__in=[r["mal_id"] for r in rows])}
     AnimeTitle.objects.bulk_create(
         [

@@ -1,16 +1,17 @@
-"""The home page: featured, this season (or the latest with anime), trending, recommendations."""
+"""The home page: featured, the real current season, trending, recommendations."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from activity import trending
+from catalog.etl import seasons
 from favorites.models import CollectionEntry
 from rankings import home
-from rankings.home import home_page, season_latest_with_anime, season_of
+from rankings.home import home_page
 from tests.factories import AnimeFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,46 +30,38 @@ class FakeResult:
     [(1, "winter"), (3, "winter"), (4, "spring"), (7, "summer"), (10, "fall"), (12, "fall")],
 )
 def test_season_of_a_date(month, season):
-    assert season_of(datetime(2020, month, 15, tzinfo=UTC)) == (season, 2020)
+    assert seasons.season_of(date(2020, month, 15)) == seasons.Season(2020, season)
 
 
-def test_latest_season_with_anime_falls_back_in_order():
-    # given
-    AnimeFactory(year=2020, season="summer")
-    AnimeFactory(year=2020, season="spring")
-    AnimeFactory(year=2020, season="fall", is_hidden=True)
-    AnimeFactory(year=2019, season="fall")
-
-    # when / then
-    assert season_latest_with_anime(season="fall", year=2026) == ("summer", 2020)
-    assert season_latest_with_anime(season="spring", year=2020) == ("spring", 2020)
-    assert season_latest_with_anime(season="winter", year=2020) == ("fall", 2019)
-    assert season_latest_with_anime(season="winter", year=2000) is None
-
-
-def test_a_thin_season_is_skipped_for_one_with_enough_anime():
-    # given: one announcement in winter 2026, a full fall 2025
-    thin = AnimeFactory(year=2026, season="winter")
-    full = [AnimeFactory(year=2025, season="fall") for _ in range(home.SEASON_MIN_ANIME)]
+def test_home_shows_the_real_current_season_with_what_airs_in_it():
+    # given: nothing began in winter 2026, one show continues from fall 2025, one ended in 2025
+    continuing = AnimeFactory(
+        year=2025, season="fall", aired_from=datetime(2025, 10, 3).date(), aired_to=None, members=10
+    )
+    AnimeFactory(
+        year=2025,
+        season="fall",
+        aired_from=datetime(2025, 10, 3).date(),
+        aired_to=datetime(2025, 12, 19).date(),
+        members=999,
+    )
 
     # when
     page = home_page(user=None, language="en", now=datetime(2026, 2, 1, tzinfo=UTC))
 
-    # then
-    assert (page["season"]["season"], page["season"]["year"], page["season"]["is_current"]) == (
-        "fall",
-        2025,
-        False,
-    )
-    assert thin.id not in {a["id"] for a in page["season"]["results"]}
-    assert len(page["season"]["results"]) == len(full)
+    # then: the section is winter 2026, never an older season
+    season = page["season"]
+    assert (season["season"], season["year"], season["is_current"]) == ("winter", 2026, True)
+    assert season["scope"] == "airing"
+    assert [a["id"] for a in season["results"]] == [continuing.id]
 
 
-def test_anonymous_home_has_every_section_and_says_which_season_it_shows(api_client):
-    # given
-    featured = AnimeFactory(is_featured=True, members=50)
-    AnimeFactory(is_featured=True, is_hidden=True)
-    summer = [AnimeFactory(year=2020, season="summer", members=m) for m in (300, 100)]
+def test_anonymous_home_has_every_section_and_says_which_season_it_shows(api_client, monkeypatch):
+    # given: the current season (fall 2026 by the clock below) and an older one
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)
+    featured = AnimeFactory(is_featured=True, members=50, year=2015)
+    AnimeFactory(is_featured=True, is_hidden=True, year=2015)
+    fall = [AnimeFactory(year=2026, season="fall", members=m) for m in (300, 100)]
     AnimeFactory(year=2019, season="fall", members=999)
 
     # when
@@ -77,9 +70,8 @@ def test_anonymous_home_has_every_section_and_says_which_season_it_shows(api_cli
     # then
     assert [a["id"] for a in body["featured"]] == [featured.id]
     season = body["season"]
-    assert (season["season"], season["year"]) == ("summer", 2020)
-    assert season["is_current"] is False
-    assert [a["id"] for a in season["results"]] == [a.id for a in summer]
+    assert (season["season"], season["year"], season["is_current"]) == ("fall", 2026, True)
+    assert [a["id"] for a in season["results"]][:2] == [a.id for a in fall]
     assert body["trending"]["basis"] == "popular"  # nothing happened lately
     assert body["trending"]["results"][0]["rank"] == 1
     recommendations = body["recommendations"]

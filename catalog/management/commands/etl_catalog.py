@@ -23,11 +23,13 @@ class Command(BaseCommand):
             output_dir=Path(options["etl_dir"]),
             master=options["master"],
             report=self.stdout.write,
+            shuffle_partitions=settings.SPARK_SHUFFLE_PARTITIONS,
+            driver_memory=settings.SPARK_DRIVER_MEMORY,
         )
         for name, count in result.counts.items():
             self.stdout.write(f"  {name:<22} {count:>9,}")
-        for name, count in result.checks.items():
-            self.stdout.write(f"  check {name:<32} {count:>9,}")
+        for name, figure in result.checks.items():
+            self.stdout.write(f"  check {name:<32} {figure:>9,}")
         for name, seconds in result.timings.items():
             self.stdout.write(f"  time {name:<20} {seconds:>7.1f} s")
         self.stdout.write(self.style.SUCCESS(f"ETL done in {result.seconds:.1f} s -> {result.output_dir}"))

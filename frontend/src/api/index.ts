@@ -3,6 +3,7 @@ import { http } from './http'
 import type {
   AnimeCard,
   AnimeDetail,
+  CalendarResponse,
   CollectionChange,
   CollectionEntry,
   CollectionProgress,
@@ -18,6 +19,10 @@ import type {
   RecommendationsResponse,
   SearchParams,
   SearchResponse,
+  SeasonPage,
+  SeasonScope,
+  SeasonSort,
+  SeasonSummary,
   SimilarResponse,
   SuggestResponse,
 } from './types'
@@ -107,6 +112,22 @@ export const collectionApi = {
 export const rankingsApi = {
   list: (kind: RankingKind, filters: RankingFilters = {}): Promise<RankingResponse> =>
     http.get(`/api/rankings/${kind}/`, { query: { ...filters } }),
+}
+
+export interface SeasonQuery {
+  type?: string
+  sort?: SeasonSort
+  scope?: SeasonScope
+  page?: number
+  page_size?: number
+}
+
+export const seasonsApi = {
+  current: (): Promise<SeasonSummary> => http.get('/api/seasons/current/'),
+  list: (year: number, season: string, query: SeasonQuery = {}): Promise<SeasonPage> =>
+    http.get(`/api/seasons/${year}/${season}/`, { query: { ...query } }),
+  calendar: (timeZone: string, weekOf?: string): Promise<CalendarResponse> =>
+    http.get('/api/calendar/', { query: weekOf ? { tz: timeZone, week_of: weekOf } : { tz: timeZone } }),
 }
 
 export const homeApi = {

@@ -37,7 +37,8 @@ export interface AnimeTitles {
 /** The anime card every list of the site returns. */
 export interface AnimeCard {
   id: number
-  mal_id: number
+  /** Null for anime MyAnimeList does not know (keyed by their bangumi id). */
+  mal_id: number | null
   title: string
   titles: AnimeTitles
   cover_url: string
@@ -48,6 +49,7 @@ export interface AnimeCard {
   score: number | null
   members: number
   genres: string[]
+  franchise_id?: number | null
 }
 
 export interface TitleEntry {
@@ -75,6 +77,81 @@ export interface AnimeDetail extends AnimeCard {
   external_links: ExternalLink[]
   is_featured: boolean
   is_hidden: boolean
+  catalog_key?: string
+  bangumi_id?: number | null
+  /** The synopsis shown for the request's language, and the language it is written in. */
+  synopsis_display?: string
+  synopsis_language?: string
+  broadcast?: { first_air: string; weekday: number; time_jst: string; period_days: number } | null
+  franchise?: { id: number; key: string; name: string } | null
+  /** The other entries of the franchise, in air order. */
+  related?: RelatedEntry[]
+}
+
+export type Relation = 'prequel' | 'sequel' | 'earlier' | 'later' | 'other'
+
+export interface RelatedEntry {
+  id: number
+  mal_id: number | null
+  title: string
+  type: string
+  episodes: number | null
+  year: number | null
+  season: string
+  aired_from: string | null
+  cover_url: string
+  score: number | null
+  relation: Relation
+}
+
+// --- seasons and the airing calendar -------------------------------------------------------------
+
+export type SeasonSort = 'popularity' | 'score' | 'start_date'
+export type SeasonScope = 'new' | 'airing'
+
+export interface SeasonRef {
+  year: number
+  season: Season
+}
+
+export interface SeasonSummary extends SeasonRef {
+  start: string
+  end: string
+  is_current: boolean
+  current: SeasonRef
+  previous: SeasonRef
+  next: SeasonRef
+  new_count: number
+  airing_count: number
+  types: Record<string, number>
+  data_until: string | null
+}
+
+export interface SeasonPage extends Paginated<AnimeCard> {
+  season: SeasonSummary
+}
+
+export interface CalendarEntry extends AnimeCard {
+  /** HH:MM in the viewer's time zone. */
+  time: string
+  starts_at: string
+  jst_weekday: number
+  jst_time: string
+  crosses_midnight: boolean
+}
+
+export interface CalendarDay {
+  weekday: number
+  name: string
+  date: string
+  entries: CalendarEntry[]
+}
+
+export interface CalendarResponse {
+  season: SeasonSummary
+  time_zone: string
+  week_of: string
+  days: CalendarDay[]
 }
 
 export interface SimilarItem extends AnimeCard {
@@ -294,8 +371,10 @@ export interface RankingResponse extends Paginated<RankedAnime> {
 export interface HomeSeasonSection {
   season: string
   year: number
-  /** False when the current season has no anime yet and the latest one with anime is shown. */
+  /** The real current season (today's date in Japan). */
   is_current: boolean
+  /** new: anime that began this season; airing / new_and_airing: anime airing during it follow. */
+  scope?: 'new' | 'airing' | 'new_and_airing'
   results: AnimeCard[]
 }
 

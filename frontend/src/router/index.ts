@@ -53,6 +53,18 @@ export const routes: RouteRecordRaw[] = [
     meta: { titleKey: 'onboarding.title', requiresAuth: true },
   },
   {
+    path: '/seasons/:year(\\d{4})?/:season(winter|spring|summer|fall)?',
+    name: 'seasons',
+    component: () => import('@/views/SeasonView.vue'),
+    meta: { titleKey: 'nav.seasons' },
+  },
+  {
+    path: '/calendar',
+    name: 'calendar',
+    component: () => import('@/views/CalendarView.vue'),
+    meta: { titleKey: 'calendar.title' },
+  },
+  {
     path: '/rankings/:kind(top|popular|favorites|trending)?',
     name: 'rankings',
     component: () => import('@/views/RankingsView.vue'),
