@@ -67,7 +67,7 @@ def user_state_changed(*, user_ids: Iterable[int]) -> None:
     kept under the new token), so reused recommendations are recomputed on the next request.
 
     While Redis is down the change is stored in the database but the token cannot be renewed:
-    this process then forgets its reused answers (``recsys.serving.process_cache``) and keeps the
+    this process then forgets its reused answers (``animesite.process_cache``) and keeps the
     users as pending; their tokens are renewed as soon as Redis answers again (a background retry
     every ``RETRY_SECONDS``, and before any token is read here), so no answer computed before the
     change is served under the old token once Redis is back.
@@ -110,7 +110,7 @@ def pending_user_ids() -> set[int]:
 
 def _pending_add(ids: Iterable[int]) -> None:
     global _retry_thread
-    from recsys.serving.process_cache import process_cache
+    from animesite.process_cache import process_cache
 
     # Answers reused under a token that can no longer be renewed must not outlive the outage.
     process_cache.clear()

@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from recsys.serving.process_cache import process_cache
+from animesite.process_cache import process_cache
 from tests.factories import UserFactory
 
 

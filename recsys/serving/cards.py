@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from animesite.process_cache import process_cache
 from catalog.models import Anime
 from catalog.selectors import anime_cards, display_language
 from recsys.serving.freshness import catalogue_check
-from recsys.serving.process_cache import process_cache
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser

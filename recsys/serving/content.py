@@ -10,8 +10,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from animesite.process_cache import process_cache
 from catalog.models import Anime
-from recsys.serving.process_cache import process_cache
 
 INDEX_TTL_SECONDS = 600
 

@@ -17,9 +17,9 @@ import numpy as np
 import numpy.typing as npt
 import redis
 
+from animesite.process_cache import process_cache
 from recsys.pipeline.contract import HistoryItem
 from recsys.pipeline.data import history_weights
-from recsys.serving.process_cache import process_cache
 from recsys.serving.store import item_vectors_read
 
 logger = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ import logging
 import threading
 import time
 
+from animesite.process_cache import process_cache
 from catalog.selectors import catalog_generation
-from recsys.serving.process_cache import process_cache
 
 logger = logging.getLogger(__name__)
 

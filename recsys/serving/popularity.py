@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 from django.core.cache import cache
 
+from animesite.process_cache import process_cache
 from catalog.models import Anime
 from recsys.pipeline.contract import HistoryItem
 from recsys.preferences import preference_weights
-from recsys.serving.process_cache import process_cache
 
 POOL_SIZE = 1000
 REDIS_TTL_SECONDS = 600

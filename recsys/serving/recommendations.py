@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 
 from activity.state import user_state_key, user_state_token, user_state_token_from
+from animesite.process_cache import process_cache
 from catalog.models import Anime
 from catalog.selectors import display_language
 from recsys.pipeline.contract import Candidate
@@ -33,7 +34,6 @@ from recsys.serving.popularity import (
     popular_diverse_ids,
     popular_for_genres,
 )
-from recsys.serving.process_cache import process_cache
 from recsys.serving.reasons import (
     reason_because,
     reason_popular,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from animesite.process_cache import process_cache
 from catalog.selectors import display_language
 from recsys.serving.bodies import json_body
 from recsys.serving.bundles import ActiveModel, active_model
@@ -16,7 +17,6 @@ from recsys.serving.content import content_similar
 from recsys.serving.exact import exact_vectors
 from recsys.serving.freshness import catalogue_check
 from recsys.serving.popularity import hidden_anime_ids
-from recsys.serving.process_cache import process_cache
 
 logger = logging.getLogger(__name__)
 

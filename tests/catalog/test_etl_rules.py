@@ -14,7 +14,8 @@ import pytest
 from catalog.etl import display, franchises, seasons
 from catalog.etl import transforms as tf
 from catalog.etl.franchises import FranchiseInput, group_franchises, stem
-from catalog.etl.job import HAND_CHECKED_FRANCHISES, read_curated_english
+from catalog.etl.job import HAND_CHECKED_FRANCHISES
+from catalog.etl.titles import read_curated_english
 
 # --- the key of the union -------------------------------------------------------------------
 

@@ -14,12 +14,12 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from activity.models import Interaction
+from animesite.process_cache import process_cache
 from catalog.models import Anime
 from recsys.apis import RecommendationListApi, SimilarAnimeApi
 from recsys.models import NotInterested
 from recsys.registry import model_version_train
 from recsys.serving import bundles, freshness
-from recsys.serving.process_cache import process_cache
 from tests.factories import AnimeFactory, CollectionEntryFactory, GenreFactory, TagFactory, UserFactory
 from tests.recsys.serving_fakes import FakeBundle, fake_load, fake_train
 

@@ -13,11 +13,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from activity.models import Source
+from animesite.process_cache import process_cache
 from catalog.models import Anime
 from recsys.models import ModelVersion
 from recsys.registry import model_version_train
 from recsys.serving import bundles
-from recsys.serving.process_cache import process_cache
 from tests.factories import AnimeFactory, CollectionEntryFactory, GenreFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

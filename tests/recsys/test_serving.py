@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from animesite.process_cache import ProcessCache
 from recsys.pipeline.contract import HistoryItem
 from recsys.serving.content import index_build, jaccard_neighbours
 from recsys.serving.popularity import PopularItem, diversify, genre_affinity
-from recsys.serving.process_cache import ProcessCache
 from recsys.serving.reasons import reason_because, reason_popular, reason_popular_in_genre, reason_text
 from recsys.serving.store import HistoryStamp, pack_user_vector, unpack_user_vector
 

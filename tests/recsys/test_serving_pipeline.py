@@ -9,10 +9,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from activity.models import Source
+from animesite.process_cache import process_cache
 from recsys.models import ModelVersion
 from recsys.registry import model_version_train
 from recsys.serving import bundles
-from recsys.serving.process_cache import process_cache
 from recsys.serving.store import ACTIVE_KEY, redis_client, user_vectors_key
 from tests.factories import AnimeFactory, CollectionEntryFactory, GenreFactory, UserFactory
 
