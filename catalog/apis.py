@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -243,7 +244,7 @@ class CurrentSeasonApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(operation_id="season_current", responses={200: serializers.DictField()})
+    @extend_schema(operation_id="season_current", responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         return Response(season_summary(season=current_season(), user=request.user))
 

@@ -93,7 +93,7 @@ def test_parser_rejects_bad_progress_values_naming_the_field(values, field):
         parse_mal_export(export_xml(entry_xml(5, **values)))
 
     assert field in caught.value.errors[0]
-    assert "MAL id 5" in caught.value.errors[0]
+    assert caught.value.errors[0].startswith("line 3 (Anime 5): ")
 
 
 def test_import_stores_progress_and_caps_episodes_at_the_episode_count(
