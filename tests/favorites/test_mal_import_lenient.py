@@ -11,7 +11,13 @@ import pytest
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from favorites import mal_import as mal
-from favorites.mal_xml import MAX_ENTRIES, MAX_REPORTED_SKIPPED, MAX_UPLOAD_BYTES, MalExportError, read_mal_export
+from favorites.mal_xml import (
+    MAX_ENTRIES,
+    MAX_REPORTED_SKIPPED,
+    MAX_UPLOAD_BYTES,
+    MalExportError,
+    read_mal_export,
+)
 from favorites.models import CollectionEntry, ImportJob
 from tests.factories import AnimeFactory
 from tests.favorites.test_mal_import import mal_entry, mal_xml, upload
