@@ -193,7 +193,7 @@ def franchise_key(title: str) -> str:
 
 
 def franchise_ids(
-    titles: Sequence[str], catalogue_franchises: Sequence[int | None] | None = None
+    titles: Sequence[str], catalogue_franchises: Sequence[int | float | None] | None = None
 ) -> npt.NDArray[np.int32]:
     """Integer franchise ids, one per title: equal id means same franchise.
 
