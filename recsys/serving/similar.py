@@ -100,17 +100,17 @@ def _related(anime_id: int, hidden: frozenset[int], limit: int, language: str | 
 
 def _similar(model: ActiveModel, *, anime_id: int, limit: int, language: str | None) -> SimilarResult:
     hidden = hidden_anime_ids()
+    # enough neighbours to fill the list once the anime itself and its franchise are left out
+    wanted = limit + _SLACK + 1 + len(franchise_map().mates(anime_id))
     neighbours: list[tuple[int, float]] = []
     degraded = model.degraded
     method = METHOD_COOCCURRENCE
     if model.bundle is not None:
         try:
-            neighbours = _visible(
-                model.bundle.similar_cooccurrence(anime_id, limit + _SLACK + 1), anime_id, hidden
-            )
+            neighbours = _visible(model.bundle.similar_cooccurrence(anime_id, wanted), anime_id, hidden)
             if not neighbours:
                 method = METHOD_VECTORS
-                neighbours = _visible(model.bundle.similar(anime_id, limit + _SLACK + 1), anime_id, hidden)
+                neighbours = _visible(model.bundle.similar(anime_id, wanted), anime_id, hidden)
         except Exception:
             logger.exception("model %s failed to find similar anime", model.version)
             degraded = True
@@ -119,7 +119,7 @@ def _similar(model: ActiveModel, *, anime_id: int, limit: int, language: str | N
         method = METHOD_VECTORS
         vectors = exact_vectors(model.version)
         if vectors is not None:
-            neighbours = _visible(vectors.similar(anime_id, limit + _SLACK + 1), anime_id, hidden)
+            neighbours = _visible(vectors.similar(anime_id, wanted), anime_id, hidden)
     if not neighbours:
         method = METHOD_CONTENT
         neighbours = _visible(

@@ -226,3 +226,42 @@ def test_similar_answers_related_entries_and_fans_also_liked(world, monkeypatch)
     natsume = APIClient().get(f"/api/anime/{titled[NATSUME[0]].id}/similar/", {"limit": 4}).json()
     assert titled[NATSUME[1]].id not in _ids(natsume)
     assert _ids(natsume, "related") == [titled[NATSUME[1]].id]
+
+
+# --- "fans also liked" and popularity -------------------------------------------------------------
+
+
+def test_popular_share_counts_lists_and_entries():
+    from recsys.management.commands.similar_popularity import popular_share
+
+    share = popular_share([[1, 2, 3], [4, 5, 6], [1, 4, 7]], {1, 4})
+    assert (share.lists, share.with_popular, share.slots, share.popular_slots) == (3, 3, 9, 4)
+    assert "3/3 lists (100.0%)" in share.line("x") and "4/9 entries (44.4%)" in share.line("x")
+    assert popular_share([[9, 8]], {1}).with_popular == 0
+
+
+@pytest.mark.django_db
+def test_fans_also_liked_leaves_out_the_franchise_hidden_and_itself(world):
+    from recsys.management.commands.similar_popularity import fans_also_liked
+
+    titled: dict[str, Anime] = world["titled"]
+    dbz, db, gt, mushishi, monster = (
+        titled[t].id for t in ("Dragon Ball Z", "Dragon Ball", "Dragon Ball GT", "Mushishi", "Monster")
+    )
+    neighbours = [(dbz, 1.0), (db, 0.9), (mushishi, 0.8), (gt, 0.7), (monster, 0.6)]
+    groups = franchise_map()
+    kept = fans_also_liked(neighbours, dbz, limit=5, hidden=frozenset({monster}), groups=groups)
+    assert kept == [mushishi]
+    assert fans_also_liked(neighbours, dbz, limit=2, hidden=frozenset(), groups=None) == [db, mushishi]
+
+
+@pytest.mark.django_db
+def test_similar_popularity_command_needs_a_model_version(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="no active model version"):
+        call_command("similar_popularity")
+    with pytest.raises(CommandError, match="no model version folder"):
+        call_command("similar_popularity", "--version-dir", str(tmp_path / "missing"))
+    with pytest.raises(CommandError, match="must be positive"):
+        call_command("similar_popularity", "--top", "0")
