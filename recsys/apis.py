@@ -115,7 +115,9 @@ class NotInterestedDeleteApi(APIView):
 
 
 class SimilarAnimeApi(APIView):
-    """Anime similar to one anime: model neighbours, or shared genres and tags."""
+    """Anime similar to one anime: ``results`` ("fans also liked": model neighbours, or shared
+    genres and tags, the anime's franchise left out) and ``related`` (its franchise's other
+    entries, in air order)."""
 
     @extend_schema_serializer(component_name="SimilarAnimeQuery")
     class InputSerializer(serializers.Serializer[dict[str, Any]]):
@@ -128,6 +130,7 @@ class SimilarAnimeApi(APIView):
             similarity = serializers.FloatField()
 
         results = ItemSerializer(many=True)
+        related = AnimeCardSerializer(many=True)
         degraded = serializers.BooleanField()
         version = serializers.CharField(allow_null=True)
         method = serializers.ChoiceField(choices=["cooccurrence", "vectors", "content"])

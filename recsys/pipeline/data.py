@@ -160,14 +160,15 @@ _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 def franchise_key(title: str) -> str:
     """A franchise key from an anime's main (romaji) title: its normalised stem.
 
-    The catalogue has no franchise relation, so sequels, seasons, films and specials are grouped
-    by the part of the title before a subtitle separator (``:``, `` - ``, ``~``, ``(``, ``!!``), with
-    accents folded, punctuation dropped, numbers and sequel words ("season", "2nd", "movie",
-    "ova", roman numerals, ...) removed from the end. "Shingeki no Kyojin Season 2" and "Shingeki no
-    Kyojin: Kuinaki Sentaku" share the key ``shingeki no kyojin``; "Gintama'" and "Gintama°" share
-    ``gintama``. Titles whose stem would be shorter than 3 characters keep their whole
-    normalised title. Different franchises with the same stem merge (rare); a franchise whose titles
-    do not share a stem ("Natsume Yuujinchou" / "Zoku Natsume Yuujinchou") stays split.
+    The fallback for anime without a catalogue franchise (:func:`item_franchise_key`): sequels,
+    seasons, films and specials are grouped by the part of the title before a subtitle separator
+    (``:``, `` - ``, ``~``, ``(``, ``!!``), with accents folded, punctuation dropped, numbers and
+    sequel words ("season", "2nd", "movie", "ova", roman numerals, ...) removed from the end.
+    "Shingeki no Kyojin Season 2" and "Shingeki no Kyojin: Kuinaki Sentaku" share the key
+    ``shingeki no kyojin``; "Gintama'" and "Gintama°" share ``gintama``. Titles whose stem would
+    be shorter than 3 characters keep their whole normalised title. Different franchises with the
+    same stem merge (rare); a franchise whose titles do not share a stem ("Natsume Yuujinchou" /
+    "Zoku Natsume Yuujinchou") stays split unless the catalogue groups it.
 
     Parameters
     ----------
@@ -191,14 +192,35 @@ def franchise_key(title: str) -> str:
     return stem
 
 
-def franchise_ids(titles: Sequence[str]) -> npt.NDArray[np.int32]:
-    """Integer franchise ids (equal id: same :func:`franchise_key`), one per title."""
+def franchise_ids(
+    titles: Sequence[str], catalogue_franchises: Sequence[int | float | None] | None = None
+) -> npt.NDArray[np.int32]:
+    """Integer franchise ids, one per title: equal id means same franchise.
+
+    An item with a catalogue franchise (``catalog.models.Anime.franchise``, given per item in
+    ``catalogue_franchises``; None or NaN for none) is grouped by it; any other item by its
+    :func:`franchise_key`. The ids are dense (0..n_franchises-1) and carry no meaning beyond
+    equality.
+    """
     keys: dict[str, int] = {}
     out = np.empty(len(titles), dtype=np.int32)
     for i, title in enumerate(titles):
-        key = franchise_key(title) or f"#{i}"
+        key = (
+            item_franchise_key(title, None if catalogue_franchises is None else catalogue_franchises[i])
+            or f"#{i}"
+        )
         out[i] = keys.setdefault(key, len(keys))
     return out
+
+
+def item_franchise_key(title: str, catalogue_franchise: int | float | None) -> str:
+    """The grouping key of one anime: ``"f<id>"`` for a catalogue franchise, else ``"t:"`` plus
+    its :func:`franchise_key` (``"t:"`` alone for an empty title). Used by training and serving
+    alike, so both group the same way."""
+    if catalogue_franchise is not None and catalogue_franchise == catalogue_franchise:  # not NaN
+        return f"f{int(catalogue_franchise)}"
+    stem = franchise_key(title)
+    return f"t:{stem}" if stem else ""
 
 
 # --- structures -----------------------------------------------------------------------------------
@@ -230,7 +252,8 @@ class ItemTable:
     genre_names : list of str
         Column names of ``genres``.
     franchise : numpy.ndarray
-        int32 franchise ids (:func:`franchise_ids`).
+        int32 franchise ids (:func:`franchise_ids`: the catalogue franchise where the anime has
+        one, else the title stem). Saved with the model version.
     """
 
     anime_ids: IntArray
@@ -284,9 +307,11 @@ class ItemTable:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, genre_names: Sequence[str] | None = None) -> ItemTable:
-        """Build from a frame with ``anime_id, title, type, year, aired_from, score, members, genres``.
+        """Build from a frame with ``anime_id, title, type, year, aired_from, score, members, genres``
+        and optionally ``franchise_id`` (the catalogue franchise, NaN/None for none).
 
         ``genres`` holds a list of genre names per row; ``aired_from`` a date, a datetime or NaT.
+        Without ``franchise_id`` (tables exported before it existed) franchises are title stems.
         """
         ids = frame["anime_id"].to_numpy(dtype=np.int64)
         type_index = {t: i for i, t in enumerate(TYPES)}
@@ -316,7 +341,9 @@ class ItemTable:
             members=pd.to_numeric(frame["members"], errors="coerce").fillna(0).to_numpy(dtype=np.float32),
             genres=genres,
             genre_names=names,
-            franchise=franchise_ids(titles),
+            franchise=franchise_ids(
+                titles, frame["franchise_id"].tolist() if "franchise_id" in frame.columns else None
+            ),
         )
 
 

@@ -41,7 +41,7 @@ _COLLECTION_SQL = (
     "SELECT user_id, anime_id, is_favorite, score, source, updated_at, status "
     "FROM favorites_collectionentry ORDER BY id"
 )
-_ANIME_SQL = "SELECT id, title, type, year, aired_from, score, members FROM catalog_anime"
+_ANIME_SQL = "SELECT id, title, type, year, aired_from, score, members, franchise_id FROM catalog_anime"
 _GENRES_SQL = (
     "SELECT ag.anime_id, g.name FROM catalog_anime_genres ag JOIN catalog_genre g ON g.id = ag.genre_id"
 )
@@ -78,6 +78,7 @@ _SCHEMAS = {
             ("aired_from", pa.date32()),
             ("score", pa.float64()),
             ("members", pa.float64()),
+            ("franchise_id", pa.int64()),
         ]
     ),
     "genres": pa.schema([("anime_id", pa.int64()), ("name", pa.string())]),
@@ -160,7 +161,7 @@ def prepare_dataset(
     collection : pandas.DataFrame
         ``user_id, anime_id, is_favorite, score, source, updated_at``.
     anime : pandas.DataFrame
-        ``anime_id, title, type, year, aired_from, score, members``.
+        ``anime_id, title, type, year, aired_from, score, members`` and optionally ``franchise_id``.
     genres : pandas.DataFrame
         ``anime_id, name``.
 
@@ -232,6 +233,8 @@ def prepare_dataset(
             "genres": [g if isinstance(g, list) else [] for g in genre_lists.tolist()],
         }
     )
+    if "franchise_id" in meta.columns:  # absent from tables exported before franchises existed
+        frame["franchise_id"] = meta["franchise_id"].to_numpy()
     items = ItemTable.from_frame(frame)
     return Dataset(
         user_ids=user_ids,

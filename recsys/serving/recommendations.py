@@ -17,16 +17,15 @@ import redis
 
 from activity.state import user_state_key, user_state_token, user_state_token_from
 from animesite.process_cache import process_cache
-from catalog.models import Anime
 from catalog.selectors import display_language
 from recsys.pipeline.contract import Candidate
-from recsys.pipeline.data import franchise_key
 from recsys.preferences import disliked_anime_ids, liked_anime_ids
 from recsys.selectors import UserHistory, UserState, user_state, user_state_stamp
 from recsys.serving.bodies import json_body
 from recsys.serving.bundles import ActiveModel, active_model
 from recsys.serving.cards import cards_for
 from recsys.serving.exact import exact_vectors
+from recsys.serving.franchises import one_per_franchise
 from recsys.serving.freshness import catalogue_check
 from recsys.serving.popularity import (
     genre_affinity,
@@ -220,7 +219,9 @@ def _fresh(
                 not_interested=state.not_interested,
             )
             candidates = [c for c in candidates if c.anime_id not in exclude]
-            items = _model_items(candidates=candidates, history=history, limit=limit, language=language)
+            items = _model_items(
+                candidates=candidates, history=history, limit=limit + _SLACK, language=language
+            )
             degraded = degraded or not redis_ok
         except Exception:
             logger.exception("model %s failed to recommend; serving popularity", model.version)
@@ -230,24 +231,17 @@ def _fresh(
         items = _exact_items(
             model.version, user_id=user_id, history=history, exclude=exclude, limit=limit, language=language
         )
+    # One entry per franchise, none from a disliked or "not interested" anime's franchise, by the
+    # catalogue's current grouping (the model's own re-rank used the grouping it was trained with).
+    avoided = disliked_anime_ids(history.items) | state.not_interested
+    items = one_per_franchise(items, avoided=avoided)
     if len(items) < limit:
         shown = exclude | {item["id"] for item in items}
         items += _genre_popular_items(
             history=history, exclude=shown, limit=limit + _SLACK - len(items), language=language
         )
-    avoided = disliked_anime_ids(history.items) | state.not_interested
-    if avoided:
-        items = _without_franchises_of(items, avoided)
+        items = one_per_franchise(items, avoided=avoided)
     return items[:limit], degraded
-
-
-def _without_franchises_of(items: list[dict[str, Any]], avoided: set[int]) -> list[dict[str, Any]]:
-    """Drop entries that share a franchise (:func:`recsys.pipeline.data.franchise_key` of the main
-    title) with an anime the user disliked or is not interested in."""
-    ids = {item["id"] for item in items} | avoided
-    keys = {a: franchise_key(t) for a, t in Anime.objects.filter(id__in=ids).values_list("id", "title")}
-    banned = {keys[a] for a in avoided if keys.get(a)}
-    return [item for item in items if keys.get(item["id"]) not in banned]
 
 
 def _state_token(user: User) -> str | None:
@@ -292,7 +286,9 @@ def recommend_for_user(
             key,
             RESULT_TTL_SECONDS,
             lambda: RecommendationResult(
-                items=_popular_items(exclude=set(hidden_anime_ids()), limit=limit, language=language)[:limit],
+                items=one_per_franchise(
+                    _popular_items(exclude=set(hidden_anime_ids()), limit=limit, language=language)
+                )[:limit],
                 degraded=model.degraded,
                 version=version,
             ),
@@ -312,7 +308,8 @@ def recommend_for_user(
         state_key = state.stamp
     if not state.history.items:
         exclude = set(state.not_interested | hidden_anime_ids())
-        items = _popular_items(exclude=exclude, limit=limit, language=language)[:limit]
+        items = _popular_items(exclude=exclude, limit=limit, language=language)
+        items = one_per_franchise(items, avoided=state.not_interested)[:limit]
         degraded = model.degraded
     else:
         items, degraded = _fresh(model, user_id=user.pk, state=state, limit=limit, language=language)

@@ -1,10 +1,11 @@
-"""Similar anime: co-occurrence neighbours first, then item-vector neighbours, then shared genres
-and tags (see :func:`similar_for_anime`)."""
+"""Similar anime in two groups: "related entries" (the other entries of the anime's catalogue
+franchise) and "fans also liked" (co-occurrence neighbours first, then item-vector neighbours, then
+shared genres and tags, franchise-mates left out; see :func:`similar_for_anime`)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -15,6 +16,7 @@ from recsys.serving.bundles import ActiveModel, active_model
 from recsys.serving.cards import cards_for
 from recsys.serving.content import content_similar
 from recsys.serving.exact import exact_vectors
+from recsys.serving.franchises import franchise_map
 from recsys.serving.freshness import catalogue_check
 from recsys.serving.popularity import hidden_anime_ids
 
@@ -32,25 +34,37 @@ METHOD_CONTENT = "content"
 
 @dataclass(frozen=True)
 class SimilarResult:
-    """``items``: anime cards with a ``similarity`` (the model's score, or Jaccard for ``content``)."""
+    """``items`` ("fans also liked"): anime cards with a ``similarity`` (the model's score, or
+    Jaccard for ``content``), none from the anime's own franchise; ``related``: cards of the other
+    entries of its catalogue franchise, in air order (undated last), empty without one."""
 
     items: list[dict[str, Any]]
     degraded: bool
     version: str | None
     method: str
+    related: list[dict[str, Any]] = field(default_factory=list)
 
     @cached_property
     def body(self) -> bytes:
         """The API's JSON for this answer, encoded once however often it is reused."""
         return json_body(
-            {"results": self.items, "degraded": self.degraded, "version": self.version, "method": self.method}
+            {
+                "results": self.items,
+                "related": self.related,
+                "degraded": self.degraded,
+                "version": self.version,
+                "method": self.method,
+            }
         )
 
 
 def similar_for_anime(*, anime_id: int, limit: int, language: str | None) -> SimilarResult:
-    """Up to ``limit`` anime like ``anime_id``; hidden anime never appear.
+    """Up to ``limit`` anime like ``anime_id`` ("fans also liked") and up to ``limit`` related
+    entries (its catalogue franchise); hidden anime never appear.
 
-    In order of preference:
+    "Fans also liked" leaves out the anime's franchise (:mod:`recsys.serving.franchises`: the
+    catalogue franchise, else the title stem), which "related" shows instead. Its sources, in order
+    of preference:
 
     - ``cooccurrence``: the anime most often liked by the same users (the model's ItemKNN
       neighbours). Taste first: the item vectors, learned from lists ordered by air date (the data
@@ -72,22 +86,31 @@ def similar_for_anime(*, anime_id: int, limit: int, language: str | None) -> Sim
 def _visible(
     neighbours: list[tuple[int, float]], anime_id: int, hidden: frozenset[int]
 ) -> list[tuple[int, float]]:
-    return [(i, s) for i, s in neighbours if i != anime_id and i not in hidden]
+    """Neighbours that are not hidden and not of ``anime_id``'s franchise (itself included)."""
+    groups = franchise_map()
+    own = groups.key(anime_id)
+    return [(i, s) for i, s in neighbours if i not in hidden and groups.key(i) != own]
+
+
+def _related(anime_id: int, hidden: frozenset[int], limit: int, language: str | None) -> list[dict[str, Any]]:
+    """Cards of the other visible entries of the anime's catalogue franchise, in air order."""
+    mates = [a for a in franchise_map().mates(anime_id) if a not in hidden]
+    return cards_for(anime_ids=mates[:limit], language=language)
 
 
 def _similar(model: ActiveModel, *, anime_id: int, limit: int, language: str | None) -> SimilarResult:
     hidden = hidden_anime_ids()
+    # enough neighbours to fill the list once the anime itself and its franchise are left out
+    wanted = limit + _SLACK + 1 + len(franchise_map().mates(anime_id))
     neighbours: list[tuple[int, float]] = []
     degraded = model.degraded
     method = METHOD_COOCCURRENCE
     if model.bundle is not None:
         try:
-            neighbours = _visible(
-                model.bundle.similar_cooccurrence(anime_id, limit + _SLACK + 1), anime_id, hidden
-            )
+            neighbours = _visible(model.bundle.similar_cooccurrence(anime_id, wanted), anime_id, hidden)
             if not neighbours:
                 method = METHOD_VECTORS
-                neighbours = _visible(model.bundle.similar(anime_id, limit + _SLACK + 1), anime_id, hidden)
+                neighbours = _visible(model.bundle.similar(anime_id, wanted), anime_id, hidden)
         except Exception:
             logger.exception("model %s failed to find similar anime", model.version)
             degraded = True
@@ -96,10 +119,12 @@ def _similar(model: ActiveModel, *, anime_id: int, limit: int, language: str | N
         method = METHOD_VECTORS
         vectors = exact_vectors(model.version)
         if vectors is not None:
-            neighbours = _visible(vectors.similar(anime_id, limit + _SLACK + 1), anime_id, hidden)
+            neighbours = _visible(vectors.similar(anime_id, wanted), anime_id, hidden)
     if not neighbours:
         method = METHOD_CONTENT
-        neighbours = content_similar(anime_id=anime_id, k=limit + _SLACK, exclude=set(hidden))
+        neighbours = _visible(
+            content_similar(anime_id=anime_id, k=limit + _SLACK, exclude=set(hidden)), anime_id, hidden
+        )
     similarity = dict(neighbours)
     cards = cards_for(anime_ids=[i for i, _ in neighbours], language=language)
     items = [{**card, "similarity": round(float(similarity[card["id"]]), 4)} for card in cards[:limit]]
@@ -108,4 +133,5 @@ def _similar(model: ActiveModel, *, anime_id: int, limit: int, language: str | N
         degraded=degraded,
         version=model.version if model.bundle is not None else None,
         method=method,
+        related=_related(anime_id, hidden, limit, language),
     )

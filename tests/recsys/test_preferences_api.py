@@ -37,7 +37,8 @@ def world(settings, tmp_path) -> dict[str, Any]:
     titled |= {t: AnimeFactory.create(title=t, genres=[action, romance], members=95_000) for t in SAO}
     shows = {
         g.name: [
-            AnimeFactory.create(title=f"{g.name} Show {i}", genres=[g], members=50_000 - i) for i in range(12)
+            AnimeFactory.create(title=f"{g.name} Show {chr(65 + i)}", genres=[g], members=50_000 - i)
+            for i in range(12)
         ]
         for g in (action, romance, comedy)
     }

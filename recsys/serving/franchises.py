@@ -1,0 +1,95 @@
+"""Franchise grouping at serving time: the catalogue's franchise, else the title stem.
+
+Every anime's grouping key is :func:`recsys.pipeline.data.item_franchise_key`: ``"f<id>"`` for
+an anime with a catalogue franchise (``catalog.models.Anime.franchise``, built by the catalogue ETL
+and editable by operators), else ``"t:<title stem>"``. The map is read in one query and kept in the
+process cache, which every catalogue edit empties (:mod:`recsys.serving.freshness`): requests
+themselves never query franchises, and an operator's merge or split reaches the lists within
+seconds, whatever model version is serving.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from animesite.process_cache import process_cache
+from catalog.models import Anime
+from recsys.pipeline.data import item_franchise_key
+
+PROCESS_TTL_SECONDS = 3600
+
+
+@lru_cache(maxsize=65_536)
+def _title_key(title: str) -> str:
+    return item_franchise_key(title, None)
+
+
+@dataclass(frozen=True)
+class FranchiseMap:
+    """``franchise_of``: anime id -> catalogue franchise id (anime with one only); ``titles``: anime
+    id -> main title (the others); ``members``: catalogue franchise id -> its anime ids in air order
+    (undated last, then the catalogue's franchise position, then id)."""
+
+    franchise_of: Mapping[int, int]
+    titles: Mapping[int, str]
+    members: Mapping[int, tuple[int, ...]]
+
+    def key(self, anime_id: int) -> str:
+        """The anime's grouping key; ``"#<id>"`` (a group of its own) for an unknown id."""
+        franchise = self.franchise_of.get(anime_id)
+        if franchise is not None:
+            return f"f{franchise}"
+        title = self.titles.get(anime_id)
+        return (_title_key(title) if title is not None else "") or f"#{anime_id}"
+
+    def mates(self, anime_id: int) -> tuple[int, ...]:
+        """The other entries of the anime's catalogue franchise (empty without one), in air order."""
+        franchise = self.franchise_of.get(anime_id)
+        if franchise is None:
+            return ()
+        return tuple(a for a in self.members.get(franchise, ()) if a != anime_id)
+
+
+def _load() -> FranchiseMap:
+    franchise_of: dict[int, int] = {}
+    titles: dict[int, str] = {}
+    members: dict[int, list[tuple[bool, dt.date, int, int]]] = {}
+    rows = Anime.objects.values_list("id", "franchise_id", "title", "aired_from", "franchise_position")
+    for anime_id, franchise_id, title, aired_from, position in rows:
+        if franchise_id is None:
+            titles[anime_id] = title
+        else:
+            franchise_of[anime_id] = franchise_id
+            order = (aired_from is None, aired_from or dt.date.min, position or 0, anime_id)
+            members.setdefault(franchise_id, []).append(order)
+    return FranchiseMap(
+        franchise_of=franchise_of,
+        titles=titles,
+        members={f: tuple(row[3] for row in sorted(m)) for f, m in members.items()},
+    )
+
+
+def franchise_map() -> FranchiseMap:
+    """The catalogue's grouping, cached per process until the catalogue changes."""
+    return process_cache.get_or_set("franchise_map", PROCESS_TTL_SECONDS, _load)
+
+
+def one_per_franchise(
+    items: Sequence[dict[str, Any]], *, avoided: Iterable[int] = ()
+) -> list[dict[str, Any]]:
+    """Keep the first card (by ``id``) of each franchise, dropping every card that shares a
+    franchise with an ``avoided`` anime (disliked or "not interested"). Order is kept."""
+    groups = franchise_map()
+    seen = {groups.key(a) for a in avoided}
+    kept = []
+    for item in items:
+        key = groups.key(item["id"])
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(item)
+    return kept
