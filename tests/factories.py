@@ -45,7 +45,8 @@ class AnimeFactory(DjangoModelFactory[Anime]):
     catalog_key = factory.LazyAttributeSequence(
         lambda o, n: f"mal:{o.mal_id}" if o.mal_id else f"bgm:{900000 + n}"
     )
-    title = factory.Sequence(lambda n: f"Anime Title {n}")
+    # A distinct title stem per anime, so that factory-made anime are never one franchise by title.
+    title = factory.Sequence(lambda n: f"Anime Title {n} Show")
     type = Anime.Type.TV
     episodes = 12
     year = 2015

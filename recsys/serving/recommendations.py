@@ -87,13 +87,11 @@ def popular_diverse_items(
 ) -> list[dict[str, Any]]:
     """Cards of the popular-and-diverse list (:func:`recsys.serving.popularity.popular_diverse_ids`),
     each with the "popular" reason: what anonymous visitors, new users and degraded serving get,
-    on the home page and in recommendations."""
-    ids = popular_diverse_ids(limit=limit, exclude=exclude)
+    on the home page and in recommendations. One entry per franchise."""
+    ids = popular_diverse_ids(limit=limit + _SLACK, exclude=exclude)
     reason = reason_popular()
-    return [
-        _with_reason(card, reason, "popular", language)
-        for card in cards_for(anime_ids=ids, language=language)
-    ]
+    cards = one_per_franchise(cards_for(anime_ids=ids, language=language))[:limit]
+    return [_with_reason(card, reason, "popular", language) for card in cards]
 
 
 def _popular_items(*, exclude: set[int], limit: int, language: str | None) -> list[dict[str, Any]]:
