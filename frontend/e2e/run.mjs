@@ -596,9 +596,9 @@ async function run(page) {
   // --- language switch, remembered ------------------------------------------------------------
   log('language switch')
   await page.getByTestId('lang-en').click()
-  await page.getByRole('heading', { name: 'My list' }).waitFor()
+  await page.getByRole('heading', { name: 'My list', exact: true }).waitFor()
   await page.reload()
-  await page.getByRole('heading', { name: 'My list' }).waitFor()
+  await page.getByRole('heading', { name: 'My list', exact: true }).waitFor()
   check((await page.getByTestId('footer').innerText()).includes('Anime data: bangumi-data (CC BY 4.0)'), 'English footer attribution')
   await page.goto(`${BASE}/statistics`)
   await page.getByRole('heading', { name: 'My statistics' }).waitFor()
