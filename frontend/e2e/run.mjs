@@ -241,6 +241,18 @@ async function run(page) {
     'footer links the CC BY 4.0 licence',
   )
   await page.locator('[data-testid="cover-placeholder"]').first().waitFor()
+  // "This season" is the season today's date falls in, in Japan (winter = Jan-Mar, ...).
+  const jst = new Date(Date.now() + 9 * 3600 * 1000)
+  const currentSeason = ['winter', 'spring', 'summer', 'fall'][Math.floor(jst.getUTCMonth() / 3)]
+  const homeBody = (await apiGet(page, '/api/home/')).body
+  check(
+    homeBody.season.season === currentSeason && homeBody.season.year === jst.getUTCFullYear(),
+    `home shows the current season (${homeBody.season.season} ${homeBody.season.year})`,
+  )
+  check(
+    (await page.getByTestId('home-season').innerText()).includes(String(jst.getUTCFullYear())),
+    'the season section names the current year',
+  )
   await shot(page, 'home-anonymous')
   await catalogPages(page)
 

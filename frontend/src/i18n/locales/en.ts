@@ -82,6 +82,7 @@ const en = {
     browseRankings: 'Browse rankings',
     featured: 'Featured',
     thisSeason: 'This season: {season} {year}',
+    thisSeasonAiring: 'Airing this season: {season} {year}',
     latestSeason: 'Latest season: {season} {year}',
     trending: 'Trending now',
     popularNow: 'Popular now',

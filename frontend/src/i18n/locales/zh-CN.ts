@@ -84,6 +84,7 @@ const zhCN: typeof en = {
     browseRankings: '浏览榜单',
     featured: '编辑精选',
     thisSeason: '本季新番：{year} 年{season}',
+    thisSeasonAiring: '本季放送中：{year} 年{season}',
     latestSeason: '最近一季：{year} 年{season}',
     trending: '近期热门',
     popularNow: '当前热门',
