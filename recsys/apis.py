@@ -41,7 +41,15 @@ class RecommendationListApi(APIView):
         class ItemSerializer(AnimeCardSerializer):
             @extend_schema_serializer(component_name="RecommendationReason")
             class ReasonSerializer(serializers.Serializer[dict[str, Any]]):
-                code = serializers.ChoiceField(choices=["because_you_liked", "popular_in_genre", "popular"])
+                code = serializers.ChoiceField(
+                    choices=[
+                        "because_you_liked",
+                        "new_this_season",
+                        "new_like",
+                        "popular_in_genre",
+                        "popular",
+                    ]
+                )
                 anime_id = serializers.IntegerField(required=False)
                 title = serializers.CharField(required=False)
                 genre = serializers.CharField(required=False)

@@ -10,10 +10,17 @@ from django.utils.translation import gettext
 BECAUSE_YOU_LIKED = "because_you_liked"
 POPULAR_IN_GENRE = "popular_in_genre"
 POPULAR = "popular"
+NEW_THIS_SEASON = "new_this_season"
+NEW_LIKE = "new_like"
 
 
 def reason_because(*, anime_id: int, title: str) -> dict[str, Any]:
     return {"code": BECAUSE_YOU_LIKED, "anime_id": anime_id, "title": title}
+
+
+def reason_new(*, anime_id: int, title: str, airing: bool) -> dict[str, Any]:
+    """A new anime (content channel) like the liked anime ``anime_id``; ``airing``: this season."""
+    return {"code": NEW_THIS_SEASON if airing else NEW_LIKE, "anime_id": anime_id, "title": title}
 
 
 def reason_popular_in_genre(*, genre: str) -> dict[str, Any]:
@@ -36,6 +43,10 @@ def _text(reason: dict[str, Any]) -> str:
     code = reason.get("code")
     if code == BECAUSE_YOU_LIKED:
         return gettext("Because you liked %(title)s") % {"title": reason["title"]}
+    if code == NEW_THIS_SEASON:
+        return gettext("New this season, like %(title)s") % {"title": reason["title"]}
+    if code == NEW_LIKE:
+        return gettext("New, like %(title)s") % {"title": reason["title"]}
     if code == POPULAR_IN_GENRE:
         return gettext("Popular in %(genre)s") % {"genre": reason["genre"]}
     return gettext("Popular right now")

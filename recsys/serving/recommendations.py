@@ -27,6 +27,7 @@ from recsys.serving.cards import cards_for
 from recsys.serving.exact import exact_vectors
 from recsys.serving.franchises import one_per_franchise
 from recsys.serving.freshness import catalogue_check
+from recsys.serving.new_anime import new_anime_for_user
 from recsys.serving.popularity import (
     genre_affinity,
     hidden_anime_ids,
@@ -35,6 +36,7 @@ from recsys.serving.popularity import (
 )
 from recsys.serving.reasons import (
     reason_because,
+    reason_new,
     reason_popular,
     reason_popular_in_genre,
     reason_text,
@@ -51,6 +53,9 @@ logger = logging.getLogger(__name__)
 # Ask the bundle for a few more than needed: a candidate may be hidden between two cache refreshes.
 _SLACK = 10
 RESULT_TTL_SECONDS = 300
+# Share of a list reserved for new anime from the content channel (at most; fewer when the user's
+# liked anime have no close new match), spread through the list.
+NEW_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -194,6 +199,52 @@ def _exact_items(
     return items
 
 
+def new_slots(limit: int) -> int:
+    """How many entries of a list of ``limit`` may be new anime (``NEW_SHARE``, at least one)."""
+    return max(1, round(NEW_SHARE * limit))
+
+
+def _blend_new(
+    items: list[dict[str, Any]],
+    *,
+    model: ActiveModel,
+    history: UserHistory,
+    exclude: set[int],
+    avoided: set[int],
+    limit: int,
+    language: str | None,
+) -> list[dict[str, Any]]:
+    """``items`` with up to :func:`new_slots` new anime (:mod:`recsys.serving.new_anime`) placed
+    evenly through the first ``limit`` entries, each citing the liked anime it is most like."""
+    assert model.bundle is not None
+    picks = new_anime_for_user(
+        history=history.items,
+        version=model.version,
+        known=model.bundle.item_ids,
+        exclude=exclude,
+        avoided=avoided,
+        limit=new_slots(limit),
+    )
+    if not picks:
+        return items
+    by_id = {p.anime_id: p for p in picks}
+    titles = {
+        card["id"]: card["title"]
+        for card in cards_for(anime_ids=sorted({p.because for p in picks}), language=language)
+    }
+    new_items = []
+    for card in cards_for(anime_ids=[p.anime_id for p in picks], language=language):
+        pick = by_id[card["id"]]
+        if pick.because not in titles:
+            continue
+        reason = reason_new(anime_id=pick.because, title=titles[pick.because], airing=pick.airing)
+        new_items.append(_with_reason(card, reason, "content_new", language))
+    out = list(items)
+    for j, item in enumerate(new_items):
+        out.insert(min(len(out), round((j + 1) * limit / (len(new_items) + 1))), item)
+    return out
+
+
 def _served_version(model: ActiveModel) -> str | None:
     return model.version if model.bundle is not None else None
 
@@ -204,6 +255,7 @@ def _fresh(
     """Compute the list for a user with history: (items, degraded)."""
     history = state.history
     exclude = history.anime_ids | state.not_interested | hidden_anime_ids()
+    avoided = disliked_anime_ids(history.items) | state.not_interested
     degraded = model.degraded
     items: list[dict[str, Any]] = []
     if model.bundle is not None:
@@ -220,6 +272,15 @@ def _fresh(
             items = _model_items(
                 candidates=candidates, history=history, limit=limit + _SLACK, language=language
             )
+            items = _blend_new(
+                one_per_franchise(items, avoided=avoided),
+                model=model,
+                history=history,
+                exclude=exclude,
+                avoided=avoided,
+                limit=limit,
+                language=language,
+            )
             degraded = degraded or not redis_ok
         except Exception:
             logger.exception("model %s failed to recommend; serving popularity", model.version)
@@ -231,7 +292,6 @@ def _fresh(
         )
     # One entry per franchise, none from a disliked or "not interested" anime's franchise, by the
     # catalogue's current grouping (the model's own re-rank used the grouping it was trained with).
-    avoided = disliked_anime_ids(history.items) | state.not_interested
     items = one_per_franchise(items, avoided=avoided)
     if len(items) < limit:
         shown = exclude | {item["id"] for item in items}

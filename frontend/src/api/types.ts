@@ -215,7 +215,7 @@ export interface SuggestResponse {
 
 // --- recommendations ----------------------------------------------------------------------------
 
-export type ReasonCode = 'because_you_liked' | 'popular_in_genre' | 'popular'
+export type ReasonCode = 'because_you_liked' | 'new_this_season' | 'new_like' | 'popular_in_genre' | 'popular'
 
 export interface Reason {
   code: ReasonCode

@@ -1,0 +1,220 @@
+"""The content channel: new anime (no interactions, so no model knows them) for a user's taste.
+
+Per catalogue generation (the process cache, emptied by every catalogue edit, see
+:mod:`recsys.serving.freshness`), the visible catalogue's genres, tags, franchises and synopses
+become the feature blocks of :mod:`recsys.pipeline.content` (about 2-4 s and 15-25 MB per
+process for the 19,794 anime, paid by the first request that needs it; no query afterwards).
+Per model version, the *new* anime are the visible ones the version does not know that began
+airing within ``NEW_WINDOW_DAYS`` before today (or begin this season).
+
+For a user: the new anime most like their **liked** anime (:mod:`recsys.preferences`), each with
+the liked anime it is closest to (the reason's "X"); the user's collection, "not interested"
+anime, hidden anime, the franchises of disliked and "not interested" anime, and anime closer to a
+disliked or "not interested" anime than to any liked one are left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from animesite.process_cache import process_cache
+from catalog.models import Anime
+from catalog.selectors import current_season, today_in_japan
+from recsys.pipeline.content import (
+    ContentDoc,
+    ContentModel,
+    ContentWeights,
+    content_model_build,
+    similarities,
+    taste_scores,
+)
+from recsys.pipeline.contract import HistoryItem
+from recsys.preferences import Preference, preference_weight, preferences_by_anime, user_mean_score
+from recsys.serving.franchises import franchise_map
+
+PROCESS_TTL_SECONDS = 3600
+NEW_WINDOW_DAYS = 2 * 365
+MIN_SCORE = 0.05
+# Chosen on the validation half of the held-out-items split (README, "New anime: the content
+# channel"; ``evaluate_recsys --cold-items``).
+SERVING_WEIGHTS = ContentWeights(genres=1.0, tags=1.0, franchise=1.0, synopsis=1.0, gamma=0.5)
+
+
+@dataclass(frozen=True)
+class CatalogueContent:
+    """The content model of the visible catalogue, its weighted matrix, and per anime whether it
+    airs this season and when it began (``None``: unknown)."""
+
+    model: ContentModel
+    matrix: sp.csr_matrix
+    airing: frozenset[int]
+    began: dict[int, dt.date | None]
+
+
+@dataclass(frozen=True)
+class NewAnimePick:
+    """A new anime for the user: its content ``score``, the liked anime it is most like
+    (``because``) and whether it airs this season."""
+
+    anime_id: int
+    score: float
+    because: int
+    airing: bool
+
+
+def content_docs(*, visible_only: bool = True) -> list[ContentDoc]:
+    """The catalogue's anime as :class:`ContentDoc` (English and Chinese synopses joined), in
+    three queries."""
+    anime = Anime.objects.visible() if visible_only else Anime.objects.all()
+    genres: dict[int, list[str]] = {}
+    for anime_id, name in Anime.genres.through.objects.values_list("anime_id", "genre__name"):
+        genres.setdefault(anime_id, []).append(name)
+    tags: dict[int, list[str]] = {}
+    for anime_id, name in Anime.tags.through.objects.values_list("anime_id", "tag__name"):
+        tags.setdefault(anime_id, []).append(name)
+    groups = franchise_map()
+    rows = anime.order_by("id").values_list("id", "synopsis", "synopsis_zh")
+    return [
+        ContentDoc(
+            anime_id=anime_id,
+            genres=genres.get(anime_id, ()),
+            tags=tags.get(anime_id, ()),
+            franchise=groups.key(anime_id),
+            synopsis=f"{synopsis}\n{synopsis_zh}",
+        )
+        for anime_id, synopsis, synopsis_zh in rows
+    ]
+
+
+def _build() -> CatalogueContent:
+    model = content_model_build(content_docs())
+    season = current_season()
+    airing: set[int] = set()
+    began: dict[int, dt.date | None] = {}
+    rows = Anime.objects.visible().values_list("id", "aired_from", "aired_to", "year", "season")
+    for anime_id, aired_from, aired_to, year, season_name in rows:
+        began[anime_id] = aired_from or (dt.date(year, 1, 1) if year else None)
+        if (year == season.year and season_name == season.name) or (
+            aired_from is not None
+            and aired_from <= season.end
+            and (aired_to is None or aired_to >= season.start)
+        ):
+            airing.add(anime_id)
+    return CatalogueContent(
+        model=model, matrix=model.matrix(SERVING_WEIGHTS), airing=frozenset(airing), began=began
+    )
+
+
+def catalogue_content() -> CatalogueContent:
+    """The content model of the visible catalogue, built once per catalogue generation."""
+    return process_cache.get_or_set("catalogue_content", PROCESS_TTL_SECONDS, _build)
+
+
+def _new_rows(version: str | None, known: Collection[int]) -> npt.NDArray[np.int64]:
+    def build() -> npt.NDArray[np.int64]:
+        content = catalogue_content()
+        season = current_season()
+        oldest = today_in_japan() - dt.timedelta(days=NEW_WINDOW_DAYS)
+        known_ids = set(known)
+        ids = [
+            a
+            for a, began in content.began.items()
+            if a not in known_ids and began is not None and oldest <= began <= season.end
+        ]
+        return content.model.rows(sorted(ids))
+
+    return process_cache.get_or_set(("new_anime_rows", version), PROCESS_TTL_SECONDS, build)
+
+
+def new_anime_for_user(
+    *,
+    history: Sequence[HistoryItem],
+    version: str | None,
+    known: Collection[int],
+    exclude: Collection[int],
+    avoided: Collection[int],
+    limit: int,
+) -> list[NewAnimePick]:
+    """Up to ``limit`` new anime for the user, best first (rules in the module docstring).
+
+    Parameters
+    ----------
+    history : sequence of HistoryItem
+        The user's collection.
+    version : str or None
+        The serving model version (the new-anime set is cached per version).
+    known : collection of int
+        Anime ids the version knows (never "new").
+    exclude : collection of int
+        Anime ids never returned (collection, "not interested", hidden).
+    avoided : collection of int
+        Disliked and "not interested" anime: their franchises are left out, and so is any anime
+        closer to one of them than to every liked anime.
+    limit : int
+        How many to return.
+    """
+    if limit <= 0:
+        return []
+    prefs = preferences_by_anime(history)
+    liked_ids = sorted(a for a, p in prefs.items() if p is Preference.LIKED)
+    if not liked_ids:
+        return []
+    content = catalogue_content()
+    model = content.model
+    latest = {h.anime_id: h for h in history}
+    mean = user_mean_score([h.score for h in latest.values()])
+    seeds = [a for a in liked_ids if model.row_of(a) is not None]
+    if not seeds:
+        return []
+    weights = [
+        preference_weight(
+            Preference.LIKED, score=latest[a].score, is_favorite=latest[a].is_favorite, user_mean=mean
+        )
+        for a in seeds
+    ]
+    groups = franchise_map()
+    avoided_keys = {groups.key(a) for a in avoided}
+    rows = _new_rows(version, known)
+    excluded = set(exclude)
+    candidates = [
+        r
+        for r in rows.tolist()
+        if (a := int(model.anime_ids[r])) not in excluded and groups.key(a) not in avoided_keys
+    ]
+    if not candidates:
+        return []
+    sims = similarities(content.matrix, candidates, model.rows(seeds))
+    scores, best = taste_scores(sims, weights, SERVING_WEIGHTS.gamma)
+    top = sims[np.arange(len(candidates)), best]
+    avoid_rows = model.rows(sorted(avoided))
+    if avoid_rows.size:
+        closer_to_avoided = similarities(content.matrix, candidates, avoid_rows).max(axis=1) > top
+        scores = np.where(closer_to_avoided, -np.inf, scores)
+    order = np.argsort(-scores, kind="stable")
+    picks: list[NewAnimePick] = []
+    seen_keys: set[str] = set()
+    for i in order.tolist():
+        if not scores[i] >= MIN_SCORE:
+            break
+        anime_id = int(model.anime_ids[candidates[i]])
+        key = groups.key(anime_id)
+        if key in seen_keys:
+            continue
+        seen_keys.add(key)
+        picks.append(
+            NewAnimePick(
+                anime_id=anime_id,
+                score=float(scores[i]),
+                because=seeds[int(best[i])],
+                airing=anime_id in content.airing,
+            )
+        )
+        if len(picks) >= limit:
+            break
+    return picks
