@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from recsys.pipeline.contract import Candidate, HistoryItem
+from recsys.pipeline.cooccurrence import damped_order
 from recsys.pipeline.data import history_weights
 from recsys.pipeline.ranking import PipelineRecommender
 from recsys.pipeline.threads import single_threaded_blas
@@ -150,16 +151,21 @@ class PipelineBundle:
         rows = np.flatnonzero(deepwalk.indexed)
         return self._ids[rows].tolist(), np.ascontiguousarray(deepwalk.unit[rows], dtype=np.float32)
 
-    def similar_cooccurrence(self, anime_id: int, k: int) -> list[tuple[int, float]]:
+    def similar_cooccurrence(self, anime_id: int, k: int, damping: float = 0.0) -> list[tuple[int, float]]:
         """ItemKNN neighbours (cosine of who-watched-what): taste-based, where the item vectors,
-        learned from air-date-ordered sequences, also carry the era an anime aired in."""
+        learned from air-date-ordered sequences, also carry the era an anime aired in.
+
+        ``damping`` > 0 re-orders all stored neighbours by ``cosine x n_j ** -damping`` (``n_j``:
+        the neighbour's training users; :func:`recsys.pipeline.cooccurrence.damped_order`)."""
         i = self._index.get(anime_id)
         if i is None or k <= 0:
             return []
         assert self.model.channels is not None
-        ids, sims = self.model.channels.itemknn.similar_items(i, k)
+        knn = self.model.channels.itemknn
+        ids, sims = knn.similar_items(i, max(k, knn.k_neighbours) if damping > 0 else k)
+        ids, sims = damped_order(ids, sims, self.model.channels.popularity.counts, damping)
         return [
-            (int(self._ids[j]), float(s)) for j, s in zip(ids.tolist(), sims.tolist(), strict=True) if j >= 0
+            (int(self._ids[j]), float(s)) for j, s in zip(ids[:k].tolist(), sims[:k].tolist(), strict=True)
         ]
 
 

@@ -109,8 +109,9 @@ class Bundle(Protocol):
         """Nearest neighbours of an anime by item vector; empty when it has no vector."""
         ...
 
-    def similar_cooccurrence(self, anime_id: int, k: int) -> list[tuple[int, float]]:
-        """Anime most often liked by the same users (taste neighbours); empty when none."""
+    def similar_cooccurrence(self, anime_id: int, k: int, damping: float = 0.0) -> list[tuple[int, float]]:
+        """Anime most often liked by the same users (taste neighbours); empty when none.
+        ``damping``: how much a neighbour's popularity counts against it (0: not at all)."""
         ...
 
     def item_vectors(self) -> tuple[Sequence[int], npt.NDArray[np.float32]]:

@@ -30,6 +30,9 @@ RESULT_TTL_SECONDS = 600
 METHOD_COOCCURRENCE = "cooccurrence"
 METHOD_VECTORS = "vectors"
 METHOD_CONTENT = "content"
+# How much a co-occurrence neighbour's popularity counts against it in "fans also liked"
+# (:mod:`recsys.pipeline.cooccurrence`); chosen by ``manage.py similar_popularity --check``.
+FANS_DAMPING = 0.3
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,9 @@ def similar_for_anime(*, anime_id: int, limit: int, language: str | None) -> Sim
     of preference:
 
     - ``cooccurrence``: the anime most often liked by the same users (the model's ItemKNN
-      neighbours). Taste first: the item vectors, learned from lists ordered by air date (the data
-      set has no watch times), place an anime among others of its era more than among others of
-      its kind, so they come second;
+      neighbours, each neighbour's popularity damped by ``FANS_DAMPING``). Taste first: the item
+      vectors, learned from lists ordered by air date (the data set has no watch times), place an
+      anime among others of its era more than among others of its kind, so they come second;
     - ``vectors``: Annoy neighbours of the item vector; when the version's files cannot be used,
       exact search over its item vectors published in Redis (``degraded``);
     - ``content``: shared genres and tags, for anime the model does not know and when there is no
@@ -107,7 +110,9 @@ def _similar(model: ActiveModel, *, anime_id: int, limit: int, language: str | N
     method = METHOD_COOCCURRENCE
     if model.bundle is not None:
         try:
-            neighbours = _visible(model.bundle.similar_cooccurrence(anime_id, wanted), anime_id, hidden)
+            neighbours = _visible(
+                model.bundle.similar_cooccurrence(anime_id, wanted, damping=FANS_DAMPING), anime_id, hidden
+            )
             if not neighbours:
                 method = METHOD_VECTORS
                 neighbours = _visible(model.bundle.similar(anime_id, wanted), anime_id, hidden)

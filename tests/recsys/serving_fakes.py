@@ -32,7 +32,7 @@ class FakeBundle:
         weight = (item.score or 7) / 10.0
         return weight + (1.0 if item.is_favorite else 0.0)
 
-    def similar_cooccurrence(self, anime_id: int, k: int) -> list[tuple[int, float]]:
+    def similar_cooccurrence(self, anime_id: int, k: int, damping: float = 0.0) -> list[tuple[int, float]]:
         return self.cooccurrence.get(anime_id, [])[:k]
 
     def item_vectors(self) -> tuple[Sequence[int], np.ndarray]:
