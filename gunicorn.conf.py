@@ -30,6 +30,12 @@ def post_worker_init(worker: object) -> None:
     except Exception:  # serving degrades on its own; a worker must start regardless
         logging.getLogger("gunicorn.error").exception("model not loaded at worker start")
     try:
+        from recsys.serving.new_anime import catalogue_content
+
+        catalogue_content()  # the content channel's features of the catalogue (seconds)
+    except Exception:
+        logging.getLogger("gunicorn.error").exception("content features not built at worker start")
+    try:
         from catalog.search import typeahead
 
         typeahead.refresh()  # the autocomplete title index, built in a background thread

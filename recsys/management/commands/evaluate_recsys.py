@@ -61,6 +61,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-users", type=int, default=800, help="--cold-items: users per part (seeded sample)"
         )
+        parser.add_argument(
+            "--as-new",
+            action="store_true",
+            help="--cold-items: hide only anime with tags or a synopsis and leave genres out, as new anime",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from recsys.pipeline.train import run_evaluation
@@ -84,7 +89,13 @@ class Command(BaseCommand):
                 raise CommandError("--cold-items reads the database and its catalogue, not files")
             if options["max_users"] <= 0:
                 raise CommandError("--max-users must be positive")
-            self._cold_items(out_dir, seed=options["seed"], max_users=options["max_users"], progress=progress)
+            self._cold_items(
+                out_dir,
+                seed=options["seed"],
+                max_users=options["max_users"],
+                as_new=options["as_new"],
+                progress=progress,
+            )
             return
 
         work = Path(tempfile.mkdtemp(prefix="evaluate-recsys-"))
@@ -149,7 +160,7 @@ class Command(BaseCommand):
         self.stdout.write("stage timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
         self.stdout.write(f"wrote {json_path} and {png_path}")
 
-    def _cold_items(self, out_dir: Path, *, seed: int, max_users: int, progress: Any) -> None:
+    def _cold_items(self, out_dir: Path, *, seed: int, max_users: int, as_new: bool, progress: Any) -> None:
         from recsys.pipeline.content import content_model_build
         from recsys.pipeline.content_eval import (
             cold_items_write,
@@ -181,9 +192,12 @@ class Command(BaseCommand):
             popularity=dataset.items.members.astype("float64"),
             seed=seed,
             max_users=max_users,
+            as_new=as_new,
             progress=progress,
         )
-        json_path, png_path = cold_items_write(out_dir, result)
+        json_path, png_path = cold_items_write(
+            out_dir, result, stem="cold-items-as-new" if as_new else "cold-items"
+        )
         self.stdout.write("")
         self.stdout.write(format_cold_table(result))
         self.stdout.write(f"wrote {json_path} and {png_path}")
