@@ -8,8 +8,12 @@ also liked" re-orders them by
 
 (``alpha = 0``: the cosine; ``alpha = 0.5``: ``c_ij / (sqrt(n_i) n_j)``, the lift up to a factor of
 ``i``'s own count), so an anime everyone watched must share more of ``i``'s fans to stay in the
-list. ``alpha`` is chosen by :func:`damping_check`: held-out users who liked ``i`` should also
-like the list (precision), while fewer entries are among the most popular anime.
+list. ``alpha`` is chosen by :func:`damping_check` on held-out users who liked ``i``: not by how
+many of the list they also liked (precision: a list of the most popular anime scores well on that
+for any ``i``), but by how many more than users in general (precision above the base rate, the
+share of all held-out users who liked each entry): relevance that ``i`` explains. Damping costs
+some of it (the popular neighbours are co-liked above the base rate too): the largest ``alpha``
+that keeps ``KEEP`` of the undamped figure is chosen.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-DAMPING_GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
+DAMPING_GRID = (0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0)
+KEEP = 0.95
 
 
 def damped_order(
@@ -42,11 +47,13 @@ def damped_order(
 @dataclass(frozen=True)
 class DampingRow:
     """One ``alpha`` of :func:`damping_check`: ``precision`` (held-out users who liked the anime
-    also liked this share of its list), ``popular_share`` (list entries among the most popular),
-    ``lists`` and ``pairs`` (anime x held-out user pairs measured)."""
+    also liked this share of its list), ``excess`` (precision minus the mean base rate of the
+    entries), ``popular_share`` (list entries among the most popular), ``lists`` and ``pairs``
+    (anime x held-out user pairs measured)."""
 
     alpha: float
     precision: float
+    excess: float
     popular_share: float
     lists: int
     pairs: int
@@ -75,25 +82,32 @@ def damping_check(
         The most popular items.
     """
     fans: dict[int, list[frozenset[int]]] = {a: [] for a in anime}
+    likes: dict[int, int] = {}
     for liked in heldout_liked:
         for a in liked:
+            likes[a] = likes.get(a, 0) + 1
             if a in fans:
                 fans[a].append(liked)
+    n_users = max(len(heldout_liked), 1)
     rows = []
     for alpha in grid:
         hits = slots = pairs = popular_slots = entries = 0
+        expected = 0.0
         for a in anime:
             items = neighbours(a, alpha)
             entries += len(items)
             popular_slots += sum(1 for i in items if i in popular)
+            base = sum(likes.get(i, 0) for i in items) / n_users
             for liked in fans[a]:
                 hits += sum(1 for i in items if i in liked)
+                expected += base
                 slots += len(items)
                 pairs += 1
         rows.append(
             DampingRow(
                 alpha=alpha,
                 precision=hits / max(slots, 1),
+                excess=(hits - expected) / max(slots, 1),
                 popular_share=popular_slots / max(entries, 1),
                 lists=len(anime),
                 pairs=pairs,
@@ -102,8 +116,8 @@ def damping_check(
     return rows
 
 
-def choose_damping(rows: Sequence[DampingRow], *, keep: float = 0.95) -> DampingRow:
-    """The largest ``alpha`` whose held-out precision is at least ``keep`` x the undamped one's."""
+def choose_damping(rows: Sequence[DampingRow], *, keep: float = KEEP) -> DampingRow:
+    """The largest ``alpha`` whose held-out precision above the base rate is at least ``keep`` x
+    the undamped lists' (a relevance budget spent on fewer popular entries)."""
     base = next(r for r in rows if r.alpha == 0.0)
-    eligible = [r for r in rows if r.precision >= keep * base.precision]
-    return max(eligible, key=lambda r: r.alpha)
+    return max((r for r in rows if r.excess >= keep * base.excess), key=lambda r: r.alpha)

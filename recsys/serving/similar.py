@@ -32,7 +32,7 @@ METHOD_VECTORS = "vectors"
 METHOD_CONTENT = "content"
 # How much a co-occurrence neighbour's popularity counts against it in "fans also liked"
 # (:mod:`recsys.pipeline.cooccurrence`); chosen by ``manage.py similar_popularity --check``.
-FANS_DAMPING = 0.3
+FANS_DAMPING = 0.05
 
 
 @dataclass(frozen=True)
