@@ -30,9 +30,10 @@ def post_worker_init(worker: object) -> None:
     except Exception:  # serving degrades on its own; a worker must start regardless
         logging.getLogger("gunicorn.error").exception("model not loaded at worker start")
     try:
-        from recsys.serving.new_anime import catalogue_content
+        from recsys.serving import new_anime
 
-        catalogue_content()  # the content channel's features of the catalogue (seconds)
+        new_anime.catalogue_content()  # the content channel's features of the catalogue (seconds)
+        new_anime.background_rebuilds = True
     except Exception:
         logging.getLogger("gunicorn.error").exception("content features not built at worker start")
     try:

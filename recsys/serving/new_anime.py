@@ -2,8 +2,9 @@
 
 Per catalogue generation (the process cache, emptied by every catalogue edit, see
 :mod:`recsys.serving.freshness`), the visible catalogue's genres, tags, franchises and synopses
-become the feature blocks of :mod:`recsys.pipeline.content` (about 2-4 s and 15-25 MB per
-process for the 19,794 anime, paid by the first request that needs it; no query afterwards).
+become the feature blocks of :mod:`recsys.pipeline.content` (about 15 MB per process for the
+19,794 anime, 160 MB while building; seconds to build, at worker start and then in the background:
+see ``background_rebuilds``; no query per request).
 Per model version, the *new* anime are the visible ones the version does not know that began
 airing within ``NEW_WINDOW_DAYS`` before today (or begin this season).
 
@@ -16,12 +17,15 @@ disliked or "not interested" anime than to any liked one are left out.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from django.db import connection
 
 from animesite.process_cache import process_cache
 from catalog.models import Anime
@@ -38,6 +42,8 @@ from recsys.pipeline.content import (
 from recsys.pipeline.contract import HistoryItem
 from recsys.preferences import Preference, preference_weight, preferences_by_anime, user_mean_score
 from recsys.serving.franchises import franchise_map
+
+logger = logging.getLogger(__name__)
 
 PROCESS_TTL_SECONDS = 3600
 NEW_WINDOW_DAYS = 2 * 365
@@ -116,14 +122,52 @@ def _build() -> CatalogueContent:
     )
 
 
+_FRESH_KEY = "catalogue_content_fresh"
+_lock = threading.Lock()
+_current: CatalogueContent | None = None
+background_rebuilds = False
+"""Set by the web server's workers (``gunicorn.conf.py``): once built, a rebuild after a catalogue
+edit runs in a background thread while requests go on with the previous generation's features
+(hidden anime are still filtered per request). Off (tests, commands): rebuilt in the caller."""
+
+
+def _rebuild_in_background() -> None:
+    global _current
+    try:
+        content = _build()
+        with _lock:
+            _current = content
+    except Exception:
+        logger.exception("content features not rebuilt; keeping the previous ones")
+        process_cache.set(_FRESH_KEY, None, 0)
+    finally:
+        connection.close()
+
+
 def catalogue_content() -> CatalogueContent:
-    """The content model of the visible catalogue, built once per catalogue generation."""
-    return process_cache.get_or_set("catalogue_content", PROCESS_TTL_SECONDS, _build)
+    """The content model of the visible catalogue, built once per catalogue generation (the
+    process cache, emptied by each catalogue edit, marks it fresh; see ``background_rebuilds``)."""
+    global _current
+    current = _current
+    if current is not None and process_cache.get(_FRESH_KEY) is not None:
+        return current
+    if current is None or not background_rebuilds:
+        content = _build()
+        with _lock:
+            _current = content
+        process_cache.set(_FRESH_KEY, True, PROCESS_TTL_SECONDS)
+        return content
+    with _lock:
+        if process_cache.get(_FRESH_KEY) is None:
+            process_cache.set(_FRESH_KEY, True, PROCESS_TTL_SECONDS)
+            threading.Thread(target=_rebuild_in_background, name="content-features", daemon=True).start()
+    return current
 
 
-def _new_rows(version: str | None, known: Collection[int]) -> npt.NDArray[np.int64]:
+def _new_rows(
+    content: CatalogueContent, version: str | None, known: Collection[int]
+) -> npt.NDArray[np.int64]:
     def build() -> npt.NDArray[np.int64]:
-        content = catalogue_content()
         season = current_season()
         oldest = today_in_japan() - dt.timedelta(days=NEW_WINDOW_DAYS)
         known_ids = set(known)
@@ -134,7 +178,7 @@ def _new_rows(version: str | None, known: Collection[int]) -> npt.NDArray[np.int
         ]
         return content.model.rows(sorted(ids))
 
-    return process_cache.get_or_set(("new_anime_rows", version), PROCESS_TTL_SECONDS, build)
+    return process_cache.get_or_set(("new_anime_rows", version, id(content)), PROCESS_TTL_SECONDS, build)
 
 
 def new_anime_for_user(
@@ -185,7 +229,7 @@ def new_anime_for_user(
     ]
     groups = franchise_map()
     avoided_keys = {groups.key(a) for a in avoided}
-    rows = _new_rows(version, known)
+    rows = _new_rows(content, version, known)
     excluded = set(exclude)
     candidates = [
         r
