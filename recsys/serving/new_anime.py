@@ -36,7 +36,6 @@ from recsys.pipeline.content import (
     ContentModel,
     ContentWeights,
     content_model_build,
-    similarities,
     taste_scores,
 )
 from recsys.pipeline.contract import HistoryItem
@@ -164,21 +163,46 @@ def catalogue_content() -> CatalogueContent:
     return current
 
 
-def _new_rows(
-    content: CatalogueContent, version: str | None, known: Collection[int]
-) -> npt.NDArray[np.int64]:
-    def build() -> npt.NDArray[np.int64]:
+@dataclass(frozen=True)
+class NewAnimeSet:
+    """The new anime of a model version, ready for per-request scoring: their ids, franchise codes
+    (``code_of``: grouping key -> code), and their feature rows transposed (CSR, features x anime)."""
+
+    anime_ids: npt.NDArray[np.int64]
+    codes: npt.NDArray[np.int64]
+    code_of: dict[str, int]
+    matrix_t: sp.csr_matrix
+
+
+def _new_anime(content: CatalogueContent, version: str | None, known: Collection[int]) -> NewAnimeSet:
+    def build() -> NewAnimeSet:
         season = current_season()
         oldest = today_in_japan() - dt.timedelta(days=NEW_WINDOW_DAYS)
         known_ids = set(known)
-        ids = [
+        ids = sorted(
             a
             for a, began in content.began.items()
             if a not in known_ids and began is not None and oldest <= began <= season.end
-        ]
-        return content.model.rows(sorted(ids))
+        )
+        rows = content.model.rows(ids)
+        anime_ids = content.model.anime_ids[rows]
+        groups = franchise_map()
+        code_of: dict[str, int] = {}
+        codes = np.array(
+            [code_of.setdefault(groups.key(int(a)), len(code_of)) for a in anime_ids], dtype=np.int64
+        )
+        matrix_t = sp.csr_matrix(content.matrix[rows].T, dtype=np.float32)
+        return NewAnimeSet(anime_ids=anime_ids, codes=codes, code_of=code_of, matrix_t=matrix_t)
 
-    return process_cache.get_or_set(("new_anime_rows", version, id(content)), PROCESS_TTL_SECONDS, build)
+    return process_cache.get_or_set(("new_anime", version, id(content)), PROCESS_TTL_SECONDS, build)
+
+
+def _similarities(
+    content: CatalogueContent, new: NewAnimeSet, rows: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float32]:
+    """Dense ``(n new anime, len(rows))`` similarities to the catalogue rows ``rows``."""
+    product = content.matrix[rows] @ new.matrix_t
+    return np.ascontiguousarray(product.toarray().T, dtype=np.float32)
 
 
 def new_anime_for_user(
@@ -228,34 +252,33 @@ def new_anime_for_user(
         for a in seeds
     ]
     groups = franchise_map()
-    avoided_keys = {groups.key(a) for a in avoided}
-    rows = _new_rows(content, version, known)
-    excluded = set(exclude)
-    candidates = [
-        r
-        for r in rows.tolist()
-        if (a := int(model.anime_ids[r])) not in excluded and groups.key(a) not in avoided_keys
-    ]
-    if not candidates:
+    new = _new_anime(content, version, known)
+    if new.anime_ids.size == 0:
         return []
-    sims = similarities(content.matrix, candidates, model.rows(seeds))
+    avoided_codes = [c for a in avoided if (c := new.code_of.get(groups.key(a))) is not None]
+    allowed = ~np.isin(new.anime_ids, np.fromiter(exclude, dtype=np.int64)) & ~np.isin(
+        new.codes, avoided_codes
+    )
+    if not allowed.any():
+        return []
+    sims = _similarities(content, new, model.rows(seeds))
     scores, best = taste_scores(sims, weights, SERVING_WEIGHTS.gamma)
-    top = sims[np.arange(len(candidates)), best]
+    scores = np.where(allowed, scores, -np.inf)
+    top = sims[np.arange(sims.shape[0]), best]
     avoid_rows = model.rows(sorted(avoided))
     if avoid_rows.size:
-        closer_to_avoided = similarities(content.matrix, candidates, avoid_rows).max(axis=1) > top
+        closer_to_avoided = _similarities(content, new, avoid_rows).max(axis=1) > top
         scores = np.where(closer_to_avoided, -np.inf, scores)
     order = np.argsort(-scores, kind="stable")
     picks: list[NewAnimePick] = []
-    seen_keys: set[str] = set()
+    seen: set[int] = set()
     for i in order.tolist():
         if not scores[i] >= MIN_SCORE:
             break
-        anime_id = int(model.anime_ids[candidates[i]])
-        key = groups.key(anime_id)
-        if key in seen_keys:
+        if int(new.codes[i]) in seen:
             continue
-        seen_keys.add(key)
+        seen.add(int(new.codes[i]))
+        anime_id = int(new.anime_ids[i])
         picks.append(
             NewAnimePick(
                 anime_id=anime_id,
