@@ -177,7 +177,9 @@ def test_a_new_anime_of_liked_genres_is_picked_citing_a_liked_anime_never_a_plan
 def test_a_disliked_franchise_new_entry_is_left_out(catalogue):
     old, new = catalogue["old"], catalogue["new"]
     liked_and_hated = _history((old["robots"].id, 9, "completed"), (old["volley"].id, 2, "completed"))
-    assert new["volley"].id not in {p.anime_id for p in _picks(catalogue, liked_and_hated)}
+    picks = _picks(catalogue, liked_and_hated)
+    assert new["volley"].id not in {p.anime_id for p in picks}
+    assert picks and {p.because for p in picks} == {old["robots"].id}  # never the disliked one
     # the same franchise is offered to a fan of it
     fan = _history((old["volley"].id, 10, "completed"))
     assert [p.anime_id for p in _picks(catalogue, fan)] == [new["volley"].id]
