@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ NEW_CODES = {"new_this_season", "new_like"}
 
 
 @pytest.fixture
-def world(settings, tmp_path) -> dict[str, Any]:
+def world(settings, tmp_path) -> Iterator[dict[str, Any]]:
     settings.MODELS_DIR = str(tmp_path / "models")
     settings.SPARK_MASTER = ""
     rng = random.Random(5)
