@@ -63,6 +63,8 @@ MIDDLEWARE = [
     # Innermost: sees the view's answer (a 503 for an unreachable database) with the user known.
     "animesite.middleware.StaleIfDatabaseDownMiddleware",
 ]
+# A signed-in visitor's stored answers are keyed by this state token (see animesite.middleware).
+STALE_STATE_TOKEN = "activity.state.user_state_token"
 
 ROOT_URLCONF = "animesite.urls"
 WSGI_APPLICATION = "animesite.wsgi.application"
