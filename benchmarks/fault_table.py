@@ -266,8 +266,10 @@ class Ledger:
     """Acknowledged writes and imports, for the check at the end."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
-    entries: list[tuple[str, int, int, int]] = field(default_factory=list)  # fault, user, anime, score
-    hidden: list[tuple[str, int, int]] = field(default_factory=list)  # fault, user, anime
+    entries: list[tuple[str, str, int, int, int]] = field(
+        default_factory=list
+    )  # fault, phase, user, anime, score
+    hidden: list[tuple[str, str, int, int]] = field(default_factory=list)  # fault, phase, user, anime
     imports: list[tuple[str, int, int]] = field(default_factory=list)  # fault, status, job id (0: none)
 
 
@@ -349,7 +351,7 @@ def visitor_loop(
                 )
                 if 200 <= status < 300 and visitor.user_id is not None:
                     with ledger.lock:
-                        ledger.entries.append((fault, visitor.user_id, target, score))
+                        ledger.entries.append((fault, phase, visitor.user_id, target, score))
             elif kind == "write_not_interested" and pool:
                 write = True
                 target = pool.pop()
@@ -358,7 +360,7 @@ def visitor_loop(
                 )
                 if 200 <= status < 300 and visitor.user_id is not None:
                     with ledger.lock:
-                        ledger.hidden.append((fault, visitor.user_id, target))
+                        ledger.hidden.append((fault, phase, visitor.user_id, target))
             else:
                 path = read_path(kind, anime, rng, catalogue)
                 status, degraded, seconds, _ = visitor.call("GET", path)
@@ -399,8 +401,14 @@ def probe_round(anon: Visitor, signed: Visitor, anime: int, word: str, skip: set
         if name in skip:
             continue
         status, degraded, seconds, _ = visitor.call("GET", path)
-        result[name] = status == 200 and not degraded and seconds <= PROBE_LIMIT_SECONDS
+        ok = status == 200 and not degraded and seconds <= PROBE_LIMIT_SECONDS
+        result[name] = ok
+        if not ok:
+            LAST_BAD[name] = f"{status}{' degraded' if degraded else ''} {seconds:.2f}s"
     return result
+
+
+LAST_BAD: dict[str, str] = {}
 
 
 def seconds_to_normal(
@@ -420,7 +428,7 @@ def seconds_to_normal(
             first_ok = round_started
         else:
             first_ok = None
-            last_bad = [name for name, ok in result.items() if not ok]
+            last_bad = [f"{name}: {LAST_BAD.get(name)}" for name, ok in result.items() if not ok]
         time.sleep(0.25)
     return None, last_bad
 
@@ -458,6 +466,16 @@ def fault_apply(name: str, proxies: Proxies, models: Path, version: str | None, 
     return True
 
 
+def _kind_summary(samples: list[Sample]) -> dict[str, Any]:
+    latencies = sorted(s.seconds for s in samples) or [0.0]
+    return {
+        "n": len(samples),
+        "statuses": dict(sorted(Counter(s.status for s in samples).items())),
+        "degraded": sum(s.degraded for s in samples),
+        "p95_seconds": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))], 3),
+    }
+
+
 def summarise(fault: str, samples: list[Sample]) -> dict[str, Any]:
     during = [s for s in samples if s.fault == fault and s.phase == "fault"]
     after = [s for s in samples if s.fault == fault and s.phase == "after"]
@@ -474,8 +492,8 @@ def summarise(fault: str, samples: list[Sample]) -> dict[str, Any]:
         "p95_seconds": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))], 3),
         "max_seconds": round(latencies[-1], 3),
         "statuses": dict(sorted(Counter(s.status for s in during).items())),
-        "statuses_by_kind": {
-            kind: dict(sorted(Counter(s.status for s in during if s.kind == kind).items()))
+        "by_kind": {
+            kind: _kind_summary([s for s in during if s.kind == kind])
             for kind in sorted({s.kind for s in during})
         },
         "after_requests": len(after),
@@ -628,7 +646,11 @@ def main() -> None:
                 baseline.setdefault(name, []).append(ok)
             time.sleep(0.25)
         skip = {name for name, oks in baseline.items() if sum(oks) < len(oks) // 2}
-        print(f"probes left out (not normal before any fault): {sorted(skip) or 'none'}", flush=True)
+        print(
+            f"probes left out (not normal before any fault): "
+            f"{ {name: LAST_BAD.get(name) for name in sorted(skip)} or 'none' }",
+            flush=True,
+        )
 
         for fault in faults:
             clock.fault, clock.phase = fault, "before"
@@ -666,12 +688,15 @@ def main() -> None:
     # Acknowledged writes must all be in the database.
     lost: Counter[str] = Counter()
     acked: Counter[str] = Counter()
-    for fault, user_id, anime_id, score in ledger.entries:
+    acked_during: Counter[str] = Counter()
+    for fault, phase, user_id, anime_id, score in ledger.entries:
         acked[fault] += 1
+        acked_during[fault] += phase == "fault"
         if not CollectionEntry.objects.filter(user_id=user_id, anime_id=anime_id, score=score).exists():
             lost[fault] += 1
-    for fault, user_id, anime_id in ledger.hidden:
+    for fault, phase, user_id, anime_id in ledger.hidden:
         acked[fault] += 1
+        acked_during[fault] += phase == "fault"
         if not NotInterested.objects.filter(user_id=user_id, anime_id=anime_id).exists():
             lost[fault] += 1
     jobs = {
@@ -683,7 +708,8 @@ def main() -> None:
             continue
         row = results.setdefault(fault, {})
         row.update(summarise(fault, samples))
-        row["writes_acknowledged"] = acked[fault]
+        row["writes_acknowledged"] = acked[fault]  # before, during and after the fault
+        row["writes_acknowledged_during"] = acked_during[fault]
         row["writes_lost"] = lost[fault]
         answered = [(status, job) for f, status, job in ledger.imports if f == fault]
         row["imports"] = {
@@ -717,7 +743,7 @@ def main() -> None:
 def print_table(report: dict[str, Any]) -> None:
     print(
         "\n| fault | requests during | 5xx (503 apart) | 503 | no answer | degraded | p95 s "
-        "| writes acked | writes lost | imports (answers -> final) | s to normal |"
+        "| writes acked during | writes lost | imports (answers -> final) | s to normal |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for fault, row in report["faults"].items():
@@ -727,7 +753,7 @@ def print_table(report: dict[str, Any]) -> None:
         imports = row["imports"]
         print(
             f"| {fault} | {row['requests']} | {row['status_5xx']} | {row['status_503']} | {row['no_answer']} "
-            f"| {row['degraded']} | {row['p95_seconds']} | {row['writes_acknowledged']} "
+            f"| {row['degraded']} | {row['p95_seconds']} | {row['writes_acknowledged_during']} "
             f"| {row['writes_lost']} "
             f"| {imports['answers']} -> {imports['final']} | {row.get('seconds_to_normal')} |"
         )

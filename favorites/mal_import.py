@@ -113,6 +113,41 @@ def _enqueue(job_id: int) -> None:
         )
 
 
+IMPORT_REQUEUE_AFTER = timedelta(minutes=2)
+IMPORT_GIVE_UP_AFTER = timedelta(hours=6)
+
+
+def _never_ran_message() -> str:
+    return _("The import was never run (the task queue lost it). Nothing was imported; please try again.")
+
+
+def mal_imports_requeue(*, now: datetime | None = None) -> dict[str, int]:
+    """Queue again the imports no worker took up, so none is left pending (run every few minutes).
+
+    A job still pending ``IMPORT_REQUEUE_AFTER`` after it was created (the broker lost the
+    message, or accepted it during an outage and no worker was reachable), or left running by a
+    dead worker for ``IMPORT_STALE_AFTER`` (it resumes after its last committed batch), is queued
+    again: running a job twice is safe (only one run claims it). A pending job older than
+    ``IMPORT_GIVE_UP_AFTER`` is marked failed with a message instead. Returns the counts
+    ``{"requeued", "failed"}``.
+    """
+    now = now or timezone.now()
+    failed = ImportJob.objects.filter(
+        status=ImportJob.Status.PENDING, created_at__lt=now - IMPORT_GIVE_UP_AFTER
+    ).update(status=ImportJob.Status.FAILED, error=_never_ran_message(), finished_at=now)
+    stuck = ImportJob.objects.filter(
+        Q(status=ImportJob.Status.PENDING, created_at__lt=now - IMPORT_REQUEUE_AFTER)
+        | Q(status=ImportJob.Status.RUNNING, started_at__lt=now - IMPORT_STALE_AFTER)
+    ).values_list("pk", flat=True)
+    requeued = 0
+    for job_id in list(stuck[:1000]):
+        _enqueue(job_id)
+        requeued += 1
+    if requeued or failed:
+        logger.warning("MyAnimeList imports: %d queued again, %d failed (never run)", requeued, failed)
+    return {"requeued": requeued, "failed": failed}
+
+
 def mal_import_execute(*, job_id: int, now: datetime | None = None) -> ImportJob | None:
     """Apply a pending import in batches of ``IMPORT_BATCH_SIZE`` entries, one transaction each.
 

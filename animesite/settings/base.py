@@ -161,6 +161,18 @@ CELERY_TASK_ROUTES = {"recsys.tasks.train_recsys_task": {"queue": "training"}}
 CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A hung broker must hold neither a request nor the worker: a publish gives up after the socket
+# timeout (an import is then refused with 503, never left pending), and the worker drops a
+# silent BRPOP connection within brpop timeout + 2 health checks (about 11 s) and reconnects.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": 3,
+    "socket_connect_timeout": 2,
+    "socket_keepalive": True,
+    "health_check_interval": 5,
+}
+CELERY_REDIS_SOCKET_TIMEOUT = 3
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 # Seeded into django-celery-beat by `manage.py setup_schedules`; operators edit them in the admin
 # (kept out of CELERY_BEAT_SCHEDULE, which the database scheduler would re-apply on every start).
 PERIODIC_TASK_DEFAULTS = {
@@ -173,6 +185,11 @@ PERIODIC_TASK_DEFAULTS = {
         "task": "rankings.tasks.rankings_refresh_task",
         "schedule": 10 * 60,
         "options": {"queue": "default", "expires": 9 * 60},
+    },
+    "mal-imports-requeue": {
+        "task": "favorites.tasks.mal_imports_requeue_task",
+        "schedule": 5 * 60,
+        "options": {"queue": "default", "expires": 4 * 60},
     },
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
