@@ -9,11 +9,15 @@ served instead, with ``"degraded": true`` in an object body and the header
 ``X-Degraded: database``. Writes keep their 503 with ``Retry-After``: nothing is acknowledged
 that was not stored.
 
-A signed-in visitor's copy is keyed by their state token (``settings.STALE_STATE_TOKEN``, a
-``(user_id) -> str`` read from Redis, resolved by dotted path as the project helpers import no
-app), read before the view runs: a copy is only ever served for the exact request (user,
-parameters, language, state) it answered, never one from before the user's latest change. When
-the token cannot be read (Redis down) nothing is stored or served for that visitor.
+On the paths whose answers follow the user's collection and "not interested" list
+(``settings.STALE_STATE_PATHS``: recommendations, the collection, home) a signed-in visitor's
+copy is also keyed by their state token (``settings.STALE_STATE_TOKEN``, a ``(user_id) -> str``
+read from Redis, resolved by dotted path as the project helpers import no app), read before the
+view runs: such a copy is only ever served for the exact request (user, parameters, language,
+state) it answered, never one from before the user's latest change. When the token cannot be
+read (Redis down) nothing is stored or served there for that visitor. Other paths (catalogue,
+rankings) depend on the user only through what staff may see, and are keyed by user alone, so a
+change to the collection does not throw their copies away.
 """
 
 from __future__ import annotations
@@ -43,8 +47,9 @@ _stored_lock = threading.Lock()
 
 
 def _visitor(request: HttpRequest) -> str | None:
-    """``anon``, or ``u<id>:<state token>`` for a signed-in visitor; None when it cannot be told
-    (the user could not be loaded, or their state token read)."""
+    """``anon``, ``u<id>`` for a signed-in visitor, ``u<id>:<state token>`` on the paths whose
+    answers follow the user's collection (``settings.STALE_STATE_PATHS``); None when it cannot be
+    told (the user could not be loaded, or their state token read)."""
     user = getattr(request, "user", None)
     try:
         if user is None or not user.is_authenticated:
@@ -52,6 +57,8 @@ def _visitor(request: HttpRequest) -> str | None:
         user_id = int(user.pk)
     except Exception:  # the user could not be loaded (database down, no cached row)
         return None
+    if not request.path.startswith(tuple(settings.STALE_STATE_PATHS)):
+        return f"u{user_id}"
     try:
         token = import_string(settings.STALE_STATE_TOKEN)(user_id=user_id)
     except Exception:  # Redis unreachable

@@ -63,8 +63,10 @@ MIDDLEWARE = [
     # Innermost: sees the view's answer (a 503 for an unreachable database) with the user known.
     "animesite.middleware.StaleIfDatabaseDownMiddleware",
 ]
-# A signed-in visitor's stored answers are keyed by this state token (see animesite.middleware).
+# A signed-in visitor's stored answers on these paths are keyed by this state token as well (see
+# animesite.middleware): their answers follow the user's collection and "not interested" list.
 STALE_STATE_TOKEN = "activity.state.user_state_token"
+STALE_STATE_PATHS = ("/api/recommendations/", "/api/collection/", "/api/home/")
 
 ROOT_URLCONF = "animesite.urls"
 WSGI_APPLICATION = "animesite.wsgi.application"

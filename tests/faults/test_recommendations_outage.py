@@ -28,8 +28,10 @@ def test_signed_in_recommendations_during_an_outage_answer_only_the_exact_cached
         client.post("/api/auth/login/", {"username": "recsoutage", "password": PASSWORD}).status_code == 200
     )
 
-    # Served before the change: five picks.
+    # Served before the change: five picks, and an anime's page.
     before = client.get("/api/recommendations/", {"limit": 5})
+    page = f"/api/anime/{catalog['anime']['Comedy'][0].id}/"
+    assert client.get(page).status_code == 200
     assert before.status_code == 200
     hidden = _ids(before)[0]
     # The user hides the top pick (the state changes), then asks with other parameters.
@@ -47,6 +49,10 @@ def test_signed_in_recommendations_during_an_outage_answer_only_the_exact_cached
     assert same["X-Degraded"] == "database"
     assert same.json()["degraded"] is True
     assert _ids(same) == _ids(after)
+
+    # A catalogue page does not follow the collection: its copy from before the change answers.
+    detail = client.get(page)
+    assert detail.status_code == 200, detail.content[:300]
 
     # Served only before the change: its copy still lists the hidden anime, so it is not used.
     stale = client.get("/api/recommendations/", {"limit": 5})
