@@ -272,9 +272,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"cache_errors": {"()": "animesite.redis.CacheErrorLogFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "cache_errors": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["cache_errors"]},
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
+        # Errors the cache ignores (Redis down): one line a second, no traceback.
+        "django_redis": {"handlers": ["cache_errors"], "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "elastic_transport": {"level": "WARNING"},
         "py4j": {"level": "WARNING"},
