@@ -528,6 +528,7 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"unknown faults: {sorted(unknown)}")
 
+    load_at_start = os.getloadavg()
     database_prepare(args.db, args.copy_from)
     version = redis_prepare(args.redis_db, args.redis_source_db)
     work = ROOT / "var" / "bench" / "fault_table"
@@ -722,6 +723,8 @@ def main() -> None:
         "started_at": started_at.isoformat(),
         "machine": {
             "cpus": os.cpu_count(),
+            "load_average_at_start": load_at_start,
+            "load_average_at_end": os.getloadavg(),
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
