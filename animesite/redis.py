@@ -11,6 +11,7 @@ second, and the site is normal within about a second of Redis answering again.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
@@ -110,3 +111,34 @@ def redis_client(*, timeout: float = SERVING_TIMEOUT_SECONDS) -> redis.Redis:
             )
             _clients[key] = client
         return client
+
+
+class CacheErrorLogFilter(logging.Filter):
+    """While Redis is down every cache call logs an ignored error with its traceback (thousands a
+    minute, each formatted on a busy worker): let one line a second through per process, without
+    the traceback, saying how many were left out."""
+
+    def __init__(self, name: str = "") -> None:
+        super().__init__(name)
+        self._next_at = 0.0
+        self._dropped = 0
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next_at:
+                self._dropped += 1
+                return False
+            dropped, self._dropped, self._next_at = self._dropped, 0, now + 1.0
+        error = record.exc_info[1] if record.exc_info else None
+        record.msg = (
+            f"cache unavailable: {type(error).__name__ if error else ''} {error or record.getMessage()}"
+        )
+        if dropped:
+            record.msg += f" ({dropped} more in the last second)"
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -30,7 +29,7 @@ from animesite.exceptions import ApplicationError
 from animesite.pagination import PageNumberPagination
 from catalog.models import Anime
 from catalog.selectors import anime_card
-from favorites.mal_import import import_progress_key, mal_import_start
+from favorites.mal_import import mal_import_start
 from favorites.mal_writer import mal_export_write
 from favorites.mal_xml import MAX_UPLOAD_BYTES
 from favorites.models import MAX_REWATCH_COUNT, CollectionEntry, ImportJob, WatchStatus
@@ -312,10 +311,7 @@ class ImportJobOutputSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
     def get_processed(self, job: ImportJob) -> int:
-        if job.status == ImportJob.Status.RUNNING:
-            live = cache.get(import_progress_key(job.pk))
-            if isinstance(live, int):
-                return min(live, job.total)
+        """Entries handled so far (committed with each batch of the import)."""
         return job.processed
 
     def get_progress(self, job: ImportJob) -> float:

@@ -1,9 +1,10 @@
 """The MyAnimeList list import: reading an export safely, then applying it to a collection.
 
 Flow: ``mal_import_start`` (in the request) reads and validates the whole upload with
-``parse_mal_export`` and stores the normalised rows in an ``ImportJob``; the Celery task
-``favorites.tasks.mal_import_run`` calls ``mal_import_execute``, which applies them in one
-transaction through the collection services (so every change is recorded as a behaviour event).
+``read_mal_export`` and stores the normalised rows in an ``ImportJob``; the Celery task
+``favorites.tasks.mal_import_run`` calls ``mal_import_execute``, which applies them in batches,
+one transaction each, through the collection services (so every change is recorded as a
+behaviour event), committing progress and counts with each batch.
 
 Reading and writing the XML: ``favorites.mal_xml`` and ``favorites.mal_writer``.
 """
@@ -14,7 +15,6 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -24,7 +24,14 @@ from accounts.models import User
 from activity.models import Source
 from animesite.exceptions import ApplicationError
 from catalog.models import Anime
-from favorites.mal_xml import MalEntry, MalExport, MalExportError, read_mal_export, read_upload
+from favorites.mal_xml import (
+    MAX_REPORTED_TITLE,
+    MalEntry,
+    MalExport,
+    MalExportError,
+    read_mal_export,
+    read_upload,
+)
 from favorites.models import CollectionEntry, ImportJob
 from favorites.services import collection_entries_bulk_create, collection_entry_upsert, collection_lock
 
@@ -33,12 +40,10 @@ logger = logging.getLogger(__name__)
 # --- Applying an import ------------------------------------------------------------------
 
 IMPORT_STALE_AFTER = timedelta(hours=1)
-IMPORT_PROGRESS_EVERY = 50
+# Entries applied per transaction: bounds the rows held in memory and the time the user's
+# collection lock is held; progress and counts are committed with each batch.
+IMPORT_BATCH_SIZE = 500
 MAX_REPORTED_IDS = 1000
-
-
-def import_progress_key(job_id: int) -> str:
-    return f"favorites:import:{job_id}:processed"
 
 
 def mal_import_start(
@@ -108,78 +113,144 @@ def _enqueue(job_id: int) -> None:
         )
 
 
+IMPORT_REQUEUE_AFTER = timedelta(minutes=2)
+IMPORT_GIVE_UP_AFTER = timedelta(hours=6)
+
+
+def _never_ran_message() -> str:
+    return _("The import was never run (the task queue lost it). Nothing was imported; please try again.")
+
+
+def mal_imports_requeue(*, now: datetime | None = None) -> dict[str, int]:
+    """Queue again the imports no worker took up, so none is left pending (run every few minutes).
+
+    A job still pending ``IMPORT_REQUEUE_AFTER`` after it was created (the broker lost the
+    message, or accepted it during an outage and no worker was reachable), or left running by a
+    dead worker for ``IMPORT_STALE_AFTER`` (it resumes after its last committed batch), is queued
+    again: running a job twice is safe (only one run claims it). A pending job older than
+    ``IMPORT_GIVE_UP_AFTER`` is marked failed with a message instead. Returns the counts
+    ``{"requeued", "failed"}``.
+    """
+    now = now or timezone.now()
+    failed = ImportJob.objects.filter(
+        status=ImportJob.Status.PENDING, created_at__lt=now - IMPORT_GIVE_UP_AFTER
+    ).update(status=ImportJob.Status.FAILED, error=_never_ran_message(), finished_at=now)
+    stuck = ImportJob.objects.filter(
+        Q(status=ImportJob.Status.PENDING, created_at__lt=now - IMPORT_REQUEUE_AFTER)
+        | Q(status=ImportJob.Status.RUNNING, started_at__lt=now - IMPORT_STALE_AFTER)
+    ).values_list("pk", flat=True)
+    requeued = 0
+    for job_id in list(stuck[:1000]):
+        _enqueue(job_id)
+        requeued += 1
+    if requeued or failed:
+        logger.warning("MyAnimeList imports: %d queued again, %d failed (never run)", requeued, failed)
+    return {"requeued": requeued, "failed": failed}
+
+
 def mal_import_execute(*, job_id: int, now: datetime | None = None) -> ImportJob | None:
-    """Apply a pending import in one transaction: all of it, or (on any error) none of it.
+    """Apply a pending import in batches of ``IMPORT_BATCH_SIZE`` entries, one transaction each.
+
+    After every batch the job row holds how far it got (``processed``) and the counts so far
+    (``summary``), so progress is visible while it runs and memory stays bounded by one batch of
+    catalogue rows. A batch that fails is rolled back whole and the job is marked failed with a
+    message saying how many entries were applied before it (those stay: importing the same file
+    again reports them as unchanged).
 
     Safe to run twice: only a pending job (or one left running by a crashed worker for over an
-    hour) is claimed. Returns the job, or None when it does not exist.
+    hour, which resumes after its last committed batch) is claimed. Returns the job, or None when
+    it does not exist.
     """
     now = now or timezone.now()
     claimable = Q(status=ImportJob.Status.PENDING) | Q(
         status=ImportJob.Status.RUNNING, started_at__lt=now - IMPORT_STALE_AFTER
     )
     claimed = ImportJob.objects.filter(claimable, pk=job_id).update(
-        status=ImportJob.Status.RUNNING, started_at=now, processed=0
+        status=ImportJob.Status.RUNNING, started_at=now
     )
     job = ImportJob.objects.filter(pk=job_id).select_related("user").first()
     if job is None or not claimed:
         return job
     try:
-        with transaction.atomic():
-            summary = _mal_import_apply(job=job)
-    except Exception as exc:
-        logger.exception("MyAnimeList import %s failed", job_id)
+        _mal_import_apply(job=job)
+    except Exception:
+        logger.exception(
+            "MyAnimeList import %s failed after %s of %s entries", job_id, job.processed, job.total
+        )
+        job.refresh_from_db(fields=["processed", "summary"])  # what the committed batches hold
         job.status = ImportJob.Status.FAILED
-        job.error = f"{type(exc).__name__}: {exc}"[:2000]
+        job.error = _(
+            "The import stopped after %(done)s of %(total)s entries (those were imported). "
+            "Please import the file again: entries already imported are reported as unchanged."
+        ) % {"done": f"{job.processed:,}", "total": f"{job.total:,}"}
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "error", "finished_at"])
-        cache.delete(import_progress_key(job_id))
         return job
     job.status = ImportJob.Status.SUCCEEDED
-    job.summary = {
-        **summary,
-        **{k: job.summary.get(k) for k in ("skipped", "skipped_entries") if k in job.summary},
-    }
     job.processed = job.total
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "summary", "processed", "finished_at"])
-    cache.delete(import_progress_key(job_id))
+    job.save(update_fields=["status", "processed", "finished_at"])
     return job
 
 
-def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
-    user = job.user
-    collection_lock(user=user)
-    # A MAL id listed twice: the later line wins (as MyAnimeList itself would show it).
-    latest: dict[int, MalEntry] = {}
-    for raw in job.entries:
-        entry = MalEntry.from_json(raw)
-        latest[entry.mal_id] = entry
-    entries = list(latest.values())
-    mal_ids = [e.mal_id for e in entries]
-    anime_by_mal: dict[int, Anime] = {}
-    existing: dict[int, CollectionEntry] = {}
-    for start in range(0, len(mal_ids), 1000):
-        chunk = mal_ids[start : start + 1000]
-        for found in Anime.objects.visible_to(user).filter(mal_id__in=chunk):
-            if found.mal_id is not None:  # always set here; anime without one cannot match
-                anime_by_mal[found.mal_id] = found
-    anime_ids = [a.pk for a in anime_by_mal.values()]
-    for start in range(0, len(anime_ids), 1000):
-        for row in CollectionEntry.objects.filter(user=user, anime_id__in=anime_ids[start : start + 1000]):
-            existing[row.anime_id] = row
+_COUNTS = ("imported", "updated", "unchanged", "overwritten")
+_LISTS = {"conflicts": "conflict_entries", "unknown": "unknown_ids", "episodes_capped": "episodes_capped_ids"}
 
-    counts = {"imported": 0, "updated": 0, "unchanged": 0, "overwritten": 0}
-    unknown: list[int] = []
-    conflicts: list[dict[str, Any]] = []
-    capped: list[int] = []
+
+def _mal_import_apply(*, job: ImportJob) -> None:
+    """Every batch from ``job.processed`` on; the summary and progress committed with each batch."""
+    # A MAL id listed twice: the later line wins (as MyAnimeList itself would show it).
+    last_position = {int(raw["mal_id"]): position for position, raw in enumerate(job.entries)}
+    summary: dict[str, Any] = {
+        "total": len(job.entries),
+        "distinct": len(last_position),
+        "duplicates": len(job.entries) - len(last_position),
+        **{name: 0 for name in _COUNTS},
+        **{name: 0 for name in _LISTS},
+        **{listed: [] for listed in _LISTS.values()},
+        "batches": 0,
+        **job.summary,  # the parse's skipped entries, and the counts of batches already applied
+    }
+    for start in range(job.processed, len(job.entries), IMPORT_BATCH_SIZE):
+        end = min(start + IMPORT_BATCH_SIZE, len(job.entries))
+        batch = [
+            MalEntry.from_json(job.entries[position])
+            for position in range(start, end)
+            if last_position[int(job.entries[position]["mal_id"])] == position
+        ]
+        with transaction.atomic():
+            collection_lock(user=job.user)
+            _mal_import_batch(job=job, entries=batch, summary=summary)
+            summary["batches"] += 1
+            job.processed = end
+            job.summary = summary
+            job.save(update_fields=["processed", "summary"])
+
+
+def _mal_import_batch(*, job: ImportJob, entries: list[MalEntry], summary: dict[str, Any]) -> None:
+    """Apply one batch (inside its transaction, collection lock held); counts added to ``summary``."""
+    user = job.user
+    anime_by_mal: dict[int, Anime] = {}
+    for found in Anime.objects.visible_to(user).filter(mal_id__in=[e.mal_id for e in entries]):
+        if found.mal_id is not None:  # always set here; anime without one cannot match
+            anime_by_mal[found.mal_id] = found
+    existing = {
+        row.anime_id: row
+        for row in CollectionEntry.objects.filter(
+            user=user, anime_id__in=[a.pk for a in anime_by_mal.values()]
+        )
+    }
+
+    def listed(name: str, item: Any) -> None:
+        summary[name] += 1
+        if len(summary[_LISTS[name]]) < MAX_REPORTED_IDS:
+            summary[_LISTS[name]].append(item)
+
     new_entries: list[tuple[CollectionEntry, datetime | None]] = []
-    for position, mal in enumerate(entries, start=1):
-        if position % IMPORT_PROGRESS_EVERY == 0:
-            cache.set(import_progress_key(job.pk), position, timeout=3600)
+    for mal in entries:
         anime = anime_by_mal.get(mal.mal_id)
         if anime is None:
-            unknown.append(mal.mal_id)
+            listed("unknown", mal.mal_id)
             continue
         mal_time = datetime.fromtimestamp(mal.last_updated, tz=UTC) if mal.last_updated else None
         current = existing.get(anime.pk)
@@ -192,7 +263,7 @@ def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
         episodes = mal.episodes_watched
         if anime.episodes and episodes > anime.episodes:
             episodes = anime.episodes
-            capped.append(mal.mal_id)
+            listed("episodes_capped", mal.mal_id)
         values: dict[str, Any] = {
             "status": mal.status,
             "score": score,
@@ -202,21 +273,21 @@ def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
             "finish_date": finish_date,
         }
         if current is not None and all(getattr(current, name) == value for name, value in values.items()):
-            counts["unchanged"] += 1
+            summary["unchanged"] += 1
             continue
         if current is not None and (mal_time is None or current.updated_at > mal_time):
             conflict = {
                 "mal_id": mal.mal_id,
                 "anime_id": anime.pk,
-                "title": anime.title,
+                "title": anime.title[:MAX_REPORTED_TITLE],
                 "reason": "no_mal_timestamp" if mal_time is None else "site_entry_newer",
                 "site": {"status": current.status, "score": current.score},
                 "file": {"status": mal.status, "score": mal.score},
             }
             if job.on_conflict != ImportJob.OnConflict.OVERWRITE:
-                conflicts.append(conflict)
+                listed("conflicts", conflict)
                 continue
-            counts["overwritten"] += 1
+            summary["overwritten"] += 1
         if current is None:
             new_entries.append(
                 (
@@ -224,26 +295,13 @@ def _mal_import_apply(*, job: ImportJob) -> dict[str, Any]:
                     mal_time,
                 )
             )
-            counts["imported"] += 1
+            summary["imported"] += 1
             continue
         collection_entry_upsert(
             user=user, anime=anime, source=Source.MAL_IMPORT, occurred_at=mal_time, **values
         )
-        counts["updated"] += 1
+        summary["updated"] += 1
 
     # New entries in bulk: the collection lock is held and existing rows were read above, so
     # nothing can collide. Each still gets its "list" event through the one recording function.
     collection_entries_bulk_create(user=user, rows=new_entries, source=Source.MAL_IMPORT)
-
-    return {
-        "total": len(job.entries),
-        "distinct": len(entries),
-        "duplicates": len(job.entries) - len(entries),
-        **counts,
-        "conflicts": len(conflicts),
-        "conflict_entries": conflicts[:MAX_REPORTED_IDS],
-        "unknown": len(unknown),
-        "unknown_ids": unknown[:MAX_REPORTED_IDS],
-        "episodes_capped": len(capped),
-        "episodes_capped_ids": capped[:MAX_REPORTED_IDS],
-    }

@@ -63,6 +63,10 @@ MIDDLEWARE = [
     # Innermost: sees the view's answer (a 503 for an unreachable database) with the user known.
     "animesite.middleware.StaleIfDatabaseDownMiddleware",
 ]
+# A signed-in visitor's stored answers on these paths are keyed by this state token as well (see
+# animesite.middleware): their answers follow the user's collection and "not interested" list.
+STALE_STATE_TOKEN = "activity.state.user_state_token"
+STALE_STATE_PATHS = ("/api/recommendations/", "/api/collection/", "/api/home/")
 
 ROOT_URLCONF = "animesite.urls"
 WSGI_APPLICATION = "animesite.wsgi.application"
@@ -159,6 +163,18 @@ CELERY_TASK_ROUTES = {"recsys.tasks.train_recsys_task": {"queue": "training"}}
 CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A hung broker must hold neither a request nor the worker: a publish gives up after the socket
+# timeout (an import is then refused with 503, never left pending), and the worker drops a
+# silent BRPOP connection within brpop timeout + 2 health checks (about 11 s) and reconnects.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": 3,
+    "socket_connect_timeout": 2,
+    "socket_keepalive": True,
+    "health_check_interval": 5,
+}
+CELERY_REDIS_SOCKET_TIMEOUT = 3
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 # Seeded into django-celery-beat by `manage.py setup_schedules`; operators edit them in the admin
 # (kept out of CELERY_BEAT_SCHEDULE, which the database scheduler would re-apply on every start).
 PERIODIC_TASK_DEFAULTS = {
@@ -171,6 +187,11 @@ PERIODIC_TASK_DEFAULTS = {
         "task": "rankings.tasks.rankings_refresh_task",
         "schedule": 10 * 60,
         "options": {"queue": "default", "expires": 9 * 60},
+    },
+    "mal-imports-requeue": {
+        "task": "favorites.tasks.mal_imports_requeue_task",
+        "schedule": 5 * 60,
+        "options": {"queue": "default", "expires": 4 * 60},
     },
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -251,9 +272,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"cache_errors": {"()": "animesite.redis.CacheErrorLogFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "cache_errors": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["cache_errors"]},
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
+        # Errors the cache ignores (Redis down): one line a second, no traceback.
+        "django_redis": {"handlers": ["cache_errors"], "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "elastic_transport": {"level": "WARNING"},
         "py4j": {"level": "WARNING"},

@@ -86,3 +86,32 @@ def test_reads_and_writes_during_a_redis_fault_and_recovery(redis_proxy, fault):
     after = client.get(f"/api/collection/{anime.id}/")
     assert after.status_code == 200
     assert after.json()["score"] == 8
+
+
+def test_ignored_cache_errors_are_logged_once_a_second_without_traceback():
+    import logging
+    import sys
+
+    from animesite.redis import CacheErrorLogFilter
+
+    log_filter = CacheErrorLogFilter()
+    try:
+        raise ConnectionError("Redis at 127.0.0.1:6379 is not answering")
+    except ConnectionError:
+        exc_info = sys.exc_info()
+    records = [
+        logging.LogRecord(
+            "django_redis.cache", logging.ERROR, __file__, 1, "Exception ignored", None, exc_info
+        )
+        for _ in range(50)
+    ]
+    passed = [record for record in records if log_filter.filter(record)]
+    assert len(passed) == 1
+    assert passed[0].exc_info is None and passed[0].levelname == "WARNING"
+    assert "ConnectionError" in passed[0].getMessage()
+    log_filter._next_at = 0.0  # a second later
+    later = logging.LogRecord(
+        "django_redis.cache", logging.ERROR, __file__, 1, "Exception ignored", None, exc_info
+    )
+    assert log_filter.filter(later)
+    assert "(49 more in the last second)" in later.getMessage()
