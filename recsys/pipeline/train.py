@@ -78,7 +78,8 @@ def _rows(dataset: Dataset, parts: tuple[int, ...]) -> npt.NDArray[np.bool_]:
     return np.isin(dataset.part, parts)
 
 
-def _train_data(dataset: Dataset, parts: tuple[int, ...], graph: EdgeList | None) -> TrainData:
+def train_data_for(dataset: Dataset, parts: tuple[int, ...], graph: EdgeList | None) -> TrainData:
+    """The :class:`TrainData` of the rows in ``parts`` (matrix, positions) with a prebuilt graph."""
     rows = _rows(dataset, parts)
     return TrainData(
         matrix=dataset.matrix(rows),
@@ -287,7 +288,7 @@ def run_evaluation(
     annoy_config = p.deepwalk.annoy
     if train_full_deepwalk:
         with clock.stage("deepwalk_full"):
-            full = _train_data(dataset, (PART_FIT, PART_HOLDOUT, PART_TEST), graphs["full"])
+            full = train_data_for(dataset, (PART_FIT, PART_HOLDOUT, PART_TEST), graphs["full"])
             full_deepwalk = DeepWalkRecommender(p.deepwalk, seed=seed).fit(full)
             extra["deepwalk_full"] = full_deepwalk.stats
         with clock.stage("annoy_tuning"):
@@ -316,9 +317,9 @@ def run_evaluation(
                 )
             progress(f"annoy: chose {annoy_config}")
     p_used = replace(p, deepwalk=replace(p.deepwalk, annoy=annoy_config))
-    fit_data = _train_data(dataset, (PART_FIT,), graphs["fit"])
+    fit_data = train_data_for(dataset, (PART_FIT,), graphs["fit"])
     holdout = dataset.matrix(_rows(dataset, (PART_HOLDOUT,)))
-    train_data = _train_data(dataset, (PART_FIT, PART_HOLDOUT), graphs["train"])
+    train_data = train_data_for(dataset, (PART_FIT, PART_HOLDOUT), graphs["train"])
     pipeline_eval = PipelineRecommender(p_used, seed).fit_split(
         fit_data, holdout, train_data, progress=progress, stage=clock.stage, extra=extra
     )
@@ -401,7 +402,7 @@ def run_training(
         ablation=ablation,
     )
     with clock.stage("channels_full"):
-        full = _train_data(dataset, (PART_FIT, PART_HOLDOUT, PART_TEST), result.graphs["full"])
+        full = train_data_for(dataset, (PART_FIT, PART_HOLDOUT, PART_TEST), result.graphs["full"])
         served = result.pipeline.refit(full, deepwalk=result.full_deepwalk)
     with clock.stage("save"):
         served.save(out_dir / "model")
