@@ -94,7 +94,7 @@ def tune_deepwalk(dataset: Any, seed: int) -> dict[str, Any]:
     start = time.perf_counter()
     model = DeepWalkRecommender(base, seed=seed).fit(fit)
     fitted = time.perf_counter() - start
-    for weight in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5):
+    for weight in (-0.5, -0.25, -0.1, 0.0, 0.25, 0.75):
         model.params = replace(base, prior_weight=weight)
         m = evaluate_model(model.recommend, fit.matrix, holdout)
         rows.append(
@@ -233,18 +233,28 @@ def tune_rerank(dataset: Any, seed: int) -> dict[str, Any]:
 
 
 def _prepared(dataset: Any, seed: int) -> tuple[Any, Any, list[tuple[int, Any]], Any]:
-    """On the nested split: the ranker's training groups, the channels fitted on the training
-    rows and every validation user's candidates (features computed once)."""
-    from recsys.pipeline.ranking import PipelineParams, fit_channels, ranker_groups
+    """On the nested split: the ranker's training groups ``(features, labels, items)``, the
+    channels fitted on the training rows and every validation user's candidates."""
+    from recsys.pipeline.ranking import PipelineParams, fit_channels
     from recsys.pipeline.recommenders import EASERecommender
 
     p = PipelineParams()
     fit, holdout, train, validation = _nested(dataset, seed)
     ease_fit = EASERecommender(l2=p.ease_l2, min_item_users=p.ease_min_item_users).fit(fit)
     channels_fit = fit_channels(fit, params=p, seed=seed, ease=ease_fit)
-    groups = ranker_groups(
-        channels_fit, fit.matrix, holdout, random_negatives=p.random_negatives, seed=seed, progress=_say
-    )
+    rng = np.random.default_rng(seed)
+    h, y = fit.matrix.tocsr(), holdout.tocsr()
+    groups = []
+    for u in np.flatnonzero(np.diff(y.indptr) > 0).tolist():
+        items = h.indices[h.indptr[u] : h.indptr[u + 1]].astype(np.int64)
+        if items.size == 0:
+            continue
+        weights = h.data[h.indptr[u] : h.indptr[u + 1]].astype(np.float32)
+        positives = y.indices[y.indptr[u] : y.indptr[u + 1]]
+        negatives = np.unique(rng.integers(0, h.shape[1], size=p.random_negatives))
+        cs = channels_fit.candidates(items, weights, extra=negatives[~np.isin(negatives, items)])
+        groups.append((cs.features, np.isin(cs.items, positives).astype(np.float32), cs.items))
+    _say(f"ranker groups: {len(groups)}")
     del channels_fit
     channels = fit_channels(train, params=p, seed=seed)
     rows = train.matrix.tocsr()
@@ -262,6 +272,19 @@ def _prepared(dataset: Any, seed: int) -> tuple[Any, Any, list[tuple[int, Any]],
     return groups, channels, cands, validation
 
 
+def _franchise_weighted(groups: list[Any], franchise: Any) -> list[tuple[Any, Any]]:
+    """Labels 1 / (positives of the same franchise in the group): each franchise counts once."""
+    out = []
+    for feats, labels, items in groups:
+        weighted = labels.copy()
+        pos = np.flatnonzero(labels > 0)
+        if pos.size:
+            _, inverse, counts = np.unique(franchise[items[pos]], return_inverse=True, return_counts=True)
+            weighted[pos] = 1.0 / counts[inverse]
+        out.append((feats, weighted))
+    return out
+
+
 def tune_ranker(dataset: Any, seed: int) -> dict[str, Any]:
     """Ranker variants trained on the same groups, measured on the same validation candidates."""
     from recsys.pipeline.candidates import FEATURE_NAMES
@@ -269,14 +292,18 @@ def tune_ranker(dataset: Any, seed: int) -> dict[str, Any]:
     from recsys.pipeline.ranker_torch import train_ranker
     from recsys.pipeline.rerank import rerank
 
-    groups, channels, cands, validation = _prepared(dataset, seed)
+    prepared, channels, cands, validation = _prepared(dataset, seed)
+    plain_groups = [(f, y) for f, y, _ in prepared]
+    weighted_groups = _franchise_weighted(prepared, channels.franchise)
     rows = []
-    for name, rp in (
-        ("default", RankerParams()),
-        ("rows 128", RankerParams(rows_per_user=128)),
-        ("rows 64", RankerParams(rows_per_user=64)),
-        ("epochs 4", RankerParams(max_epochs=4)),
-        ("hidden 128x64", RankerParams(hidden=(128, 64))),
+    for name, rp, groups in (
+        ("default", RankerParams(), plain_groups),
+        ("batch 32, epochs 4", RankerParams(batch_users=32, max_epochs=4), plain_groups),
+        (
+            "batch 32, epochs 4, franchise-weighted labels",
+            RankerParams(batch_users=32, max_epochs=4),
+            weighted_groups,
+        ),
     ):
         start = time.perf_counter()
         ranker, history = train_ranker(groups, feature_names=FEATURE_NAMES, seed=seed, params=rp)

@@ -387,9 +387,10 @@ class DeepWalkParams:
     word2vec: Word2VecParams = field(default_factory=Word2VecParams)
     min_item_users: int = 5
     annoy: AnnoyConfig = field(default_factory=lambda: AnnoyConfig(n_trees=25, search_k=-1))
-    # Weight of log(walk count) in :meth:`DeepWalkRecommender.score`; the skip-gram optimum puts
-    # the negative-sampling exponent there (see the method).
-    prior_weight: float = 0.75
+    # Weight of log(walk count) in :meth:`DeepWalkRecommender.score` (the skip-gram optimum puts
+    # the negative-sampling exponent there, see the method). Measured on fit -> holdout
+    # (README: DeepWalk tuning): the context vectors already carry enough frequency.
+    prior_weight: float = 0.0
 
 
 class DeepWalkRecommender(Recommender):
