@@ -238,7 +238,7 @@ def slope(xs: list[float], ys: list[float]) -> float | None:
 
 
 def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
-    ok = [r for r in results if "failed" not in r]
+    ok = sorted((r for r in results if "failed" not in r), key=lambda r: r["users"])
     users = [float(r["users"]) for r in ok]
     wall = [float(r["wall_s"]) for r in ok]
     rss = [float(r["worker_peak_rss_mb"]) for r in ok]
@@ -251,11 +251,9 @@ def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def print_table(results: list[dict[str, Any]], extra: dict[str, Any]) -> None:
-    print(
-        "| users | rows | wall (s) | largest stages (s) | peak RSS, training | peak RSS, with Spark |"
-    )
+    print("| users | rows | wall (s) | largest stages (s) | peak RSS, training | peak RSS, with Spark |")
     print("|---|---|---|---|---|---|")
-    for r in results:
+    for r in sorted(results, key=lambda r: r.get("users", 0)):
         if "failed" in r:
             print(f"| {r['scale']}x | | failed: {r['failed']} after {r['wall_s']} s | | | |")
             continue
@@ -275,7 +273,7 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ok = [r for r in results if "failed" not in r]
+    ok = sorted((r for r in results if "failed" not in r), key=lambda r: r["users"])
     if not ok:
         return
     users = [r["users"] for r in ok]

@@ -164,7 +164,6 @@ def ranker_groups(
     random_negatives: int,
     seed: int,
     progress: Progress | None = None,
-    scratch_dir: str | Path | None = None,
 ) -> GroupStore:
     """Training groups for the ranker: one per user with held-out items.
 
@@ -187,32 +186,24 @@ def ranker_groups(
         Seed of the random negatives.
     progress : callable, optional
         Progress lines.
-    scratch_dir : str or pathlib.Path, optional
-        Folder of the features' scratch file (default: the system temporary folder).
 
     Returns
     -------
     GroupStore
-        One ``(features, labels)`` group per user, in user order: ``features`` float32
-        ``(n_candidates, len(FEATURE_NAMES))``, built user by user and written once to a scratch
-        file (:class:`recsys.pipeline.arrays.GroupStore`; memory stays flat in the number of
-        users). The caller closes it.
+        One ``(features, labels)`` group per user (features float32, ``FEATURE_NAMES`` columns),
+        written once to a scratch file: memory stays flat in users. The caller closes it.
     """
     rng = np.random.default_rng(seed)
     h = history.tocsr()
     y = labels.tocsr()
     n_items = h.shape[1]
-    groups = GroupStore(len(FEATURE_NAMES), scratch_dir)
+    groups = GroupStore(len(FEATURE_NAMES))  # in TMPDIR; the file goes with it on an error
     users = np.flatnonzero(np.diff(y.indptr) > 0)
-    try:
-        with single_threaded_blas():
-            for done, u in enumerate(users.tolist()):
-                _add_group(channels, h, y, u, n_items, random_negatives, rng, groups)
-                if progress is not None and (done + 1) % 1000 == 0:
-                    progress(f"ranker data: {done + 1}/{users.size} users")
-    except BaseException:
-        groups.close()
-        raise
+    with single_threaded_blas():
+        for done, u in enumerate(users.tolist()):
+            _add_group(channels, h, y, u, n_items, random_negatives, rng, groups)
+            if progress is not None and (done + 1) % 1000 == 0:
+                progress(f"ranker data: {done + 1}/{users.size} users")
     return groups.finish()
 
 

@@ -293,12 +293,10 @@ class EASERecommender(Recommender):
     """EASE (Steck, "Embarrassingly Shallow Autoencoders", 2019): ``B = I - P / diag(P)``,
     ``P = (X^T X + lambda I)^-1``, with a zero diagonal.
 
-    Only items with at least ``min_item_users`` users enter the model, and at most ``max_items``
-    of them (the most supported): the dense ``B`` costs ``4 n^2`` bytes and its inverse ``n^3``
-    operations, so the kept set, not the catalogue or the number of users, sets EASE's memory
-    (``max_items = 10,000``: 400 MB per copy). The rare tail contributes little and is never
-    recommended by EASE; the rest score ``-inf``. With the real data every item with 10 users
-    fits under the cap (7,390 items have any user), so the cap changes nothing there.
+    Only items with at least ``min_item_users`` users enter the model, at most ``max_items`` (the
+    most supported): ``B`` costs ``4 n^2`` bytes and its inverse ``n^3`` operations, so the kept
+    set, not the catalogue or the users, sets EASE's memory (10,000 items: 400 MB a copy). The
+    rare tail contributes little and scores ``-inf``; the real data (7,390 items) fit the cap.
     """
 
     name = "ease"
@@ -318,20 +316,11 @@ class EASERecommender(Recommender):
         return self.fit_kept(gram_matrix(x, kept), kept, train.n_items)
 
     def supported_items(self, x: sp.csr_matrix) -> npt.NDArray[np.int32]:
-        """The items that enter the model (:func:`recsys.pipeline.arrays.supported_columns`)."""
+        """The items that enter the model (:func:`~recsys.pipeline.arrays.supported_columns`)."""
         return supported_columns(x, min_rows=self.min_item_users, max_columns=self.max_items)
 
-    def fit_gram(self, gram: FloatArray, counts: npt.NDArray[Any], n_items: int) -> Self:
-        """Fit from a precomputed dense Gram matrix ``X^T X`` over every item (small catalogues)."""
-        kept = np.flatnonzero(np.asarray(counts) >= self.min_item_users).astype(np.int32)
-        if kept.size > self.max_items:
-            order = np.lexsort((kept, -np.asarray(counts)[kept]))
-            kept = np.sort(kept[order[: self.max_items]]).astype(np.int32)
-        return self.fit_kept(np.asarray(gram)[np.ix_(kept, kept)], kept, n_items)
-
     def fit_kept(self, gram: FloatArray, kept: npt.NDArray[np.int32], n_items: int) -> Self:
-        """Fit from the dense Gram matrix of the kept items only (``gram[i, j]`` of ``kept[i]``,
-        ``kept[j]``); ``gram`` is not modified, so an L2 search reuses it."""
+        """Fit from the kept items' dense Gram matrix (left unchanged: an L2 search reuses it)."""
         self.n_items_total = n_items
         self.kept = np.asarray(kept, dtype=np.int32)
         self.position = np.full(n_items, -1, dtype=np.int32)
