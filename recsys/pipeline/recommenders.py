@@ -22,7 +22,14 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recsys.pipeline.ann import AnnoyConfig, build_annoy, load_annoy, save_annoy
-from recsys.pipeline.arrays import gram_matrix, load_array, load_meta, save_arrays, spd_inverse
+from recsys.pipeline.arrays import (
+    gram_matrix,
+    load_array,
+    load_meta,
+    save_arrays,
+    spd_inverse,
+    supported_columns,
+)
 from recsys.pipeline.data import ItemTable
 from recsys.pipeline.embeddings import (
     Word2VecParams,
@@ -286,16 +293,18 @@ class EASERecommender(Recommender):
     """EASE (Steck, "Embarrassingly Shallow Autoencoders", 2019): ``B = I - P / diag(P)``,
     ``P = (X^T X + lambda I)^-1``, with a zero diagonal.
 
-    Only items with at least ``min_item_users`` users enter the model (the inverse is cubic in the
-    number of items; the rare tail contributes little and is never recommended by EASE); the rest
-    score ``-inf``.
+    Only items with at least ``min_item_users`` users enter the model, at most ``max_items`` (the
+    most supported): ``B`` costs ``4 n^2`` bytes and its inverse ``n^3`` operations, so the kept
+    set, not the catalogue or the users, sets EASE's memory (10,000 items: 400 MB a copy). The
+    rare tail contributes little and scores ``-inf``; the real data (7,390 items) fit the cap.
     """
 
     name = "ease"
 
-    def __init__(self, l2: float = 200.0, min_item_users: int = 10) -> None:
+    def __init__(self, l2: float = 200.0, min_item_users: int = 10, max_items: int = 10_000) -> None:
         self.l2 = l2
         self.min_item_users = min_item_users
+        self.max_items = max_items
         self.n_items_total = 0
         self.kept: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)
         self.position: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)  # item -> row in B, or -1
@@ -303,26 +312,28 @@ class EASERecommender(Recommender):
 
     def fit(self, train: TrainData) -> Self:
         x = binary(train.matrix)
-        gram = gram_matrix(x)
-        counts = np.diag(gram).copy()
-        return self.fit_gram(gram, counts, train.n_items)
+        kept = self.supported_items(x)
+        return self.fit_kept(gram_matrix(x, kept), kept, train.n_items)
 
-    def fit_gram(self, gram: FloatArray, counts: npt.NDArray[Any], n_items: int) -> Self:
-        """Fit from a precomputed dense Gram matrix ``X^T X`` (lets a lambda search reuse it)."""
-        kept = np.flatnonzero(np.asarray(counts) >= self.min_item_users).astype(np.int32)
+    def supported_items(self, x: sp.csr_matrix) -> npt.NDArray[np.int32]:
+        """The items that enter the model (:func:`~recsys.pipeline.arrays.supported_columns`)."""
+        return supported_columns(x, min_rows=self.min_item_users, max_columns=self.max_items)
+
+    def fit_kept(self, gram: FloatArray, kept: npt.NDArray[np.int32], n_items: int) -> Self:
+        """Fit from the kept items' dense Gram matrix (left unchanged: an L2 search reuses it)."""
         self.n_items_total = n_items
-        self.kept = kept
+        self.kept = np.asarray(kept, dtype=np.int32)
         self.position = np.full(n_items, -1, dtype=np.int32)
-        self.position[kept] = np.arange(kept.size, dtype=np.int32)
-        if kept.size == 0:
+        self.position[self.kept] = np.arange(self.kept.size, dtype=np.int32)
+        if self.kept.size == 0:
             self.weights = np.zeros((0, 0), dtype=np.float32)
             return self
-        g = np.array(gram[np.ix_(kept, kept)], dtype=np.float32)
+        g = np.array(gram, dtype=np.float32)
         g[np.diag_indices_from(g)] += np.float32(self.l2)
         p = spd_inverse(g)
-        b = p / (-np.diag(p))[None, :]
-        b[np.diag_indices_from(b)] = 0.0
-        self.weights = np.ascontiguousarray(b, dtype=np.float32)
+        p /= (-np.diag(p))[None, :]
+        p[np.diag_indices_from(p)] = 0.0
+        self.weights = np.ascontiguousarray(p, dtype=np.float32)
         return self
 
     def score(self, user_items: sp.csr_matrix) -> FloatArray:
@@ -356,6 +367,7 @@ class EASERecommender(Recommender):
                 "model": self.name,
                 "l2": self.l2,
                 "min_item_users": self.min_item_users,
+                "max_items": self.max_items,
                 "n_items": self.n_items_total,
             },
             kept=self.kept,
@@ -365,7 +377,11 @@ class EASERecommender(Recommender):
     @classmethod
     def load(cls, directory: Path) -> Self:
         meta = load_meta(directory)
-        model = cls(l2=float(meta["l2"]), min_item_users=int(meta["min_item_users"]))
+        model = cls(
+            l2=float(meta["l2"]),
+            min_item_users=int(meta["min_item_users"]),
+            max_items=int(meta.get("max_items", 10_000)),
+        )
         model.n_items_total = int(meta["n_items"])
         model.kept = np.asarray(load_array(directory, "kept"), dtype=np.int32)
         model.position = np.full(model.n_items_total, -1, dtype=np.int32)

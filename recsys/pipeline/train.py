@@ -42,8 +42,8 @@ from recsys.pipeline.candidates import FEATURE_NAMES
 from recsys.pipeline.contract import ProgressFn, TrainReport
 from recsys.pipeline.data import PART_FIT, PART_HOLDOUT, PART_TEST, Dataset, assign_parts
 from recsys.pipeline.evaluation import (
-    collect_lists,
     evaluate_model,
+    evaluate_streams,
     format_table,
     plot_loss_curve,
     score_lists,
@@ -128,21 +128,17 @@ def _evaluate_all(
         clock.progress(
             f"  {name}: recall@20 {metrics[name]['recall@20']:.4f} ndcg@20 {metrics[name]['ndcg@20']:.4f}"
         )
-    start = time.perf_counter()
-    plain_lists: list[npt.NDArray[np.int64]] = []
-
-    def both(rows: sp.csr_matrix, k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        reranked, plain = pipeline.recommend_lists(rows, k)
-        plain_lists.append(plain)
-        return reranked, np.zeros(reranked.shape, dtype=np.float32)
-
-    users, lists = collect_lists(both, train, test, k=20, label="pipeline", progress=clock.progress)
-    seconds = time.perf_counter() - start
-    metrics["pipeline"] = {**score_lists(users, lists, test), "seconds": seconds}
-    metrics["pipeline_no_rerank"] = {
-        **score_lists(users, np.concatenate(plain_lists), test),
-        "seconds": seconds,
-    }
+    metrics.update(
+        evaluate_streams(
+            lambda rows, k: dict(
+                zip(("pipeline", "pipeline_no_rerank"), pipeline.recommend_lists(rows, k), strict=True)
+            ),
+            train,
+            test,
+            label="pipeline",
+            progress=clock.progress,
+        )
+    )
     for name in ("pipeline", "pipeline_no_rerank"):
         clock.progress(
             f"  {name}: recall@20 {metrics[name]['recall@20']:.4f} ndcg@20 {metrics[name]['ndcg@20']:.4f}"
