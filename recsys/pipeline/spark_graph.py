@@ -4,7 +4,8 @@ Input is a parquet file written by :func:`write_rows` (one row per user x anime 
 evaluation part). In one job the graph is built for several row sets ("datasets"): ``full`` (every
 row: the served model), ``train`` (fit + holdout: evaluation) and ``fit`` (fit only: the ranker's
 training features), so evaluation never sees a test row. The edges are exactly those of
-:func:`recsys.pipeline.walks.sequence_edges`: the job orders each user's rows by the
+:func:`recsys.pipeline.walks.sequence_edges` (to each of the next ``GRAPH_HORIZON`` items): the
+job orders each user's rows by the
 :attr:`~recsys.pipeline.data.Dataset.sequence` column it is given (integers, so no order can
 depend on how ids compare as text), the order documented in
 :func:`recsys.pipeline.data.sequence_positions` and, for external files, line order.
@@ -30,7 +31,7 @@ import pyarrow.parquet as pq
 
 from animesite.storage import Location
 from recsys.pipeline.data import PART_FIT, PART_HOLDOUT, Dataset
-from recsys.pipeline.walks import EdgeList
+from recsys.pipeline.walks import GRAPH_HORIZON, EdgeList
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -107,6 +108,7 @@ def build_item_graphs(
     n_items: int,
     master: str = "local[2]",
     datasets: Mapping[str, tuple[int, ...]] = DATASET_PARTS,
+    horizon: int = GRAPH_HORIZON,
 ) -> dict[str, EdgeList]:
     """Run the Spark job and return one item graph per dataset.
 
@@ -123,6 +125,9 @@ def build_item_graphs(
         Spark master URL (``settings.SPARK_MASTER``).
     datasets : mapping
         Dataset name -> evaluation parts it includes.
+    horizon : int
+        An edge from each item to each of the next ``horizon`` items of the sequence
+        (:data:`recsys.pipeline.walks.GRAPH_HORIZON`).
 
     Returns
     -------
@@ -151,8 +156,11 @@ def build_item_graphs(
             "*", F.explode(F.filter(memberships, lambda x: x.isNotNull())).alias("dataset")
         )
         sequence = Window.partitionBy("dataset", "user").orderBy(F.col("sequence").asc())
+        # One move to each of the next ``horizon`` items (walks.GRAPH_HORIZON).
+        ahead = F.array(*[F.lead("item", step).over(sequence) for step in range(1, horizon + 1)])
         moves = (
-            expanded.withColumn("dst", F.lead("item").over(sequence))
+            expanded.withColumn("ahead", ahead)
+            .select("dataset", "item", F.explode("ahead").alias("dst"))
             .where(F.col("dst").isNotNull())
             .groupBy("dataset", F.col("item").alias("src"), "dst")
             .agg(F.count(F.lit(1)).cast("float").alias("weight"))
