@@ -1,7 +1,10 @@
 """The one Spark session builder, used by the catalogue ETL and the recommender's graph job.
 
-A quiet session bound to loopback (``SPARK_MASTER`` decides where it runs), with few shuffle
-partitions: both jobs handle tables that fit one machine. Spark's own logging is limited to errors
+A quiet session (``SPARK_MASTER`` decides where it runs) whose driver listens on loopback unless
+``SPARK_DRIVER_HOST`` / ``SPARK_DRIVER_BIND_ADDRESS`` name an address that a cluster's executors on
+other machines reach. Shuffle
+partitions come from the caller (``SPARK_SHUFFLE_PARTITIONS``); on a cluster the default
+parallelism is the executors' cores, locally 2. Spark's own logging is limited to errors
 (``log4j2.properties`` next to this module).
 """
 
@@ -34,16 +37,18 @@ def spark_session(
     builder = (
         SparkSession.builder.master(master)
         .appName(app_name)
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", os.environ.get("SPARK_DRIVER_HOST") or "127.0.0.1")
+        .config("spark.driver.bindAddress", os.environ.get("SPARK_DRIVER_BIND_ADDRESS") or "127.0.0.1")
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-        .config("spark.default.parallelism", "2")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "1g")
         .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}")
     )
+    if master.startswith("local"):
+        # On a cluster the default parallelism is the executors' cores (Spark's own default).
+        builder = builder.config("spark.default.parallelism", "2")
     for key, value in (config or {}).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

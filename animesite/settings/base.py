@@ -231,7 +231,9 @@ DATA_LOAD_STEPS = (
     "catalog.loading.catalogue.catalogue_load",
     "favorites.loading.dataset_lists_load",
 )
+# Paths or URIs (file://, hdfs://, s3://): recsys/registry/storage.py, README "Scale".
 MODELS_DIR = env_str("MODELS_DIR", str(BASE_DIR / "var" / "models"))
+MODELS_CACHE_DIR = env_str("MODELS_CACHE_DIR", str(BASE_DIR / "var" / "model-cache"))
 
 # --- REST framework --------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -7,6 +7,12 @@ bangumi.tv subjects (bgmd, joined through bangumi-data's ``sites[site=bangumi]``
 Outputs (``ETL_OUTPUT_DIR``): one parquet folder per table in ``OUTPUT_TABLES`` and a
 ``manifest.json`` with counts and timings, written last: a folder without a manifest is incomplete.
 
+Both locations are URIs (:class:`animesite.storage.Location`; a plain path is ``file://``): Spark
+reads the inputs and writes the tables through its Hadoop filesystems, the driver stages,
+checks and publishes through :mod:`pyarrow.fs`, so on a cluster both can be shared storage
+(HDFS, S3) that every executor reaches. Nothing large comes back to the driver: the checks read
+parquet footers and a few columns, the franchise rules stream one small row per anime.
+
 Every cleaning rule is a pure function of ``catalog.etl.transforms``; the job wraps them as Spark
 UDFs and does the joins, deduplication and windowing in Spark.
 """
@@ -16,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import tempfile
 import time
 import zipfile
@@ -35,6 +40,7 @@ from pyspark.sql.types import (
 )
 
 from animesite.spark import spark_session as _spark_session
+from animesite.storage import Location
 from catalog.etl import franchises
 from catalog.etl import transforms as tf
 from catalog.etl.output import MANIFEST, OUTPUT_TABLES
@@ -114,7 +120,7 @@ __all__ = ["run_etl", "spark_session"]
 
 @dataclass
 class EtlResult:
-    output_dir: Path
+    output_dir: Location
     counts: dict[str, int] = field(default_factory=dict)
     checks: dict[str, float] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
@@ -355,14 +361,14 @@ def build_feedback(history: DataFrame, ratings: DataFrame, item_map: DataFrame) 
 # --- the job -------------------------------------------------------------------------------
 
 
-def _write(df: DataFrame, path: Path) -> None:
-    df.coalesce(1).write.mode("overwrite").parquet(str(path))
+def _write(df: DataFrame, location: Location) -> None:
+    df.coalesce(1).write.mode("overwrite").parquet(str(location))
 
 
 def run_etl(
     *,
-    data_dir: Path | str,
-    output_dir: Path | str,
+    data_dir: Path | str | Location,
+    output_dir: Path | str | Location,
     master: str = "local[2]",
     spark: SparkSession | None = None,
     report: Callable[[str], None] | None = None,
@@ -371,9 +377,10 @@ def run_etl(
 ) -> EtlResult:
     """Run the whole ETL and publish the tables under ``output_dir`` (replacing the previous ones).
 
+    ``data_dir`` and ``output_dir`` are paths or URIs (:class:`animesite.storage.Location`).
     ``shuffle_partitions`` and ``driver_memory`` size the session it starts (settings
     ``SPARK_SHUFFLE_PARTITIONS`` / ``SPARK_DRIVER_MEMORY`` through the commands)."""
-    data_dir, output_dir = Path(data_dir), Path(output_dir)
+    data_dir, output_dir = Location(data_dir), Location(output_dir)
     say = report or logger.info
     result = EtlResult(output_dir=output_dir)
     own_session = spark is None
@@ -428,9 +435,9 @@ def run_etl(
                 "interactions": interactions,
                 "users": interactions.select("dataset_user_id").distinct().orderBy("dataset_user_id"),
             }
-            output_dir.mkdir(parents=True, exist_ok=True)
+            output_dir.mkdir()
             staging = output_dir / f"_staging-{os.getpid()}"
-            shutil.rmtree(staging, ignore_errors=True)
+            staging.delete()
             for name, df in tables.items():
                 started = time.perf_counter()
                 _write(df, staging / name)
@@ -445,7 +452,7 @@ def run_etl(
         with _stage(result, "check and publish", say):
             result.counts.update(_count_tables(staging))
             result.checks.update(_check_tables(staging))
-            (output_dir / MANIFEST).unlink(missing_ok=True)
+            (output_dir / MANIFEST).delete()
             _publish(staging, output_dir)
             _write_manifest(output_dir, result)
     finally:
@@ -479,27 +486,34 @@ def franchise_checks(groups: list[franchises.Franchise]) -> dict[str, Any]:
     }
 
 
-def _count_tables(folder: Path) -> dict[str, int]:
-    counts = {
-        name: pq.read_metadata(next((folder / name).glob("*.parquet"))).num_rows for name in _single(folder)
-    }
-    scores = pq.read_table(folder / "interactions", columns=["score"]).column("score")
+def _read_table(folder: Location, columns: list[str]) -> Any:
+    filesystem, path = folder.filesystem()
+    return pq.read_table(path, columns=columns, filesystem=filesystem)
+
+
+def _count_tables(folder: Location) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for name in _single(folder):
+        filesystem, path = (folder / name).children(".parquet")[0].filesystem()
+        with filesystem.open_input_file(path) as handle:
+            counts[name] = pq.read_metadata(handle).num_rows
+    scores = _read_table(folder / "interactions", ["score"]).column("score")
     counts["scored_interactions"] = len(scores) - scores.null_count
     return counts
 
 
-def _single(folder: Path) -> list[str]:
+def _single(folder: Location) -> list[str]:
     """The output tables, each written as one parquet file."""
     for name in OUTPUT_TABLES:
-        if len(list((folder / name).glob("*.parquet"))) != 1:
+        if len((folder / name).children(".parquet")) != 1:
             raise RuntimeError(f"ETL table {name} was not written as one parquet file")
     return list(OUTPUT_TABLES)
 
 
-def _check_tables(folder: Path) -> dict[str, float]:
+def _check_tables(folder: Location) -> dict[str, float]:
     """Coverage figures of the written tables (read back with pyarrow: no more Spark jobs)."""
-    anime = pq.read_table(
-        folder / "anime", columns=["mal_id", "aired_from", "cover_url", "synopsis_zh", "year", "source"]
+    anime = _read_table(
+        folder / "anime", ["mal_id", "aired_from", "cover_url", "synopsis_zh", "year", "source"]
     )
     anime_ids = set(anime.column("mal_id").to_pylist())
     per_year: dict[str, int] = {}
@@ -514,9 +528,9 @@ def _check_tables(folder: Path) -> dict[str, float]:
         if year is not None and 2015 <= year <= 2100:
             label = f"anime_{year}_{'with' if mal_id is not None else 'without'}_mal_id"
             per_year[label] = per_year.get(label, 0) + 1
-    genre_keys = pq.read_table(folder / "anime_genres", columns=["anime_key"]).column("anime_key").to_pylist()
+    genre_keys = _read_table(folder / "anime_genres", ["anime_key"]).column("anime_key").to_pylist()
     with_genres = {int(key.split(":", 1)[1]) for key in genre_keys if key.startswith(f"{tf.MAL_KEY}:")}
-    interacted = set(pq.read_table(folder / "interactions", columns=["mal_id"]).column("mal_id").to_pylist())
+    interacted = set(_read_table(folder / "interactions", ["mal_id"]).column("mal_id").to_pylist())
     return {
         "interacted_anime": len(interacted),
         "interacted_anime_missing": len(interacted - anime_ids),
@@ -530,17 +544,18 @@ def _check_tables(folder: Path) -> dict[str, float]:
     }
 
 
-def _publish(staging: Path, output_dir: Path) -> None:
+def _publish(staging: Location, output_dir: Location) -> None:
     """Swap the staged tables in (the manifest, written after, marks the output complete)."""
     for name in OUTPUT_TABLES:
         target = output_dir / name
-        shutil.rmtree(target, ignore_errors=True)
-        (staging / name).rename(target)
-    shutil.rmtree(staging, ignore_errors=True)
+        target.delete()
+        (staging / name).move_to(target)
+    staging.delete()
 
 
-def _write_manifest(output_dir: Path, result: EtlResult) -> None:
+def _write_manifest(output_dir: Location, result: EtlResult) -> None:
     payload = {"tables": list(OUTPUT_TABLES), **result.as_dict(), "written_at": time.time()}
     tmp = output_dir / f".{MANIFEST}.tmp"
     tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
-    tmp.replace(output_dir / MANIFEST)
+    (output_dir / MANIFEST).delete()
+    tmp.move_to(output_dir / MANIFEST)

@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from animesite.storage import Location
+
 MANIFEST = "manifest.json"
 
 OUTPUT_TABLES = (
@@ -23,15 +25,16 @@ OUTPUT_TABLES = (
 )
 
 
-def read_manifest(output_dir: Path | str) -> dict[str, Any] | None:
-    """The manifest of a complete ETL output, or ``None`` when the output is missing or partial."""
-    path = Path(output_dir) / MANIFEST
-    if not path.is_file():
-        return None
+def read_manifest(output_dir: Path | str | Location) -> dict[str, Any] | None:
+    """The manifest of a complete ETL output (a path or URI), or ``None`` when the output is
+    missing or partial."""
+    folder = Location(output_dir)
     try:
-        data: dict[str, Any] = json.loads(path.read_text())
+        if not (folder / MANIFEST).is_file():
+            return None
+        data: dict[str, Any] = json.loads((folder / MANIFEST).read_text())
     except (OSError, ValueError):
         return None
-    if not all((Path(output_dir) / name).is_dir() for name in OUTPUT_TABLES):
+    if not all((folder / name).is_dir() for name in OUTPUT_TABLES):
         return None
     return data

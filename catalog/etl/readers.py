@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from animesite.storage import Location
 from catalog.etl import schemas
 from catalog.etl.udfs import (
     anime_key,
@@ -31,14 +31,14 @@ from catalog.etl.udfs import (
 ARM_SITES = (("aniList", "anilist_id"), ("annict", "annict_id"), ("syobocal", "syobocal_tid"))
 
 
-def _read_csv(spark: SparkSession, path: Path, schema: Any, *, sep: str = ",") -> DataFrame:
+def _read_csv(spark: SparkSession, path: Location, schema: Any, *, sep: str = ",") -> DataFrame:
     reader = spark.read.schema(schema).option("header", True).option("sep", sep).option("encoding", "UTF-8")
     # Tab-separated files are not quoted; CSV files double their quotes (RFC 4180).
     quoting = {"quote": ""} if sep == "\t" else {"quote": '"', "escape": '"'}
     return reader.options(**quoting).csv(str(path))
 
 
-def _read_json(spark: SparkSession, path: Path, schema: Any) -> DataFrame:
+def _read_json(spark: SparkSession, path: Location, schema: Any) -> DataFrame:
     return spark.read.schema(schema).option("multiLine", True).option("encoding", "UTF-8").json(str(path))
 
 
@@ -46,7 +46,7 @@ def _first_site_id(sites: str, site: str) -> Column:
     return F.try_element_at(F.filter(sites, lambda s: s["site"] == site), F.lit(1))["id"]
 
 
-def read_mal_2017(spark: SparkSession, data_dir: Path) -> DataFrame:
+def read_mal_2017(spark: SparkSession, data_dir: Location) -> DataFrame:
     raw = _read_csv(spark, data_dir / "mal_2017_anime.csv", schemas.MAL_2017)
     return (
         raw.where(F.col("anime_id").isNotNull())
@@ -63,7 +63,7 @@ def read_mal_2017(spark: SparkSession, data_dir: Path) -> DataFrame:
     )
 
 
-def read_mal_2020(spark: SparkSession, data_dir: Path) -> DataFrame:
+def read_mal_2020(spark: SparkSession, data_dir: Location) -> DataFrame:
     raw = _read_csv(spark, data_dir / "mal_2020_anime.csv", schemas.MAL_2020)
     return (
         raw.where(F.col("anime_id").isNotNull())
@@ -80,7 +80,7 @@ def read_mal_2020(spark: SparkSession, data_dir: Path) -> DataFrame:
     )
 
 
-def read_sample(spark: SparkSession, data_dir: Path) -> tuple[DataFrame, DataFrame, DataFrame, DataFrame]:
+def read_sample(spark: SparkSession, data_dir: Location) -> tuple[DataFrame, DataFrame, DataFrame, DataFrame]:
     """The CooperUnion sample: (history, ratings, item -> MAL id map, sample item genres by MAL id)."""
     sample = data_dir / "cooperunion_sample"
     history = _read_csv(spark, sample / "anime_history.dat", schemas.FEEDBACK, sep="\t").select(
@@ -107,7 +107,7 @@ def read_sample(spark: SparkSession, data_dir: Path) -> tuple[DataFrame, DataFra
     return history, ratings, item_map, info_genres
 
 
-def read_bangumi_items(spark: SparkSession, data_dir: Path) -> DataFrame:
+def read_bangumi_items(spark: SparkSession, data_dir: Location) -> DataFrame:
     """Every bangumi-data item with its catalogue key (see ``transforms.anime_key``), its MAL and
     bangumi.tv ids, JST dates and weekly broadcast."""
     raw = _read_json(spark, data_dir / "bangumi_data.json", schemas.BANGUMI_DATA)
@@ -133,7 +133,7 @@ def read_bangumi_items(spark: SparkSession, data_dir: Path) -> DataFrame:
     ).where(F.col("anime_key").isNotNull())
 
 
-def read_bgmd(spark: SparkSession, data_dir: Path) -> DataFrame:
+def read_bgmd(spark: SparkSession, data_dir: Location) -> DataFrame:
     raw = _read_json(spark, data_dir / "bgmd_full.json", schemas.BGMD)
     subjects = raw.select(F.explode("bangumis").alias("s")).select("s.*")
     return subjects.where(F.col("id").isNotNull()).select(
@@ -151,7 +151,7 @@ def read_bgmd(spark: SparkSession, data_dir: Path) -> DataFrame:
     )
 
 
-def read_arm(spark: SparkSession, data_dir: Path) -> DataFrame:
+def read_arm(spark: SparkSession, data_dir: Location) -> DataFrame:
     return _read_json(spark, data_dir / "arm_id_map.json", schemas.ARM_ID_MAP).where(
         F.col("mal_id").isNotNull()
     )

@@ -221,33 +221,42 @@ def _titles_of(
 def _policy_inputs(
     catalogue: DataFrame, items: DataFrame, titles: DataFrame, curated: dict[str, list[str]]
 ) -> tuple[list[franchises.FranchiseInput], dict[str, display.TitleCandidates]]:
-    """Collect what the franchise and display-title rules need (one small row per title)."""
-    base = catalogue.join(
-        items.where(F.col("item_rank") == 1).select(
-            "anime_key", "aired_from", "bd_type", "tmdb_type", "tmdb_id"
-        ),
-        "anime_key",
-        "left",
-    ).select(
-        "anime_key",
-        "title",
-        "aired_from",
-        F.coalesce("mal_type", "bd_type").alias("type"),
-        "tmdb_type",
-        "tmdb_id",
+    """What the franchise and display-title rules need: one row per anime with its names gathered
+    by Spark (sorted by ``(priority, item_rank, pos, text, language, kind)``, the order the rules
+    read them in), streamed to the driver partition by partition (``toLocalIterator``): the
+    driver never holds the title table, only one small record per anime, which the grouping
+    (a clustering over the whole catalogue) needs."""
+    names = titles.groupBy("anime_key").agg(
+        F.collect_list(F.struct("priority", "item_rank", "pos", "text", "language", "kind")).alias("names")
     )
-    by_key: dict[str, list[tuple[int, int, int, str, str, str]]] = {}
-    for row in titles.select(
-        "anime_key", "text", "language", "kind", "priority", "item_rank", "pos"
-    ).collect():
-        by_key.setdefault(row["anime_key"], []).append(
-            (row["priority"], row["item_rank"], row["pos"], row["text"], row["language"], row["kind"])
+    base = (
+        catalogue.join(
+            items.where(F.col("item_rank") == 1).select(
+                "anime_key", "aired_from", "bd_type", "tmdb_type", "tmdb_id"
+            ),
+            "anime_key",
+            "left",
         )
+        .join(names, "anime_key", "left")
+        .select(
+            "anime_key",
+            "title",
+            "aired_from",
+            F.coalesce("mal_type", "bd_type").alias("type"),
+            "tmdb_type",
+            "tmdb_id",
+            "names",
+        )
+    )
     inputs: list[franchises.FranchiseInput] = []
     candidates: dict[str, display.TitleCandidates] = {}
-    for row in base.collect():
+    for row in base.toLocalIterator():
         key = row["anime_key"]
-        texts = partial(_titles_of, sorted(by_key.get(key, [])))
+        own = [
+            (n["priority"], n["item_rank"], n["pos"], n["text"], n["language"], n["kind"])
+            for n in row["names"] or []
+        ]
+        texts = partial(_titles_of, sorted(own))
 
         aired = row["aired_from"]
         tmdb = (row["tmdb_type"] or "", int(row["tmdb_id"])) if row["tmdb_id"] else None
@@ -274,6 +283,8 @@ def _policy_inputs(
             official_zh_hant=texts(language=tf.ZH_HANT, kinds=("official",)),
             japanese=texts(language=tf.JAPANESE, kinds=("official",)),
         )
+    # One fixed order, whatever the partitioning.
+    inputs.sort(key=lambda item: item.key)
     return inputs, candidates
 
 

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from activity.models import Interaction, Source
+from animesite.storage import Location
 from catalog.etl.output import read_manifest
 from catalog.loading.base import EtlOutputMissing, LoadContext, LoadReport, TableStats, Writer
 from catalog.models import Anime
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 SEARCH_CHECK_TIMEOUT_SECONDS = 5
 
 
-def catalog_is_loaded(*, etl_dir: Path | str | None = None) -> bool:
+def catalog_is_loaded(*, etl_dir: Path | str | Location | None = None) -> bool:
     """True when the catalogue and the data-set interactions are in the database.
 
     With an ETL manifest at hand, the row counts must reach its counts (a load cut short
@@ -85,7 +86,7 @@ def catalog_search_refresh(*, report: LoadReport, progress: bool = True) -> None
 
 def catalog_load(
     *,
-    etl_dir: Path | str | None = None,
+    etl_dir: Path | str | Location | None = None,
     run_etl: bool = True,
     rebuild_etl: bool = False,
     if_empty: bool = False,
@@ -94,7 +95,7 @@ def catalog_load(
     stdout: Writer | None = None,
 ) -> LoadReport:
     """Run the ETL when its output is missing (or ``rebuild_etl``), then upsert it into the database."""
-    out_dir = Path(etl_dir or settings.ETL_OUTPUT_DIR)
+    out_dir = Location(etl_dir or settings.ETL_OUTPUT_DIR)  # a path or URI
 
     def write(message: str) -> None:
         if stdout is not None:

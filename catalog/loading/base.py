@@ -10,6 +10,8 @@ from typing import Any, Protocol
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from animesite.storage import Location
+
 BATCH_SIZE = 2000
 
 
@@ -52,12 +54,18 @@ class Writer(Protocol):
     def write(self, msg: str, /) -> Any: ...
 
 
-def read_table(etl_dir: Path, name: str) -> list[dict[str, Any]]:
-    return pq.read_table(etl_dir / name).to_pylist()
+def _read(etl_dir: Path | Location, name: str, columns: list[str] | None = None) -> Any:
+    """One ETL table, from a path or URI (``animesite.storage.Location``)."""
+    filesystem, path = (Location(etl_dir) / name).filesystem()
+    return pq.read_table(path, columns=columns, filesystem=filesystem)
 
 
-def read_columns(etl_dir: Path, name: str, columns: Sequence[str]) -> list[list[Any]]:
-    table = pq.read_table(etl_dir / name, columns=list(columns))
+def read_table(etl_dir: Path | Location, name: str) -> list[dict[str, Any]]:
+    return list(_read(etl_dir, name).to_pylist())
+
+
+def read_columns(etl_dir: Path | Location, name: str, columns: Sequence[str]) -> list[list[Any]]:
+    table = _read(etl_dir, name, list(columns))
     return [table.column(c).to_pylist() for c in columns]
 
 
@@ -74,7 +82,7 @@ class LoadContext:
     ids to anime primary keys (filled by the catalogue step and read by the later ones).
     """
 
-    etl_dir: Path
+    etl_dir: Path | Location
     progress: bool
     write: Callable[[str], None]
     report: LoadReport = field(default_factory=lambda: LoadReport())

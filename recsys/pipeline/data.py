@@ -434,17 +434,22 @@ class Dataset:
         keep = self.weights() > 0
         if keep.all():
             return self
+        return self.subset(keep)
+
+    def subset(self, rows: npt.NDArray[np.bool_]) -> Dataset:
+        """The selected rows (same users and items; each user's mean score and sequence order are
+        those of the whole data set: gaps in the order are harmless)."""
         return Dataset(
             user_ids=self.user_ids,
             items=self.items,
-            user=self.user[keep],
-            item=self.item[keep],
-            score=self.score[keep],
-            favorite=self.favorite[keep],
-            timestamp=self.timestamp[keep],
-            sequence=self.sequence[keep],  # the order is kept (gaps are harmless)
-            part=self.part[keep],
-            status=self.status[keep],
+            user=self.user[rows],
+            item=self.item[rows],
+            score=self.score[rows],
+            favorite=self.favorite[rows],
+            timestamp=self.timestamp[rows],
+            sequence=self.sequence[rows],
+            part=self.part[rows],
+            status=self.status[rows],
             user_mean=self.user_mean_scores(),
         )
 

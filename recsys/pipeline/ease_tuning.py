@@ -18,6 +18,7 @@ def tune_ease(
     *,
     grid: tuple[float, ...],
     min_item_users: int,
+    max_items: int = 10_000,
     sample_users: int = 1500,
     seed: int = 0,
 ) -> tuple[EASERecommender, list[dict[str, float]]]:
@@ -25,8 +26,8 @@ def tune_ease(
     users, never the test split); returns the fitted model of the best weight and the table
     (one row per weight: ``l2``, ``ndcg@20``, ``recall@20``, ``recall_norm@20``)."""
     x = binary(fit)
-    gram = gram_matrix(x)
-    counts = np.diag(gram).copy()
+    kept = EASERecommender(min_item_users=min_item_users, max_items=max_items).supported_items(x)
+    gram = gram_matrix(x, kept)
     users = np.flatnonzero(np.diff(holdout.tocsr().indptr) > 0)
     rng = np.random.default_rng(seed)
     if users.size > sample_users:
@@ -36,7 +37,9 @@ def tune_ease(
     best_value = -1.0
     table: list[dict[str, float]] = []
     for l2 in grid:
-        model = EASERecommender(l2=l2, min_item_users=min_item_users).fit_gram(gram, counts, fit.shape[1])
+        model = EASERecommender(l2=l2, min_item_users=min_item_users, max_items=max_items).fit_kept(
+            gram, kept, fit.shape[1]
+        )
         ids, _ = model.recommend(fit[users], 20)
         m = evaluate_lists(ids, relevant, n_items=fit.shape[1], ks=(20,))
         table.append(

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from recsys.pipeline.metrics import evaluate_lists
+from recsys.pipeline.metrics import ListMetrics, evaluate_lists
 
 # recall@k is the standard recall (hits / held-out items); recall_norm@k divides by min(k, held-out).
 METRIC_KEYS: tuple[str, ...] = (
@@ -30,7 +30,7 @@ METRIC_KEYS: tuple[str, ...] = (
     "recall_norm@10",
     "recall_norm@20",
 )
-MODEL_ORDER: tuple[str, ...] = ("popularity", "itemknn", "ease", "deepwalk", "pipeline")
+MODEL_ORDER: tuple[str, ...] = ("popularity", "itemknn", "ease", "ease_rerank", "deepwalk", "pipeline")
 
 ListFn = Callable[[sp.csr_matrix, int], tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]]
 Progress = Callable[[str], None]
@@ -81,6 +81,46 @@ def score_lists(
     return evaluate_lists(lists, relevant, n_items=te.shape[1], ks=ks)
 
 
+def evaluate_streams(
+    recommend: Callable[[sp.csr_matrix, int], Mapping[str, npt.NDArray[np.int64]]],
+    train: sp.csr_matrix,
+    test: sp.csr_matrix,
+    *,
+    ks: Sequence[int] = (10, 20),
+    batch_users: int = 500,
+    progress: Progress | None = None,
+    label: str = "",
+) -> dict[str, dict[str, float]]:
+    """Metrics of one or more lists per user, streamed per batch of users.
+
+    ``recommend(rows_of_train, k)`` returns named top-k lists for a batch of users (e.g. the
+    pipeline with and without its re-rank); each name's metrics accumulate in a
+    :class:`recsys.pipeline.metrics.ListMetrics`, so memory does not grow with the number of
+    users (only one batch's lists and scores exist at a time).
+
+    Returns
+    -------
+    dict
+        Name -> :func:`recsys.pipeline.metrics.evaluate_lists` output plus ``seconds`` (the
+        whole call).
+    """
+    start = time.perf_counter()
+    tr = train.tocsr()
+    te = test.tocsr()
+    users = np.flatnonzero(np.diff(te.indptr) > 0)
+    acc: dict[str, ListMetrics] = {}
+    for b in range(0, users.size, batch_users):
+        batch = users[b : b + batch_users]
+        named = recommend(tr[batch], max(ks))
+        relevant = [te.indices[te.indptr[u] : te.indptr[u + 1]] for u in batch.tolist()]
+        for name, ids in named.items():
+            acc.setdefault(name, ListMetrics(te.shape[1], ks)).update(ids, relevant)
+        if progress is not None and users.size > batch_users:
+            progress(f"evaluate {label}: {min(b + batch_users, users.size)}/{users.size} users")
+    seconds = time.perf_counter() - start
+    return {name: {**m.result(), "seconds": seconds} for name, m in acc.items()}
+
+
 def evaluate_model(
     recommend: ListFn,
     train: sp.csr_matrix,
@@ -91,7 +131,8 @@ def evaluate_model(
     progress: Progress | None = None,
     label: str = "",
 ) -> dict[str, float]:
-    """Metrics of one model: ``recommend(rows_of_train, k)`` for every user with test items.
+    """Metrics of one model: ``recommend(rows_of_train, k)`` for every user with test items,
+    streamed per batch of users (:func:`evaluate_streams`).
 
     Parameters
     ----------
@@ -114,13 +155,18 @@ def evaluate_model(
     dict
         :func:`recsys.pipeline.metrics.evaluate_lists` output plus ``seconds``.
     """
-    start = time.perf_counter()
-    users, lists = collect_lists(
-        recommend, train, test, k=max(ks), batch_users=batch_users, progress=progress, label=label
+    out = evaluate_streams(
+        lambda rows, k: {label: recommend(rows, k)[0]},
+        train,
+        test,
+        ks=ks,
+        batch_users=batch_users,
+        progress=progress,
+        label=label,
     )
-    metrics = score_lists(users, lists, test, ks=ks)
-    metrics["seconds"] = time.perf_counter() - start
-    return metrics
+    if label in out:
+        return out[label]
+    return {**ListMetrics(test.shape[1], ks).result(), "seconds": 0.0}
 
 
 def format_table(metrics: Mapping[str, Mapping[str, float]], fmt: str = "lines") -> str:

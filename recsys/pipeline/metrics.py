@@ -57,6 +57,55 @@ def coverage_at_k(lists: npt.NDArray[np.int64], n_items: int, k: int) -> float:
     return float(np.unique(top[top >= 0]).size / n_items)
 
 
+class ListMetrics:
+    """Streaming form of :func:`evaluate_lists`: feed the lists of one batch of users at a time
+    (:meth:`update`), read the means over every user fed so far (:meth:`result`). Memory: the
+    running sums and one boolean per item and cut-off (coverage), whatever the number of users.
+
+    Parameters
+    ----------
+    n_items : int
+        Size of the item universe (coverage denominator).
+    ks : sequence of int
+        Cut-offs.
+    """
+
+    def __init__(self, n_items: int, ks: Sequence[int] = (10, 20)) -> None:
+        self.n_items = n_items
+        self.ks = tuple(ks)
+        self.users = 0
+        self.sums = {f"{name}@{k}": 0.0 for k in self.ks for name in ("recall", "recall_norm", "ndcg")}
+        self.seen = {k: np.zeros(max(n_items, 0), dtype=bool) for k in self.ks}
+
+    def update(
+        self, lists: npt.NDArray[np.int64], relevant: Sequence[Sequence[int] | npt.NDArray[np.int64]]
+    ) -> None:
+        """Add one batch: ``lists`` ``(n, >= max(ks))`` (-1 padded), ``relevant`` aligned with it;
+        users without relevant items are skipped."""
+        evaluated = [i for i, rel in enumerate(relevant) if len(rel) > 0]
+        self.users += len(evaluated)
+        for k in self.ks:
+            for i in evaluated:
+                self.sums[f"recall@{k}"] += recall_standard_at_k(lists[i], relevant[i], k)
+                self.sums[f"recall_norm@{k}"] += recall_at_k(lists[i], relevant[i], k)
+                self.sums[f"ndcg@{k}"] += ndcg_at_k(lists[i], relevant[i], k)
+            top = np.asarray(lists)[evaluated, :k] if evaluated else np.zeros((0, k), dtype=np.int64)
+            hit = top[(top >= 0) & (top < self.n_items)]
+            self.seen[k][hit] = True
+
+    def result(self) -> dict[str, float]:
+        """The :func:`evaluate_lists` dict over every user fed so far."""
+        out: dict[str, float] = {}
+        for k in self.ks:
+            for name in ("recall", "recall_norm", "ndcg"):
+                key = f"{name}@{k}"
+                out[key] = self.sums[key] / self.users if self.users else 0.0
+        for k in self.ks:
+            out[f"coverage@{k}"] = float(self.seen[k].sum() / self.n_items) if self.n_items > 0 else 0.0
+        out["users"] = float(self.users)
+        return out
+
+
 def evaluate_lists(
     lists: npt.NDArray[np.int64],
     relevant: Sequence[Sequence[int] | npt.NDArray[np.int64]],
@@ -81,23 +130,8 @@ def evaluate_lists(
     -------
     dict
         ``recall@k`` (standard), ``recall_norm@k`` (normalised), ``ndcg@k``, ``coverage@k`` for
-        each k, and ``users`` (users evaluated).
+        each k, and ``users`` (users evaluated). One batch of :class:`ListMetrics`.
     """
-    out: dict[str, float] = {}
-    evaluated = [i for i, rel in enumerate(relevant) if len(rel) > 0]
-    for k in ks:
-        out[f"recall@{k}"] = (
-            float(np.mean([recall_standard_at_k(lists[i], relevant[i], k) for i in evaluated]))
-            if evaluated
-            else 0.0
-        )
-        out[f"recall_norm@{k}"] = (
-            float(np.mean([recall_at_k(lists[i], relevant[i], k) for i in evaluated])) if evaluated else 0.0
-        )
-        out[f"ndcg@{k}"] = (
-            float(np.mean([ndcg_at_k(lists[i], relevant[i], k) for i in evaluated])) if evaluated else 0.0
-        )
-    for k in ks:
-        out[f"coverage@{k}"] = coverage_at_k(lists[evaluated] if evaluated else lists[:0], n_items, k)
-    out["users"] = float(len(evaluated))
-    return out
+    acc = ListMetrics(n_items, ks)
+    acc.update(lists, relevant)
+    return acc.result()

@@ -6,12 +6,13 @@ Only training imports this module: serving evaluates the saved weights with nump
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
+from recsys.pipeline.arrays import NormalisedGroups, feature_stats
 from recsys.pipeline.ranker import FloatArray, Ranker, RankerParams, TrainingHistory
 
 
@@ -135,11 +136,10 @@ def train_ranker(
     if not usable:
         raise ValueError("the ranker needs at least one user with a held-out positive")
     n_features = len(feature_names)
-    stacked = np.concatenate([groups[i][0] for i in usable], axis=0)
-    mean = stacked.mean(axis=0).astype(np.float32)
-    std = stacked.std(axis=0).astype(np.float32)
+    # Streamed statistics and on-the-fly standardisation: the features exist once (``groups``).
+    mean, std, n_rows = feature_stats(groups, usable)
     std = np.where(std > 1e-6, std, 1.0).astype(np.float32)
-    normed = [(((groups[i][0] - mean) / std).astype(np.float32), groups[i][1]) for i in usable]
+    normed = NormalisedGroups(groups, usable, mean, std)
     order = rng.permutation(len(normed))
     n_val = max(1, round(p.validation_fraction * len(normed))) if len(normed) > 1 else 0
     val_idx = order[:n_val].tolist()
@@ -147,11 +147,12 @@ def train_ranker(
 
     net = RankerNet(n_features, p.hidden, p.dropout).to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=p.lr, weight_decay=p.weight_decay)
-    history = TrainingHistory(device=str(dev), n_users=len(normed), n_rows=int(stacked.shape[0]))
-    val_batches = [
-        tuple(t.to(dev) for t in _pad(normed, val_idx[b : b + 256], n_features))
-        for b in range(0, len(val_idx), 256)
-    ]
+    history = TrainingHistory(device=str(dev), n_users=len(normed), n_rows=n_rows)
+
+    def val_batches() -> Iterator[tuple[torch.Tensor, ...]]:
+        for b in range(0, len(val_idx), 256):
+            yield tuple(t.to(dev) for t in _pad(normed, val_idx[b : b + 256], n_features))
+
     best_loss = float("inf")
     best_state: dict[str, torch.Tensor] = {k: v.detach().clone() for k, v in net.state_dict().items()}
     stale = 0
@@ -172,7 +173,9 @@ def train_ranker(
             count += len(batch)
         net.eval()
         with torch.no_grad():
-            val_total = sum(float(listwise_loss(net(x), y, m).item()) * x.shape[0] for x, y, m in val_batches)
+            val_total = sum(
+                float(listwise_loss(net(x), y, m).item()) * x.shape[0] for x, y, m in val_batches()
+            )
         val_loss = val_total / max(1, len(val_idx))
         history.train_loss.append(total / max(1, count))
         history.validation_loss.append(val_loss)

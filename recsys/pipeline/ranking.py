@@ -25,6 +25,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recsys.pipeline.ann import AnnoyConfig
+from recsys.pipeline.arrays import GroupStore
 from recsys.pipeline.candidates import CHANNELS, FEATURE_NAMES, CandidateSet, ChannelParams, Channels
 from recsys.pipeline.data import PART_HOLDOUT, ItemTable, assign_parts
 from recsys.pipeline.ease_tuning import EASE_L2_GRID, tune_ease
@@ -163,7 +164,7 @@ def ranker_groups(
     random_negatives: int,
     seed: int,
     progress: Progress | None = None,
-) -> list[tuple[FloatArray, FloatArray]]:
+) -> GroupStore:
     """Training groups for the ranker: one per user with held-out items.
 
     For each user: the candidates recalled from ``history`` plus ``random_negatives`` random items,
@@ -188,20 +189,22 @@ def ranker_groups(
 
     Returns
     -------
-    list of (features, labels)
+    GroupStore
+        One ``(features, labels)`` group per user (features float32, ``FEATURE_NAMES`` columns),
+        written once to a scratch file: memory stays flat in users. The caller closes it.
     """
     rng = np.random.default_rng(seed)
     h = history.tocsr()
     y = labels.tocsr()
     n_items = h.shape[1]
-    groups: list[tuple[FloatArray, FloatArray]] = []
+    groups = GroupStore(len(FEATURE_NAMES))  # in TMPDIR; the file goes with it on an error
     users = np.flatnonzero(np.diff(y.indptr) > 0)
     with single_threaded_blas():
         for done, u in enumerate(users.tolist()):
             _add_group(channels, h, y, u, n_items, random_negatives, rng, groups)
             if progress is not None and (done + 1) % 1000 == 0:
                 progress(f"ranker data: {done + 1}/{users.size} users")
-    return groups
+    return groups.finish()
 
 
 def _add_group(
@@ -212,7 +215,7 @@ def _add_group(
     n_items: int,
     random_negatives: int,
     rng: np.random.Generator,
-    groups: list[tuple[FloatArray, FloatArray]],
+    groups: GroupStore,
 ) -> None:
     lo, hi = h.indptr[u], h.indptr[u + 1]
     items = h.indices[lo:hi].astype(np.int64)
@@ -223,7 +226,7 @@ def _add_group(
     negatives = np.unique(rng.integers(0, n_items, size=random_negatives))
     extra = negatives[~np.isin(negatives, items)]
     cs = channels.candidates(items, weights, extra=extra)
-    groups.append((cs.features, np.isin(cs.items, positives).astype(np.float32)))
+    groups.append(cs.features, np.isin(cs.items, positives).astype(np.float32))
 
 
 def split_matrix(matrix: sp.csr_matrix, mask: npt.NDArray[np.bool_]) -> sp.csr_matrix:
@@ -355,11 +358,11 @@ class PipelineRecommender(Recommender):
                 seed=self.seed,
                 progress=progress,
             )
-            n_pos = sum(float(y.sum()) for _, y in groups)
+            n_pos = float(groups.labels.sum(dtype=np.float64))
             n_holdout = float(holdout.nnz)
             info["ranker_data"] = {
                 "users": len(groups),
-                "rows": int(sum(f.shape[0] for f, _ in groups)),
+                "rows": groups.n_rows,
                 "holdout_items": n_holdout,
                 # Held-out items the channels recalled (the ranker only learns from those).
                 "candidate_recall_of_holdout": n_pos / max(1.0, n_holdout),
@@ -376,7 +379,7 @@ class PipelineRecommender(Recommender):
                 progress=progress,
             )
             info["ranker"] = history_dict(self.ranker_history)
-            del groups
+            groups.close()
         with stage("channels_train"):
             self.channels = fit_channels(final, params=p, seed=self.seed, timings=ct)
         info["channel_seconds"] = {k: round(v, 3) for k, v in ct.seconds.items()}

@@ -22,7 +22,14 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recsys.pipeline.ann import AnnoyConfig, build_annoy, load_annoy, save_annoy
-from recsys.pipeline.arrays import gram_matrix, load_array, load_meta, save_arrays, spd_inverse
+from recsys.pipeline.arrays import (
+    gram_matrix,
+    load_array,
+    load_meta,
+    save_arrays,
+    spd_inverse,
+    supported_columns,
+)
 from recsys.pipeline.data import ItemTable
 from recsys.pipeline.embeddings import (
     Word2VecParams,
@@ -286,16 +293,18 @@ class EASERecommender(Recommender):
     """EASE (Steck, "Embarrassingly Shallow Autoencoders", 2019): ``B = I - P / diag(P)``,
     ``P = (X^T X + lambda I)^-1``, with a zero diagonal.
 
-    Only items with at least ``min_item_users`` users enter the model (the inverse is cubic in the
-    number of items; the rare tail contributes little and is never recommended by EASE); the rest
-    score ``-inf``.
+    Only items with at least ``min_item_users`` users enter the model, at most ``max_items`` (the
+    most supported): ``B`` costs ``4 n^2`` bytes and its inverse ``n^3`` operations, so the kept
+    set, not the catalogue or the users, sets EASE's memory (10,000 items: 400 MB a copy). The
+    rare tail contributes little and scores ``-inf``; the real data (7,390 items) fit the cap.
     """
 
     name = "ease"
 
-    def __init__(self, l2: float = 200.0, min_item_users: int = 10) -> None:
+    def __init__(self, l2: float = 200.0, min_item_users: int = 10, max_items: int = 10_000) -> None:
         self.l2 = l2
         self.min_item_users = min_item_users
+        self.max_items = max_items
         self.n_items_total = 0
         self.kept: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)
         self.position: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)  # item -> row in B, or -1
@@ -303,26 +312,28 @@ class EASERecommender(Recommender):
 
     def fit(self, train: TrainData) -> Self:
         x = binary(train.matrix)
-        gram = gram_matrix(x)
-        counts = np.diag(gram).copy()
-        return self.fit_gram(gram, counts, train.n_items)
+        kept = self.supported_items(x)
+        return self.fit_kept(gram_matrix(x, kept), kept, train.n_items)
 
-    def fit_gram(self, gram: FloatArray, counts: npt.NDArray[Any], n_items: int) -> Self:
-        """Fit from a precomputed dense Gram matrix ``X^T X`` (lets a lambda search reuse it)."""
-        kept = np.flatnonzero(np.asarray(counts) >= self.min_item_users).astype(np.int32)
+    def supported_items(self, x: sp.csr_matrix) -> npt.NDArray[np.int32]:
+        """The items that enter the model (:func:`~recsys.pipeline.arrays.supported_columns`)."""
+        return supported_columns(x, min_rows=self.min_item_users, max_columns=self.max_items)
+
+    def fit_kept(self, gram: FloatArray, kept: npt.NDArray[np.int32], n_items: int) -> Self:
+        """Fit from the kept items' dense Gram matrix (left unchanged: an L2 search reuses it)."""
         self.n_items_total = n_items
-        self.kept = kept
+        self.kept = np.asarray(kept, dtype=np.int32)
         self.position = np.full(n_items, -1, dtype=np.int32)
-        self.position[kept] = np.arange(kept.size, dtype=np.int32)
-        if kept.size == 0:
+        self.position[self.kept] = np.arange(self.kept.size, dtype=np.int32)
+        if self.kept.size == 0:
             self.weights = np.zeros((0, 0), dtype=np.float32)
             return self
-        g = np.array(gram[np.ix_(kept, kept)], dtype=np.float32)
+        g = np.array(gram, dtype=np.float32)
         g[np.diag_indices_from(g)] += np.float32(self.l2)
         p = spd_inverse(g)
-        b = p / (-np.diag(p))[None, :]
-        b[np.diag_indices_from(b)] = 0.0
-        self.weights = np.ascontiguousarray(b, dtype=np.float32)
+        p /= (-np.diag(p))[None, :]
+        p[np.diag_indices_from(p)] = 0.0
+        self.weights = np.ascontiguousarray(p, dtype=np.float32)
         return self
 
     def score(self, user_items: sp.csr_matrix) -> FloatArray:
@@ -356,6 +367,7 @@ class EASERecommender(Recommender):
                 "model": self.name,
                 "l2": self.l2,
                 "min_item_users": self.min_item_users,
+                "max_items": self.max_items,
                 "n_items": self.n_items_total,
             },
             kept=self.kept,
@@ -365,7 +377,11 @@ class EASERecommender(Recommender):
     @classmethod
     def load(cls, directory: Path) -> Self:
         meta = load_meta(directory)
-        model = cls(l2=float(meta["l2"]), min_item_users=int(meta["min_item_users"]))
+        model = cls(
+            l2=float(meta["l2"]),
+            min_item_users=int(meta["min_item_users"]),
+            max_items=int(meta.get("max_items", 10_000)),
+        )
         model.n_items_total = int(meta["n_items"])
         model.kept = np.asarray(load_array(directory, "kept"), dtype=np.int32)
         model.position = np.full(model.n_items_total, -1, dtype=np.int32)
@@ -387,6 +403,10 @@ class DeepWalkParams:
     word2vec: Word2VecParams = field(default_factory=Word2VecParams)
     min_item_users: int = 5
     annoy: AnnoyConfig = field(default_factory=lambda: AnnoyConfig(n_trees=25, search_k=-1))
+    # Weight of log(walk count) in :meth:`DeepWalkRecommender.score` (the skip-gram optimum puts
+    # the negative-sampling exponent there, see the method). Measured on fit -> holdout
+    # (README: DeepWalk tuning): the context vectors already carry enough frequency.
+    prior_weight: float = 0.0
 
 
 class DeepWalkRecommender(Recommender):
@@ -406,6 +426,8 @@ class DeepWalkRecommender(Recommender):
         self.seed = seed
         self.vectors: FloatArray = np.zeros((0, self.params.word2vec.dim), dtype=np.float32)
         self.context: FloatArray = self.vectors
+        # log of each item's token count in the walks (0 where it has none); see :meth:`score`.
+        self.log_count: FloatArray = np.zeros(0, dtype=np.float32)
         self.unit: FloatArray = self.vectors
         self.has_vector: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
         self.indexed: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
@@ -442,6 +464,8 @@ class DeepWalkRecommender(Recommender):
             walks, train.n_items, params=self.params.word2vec, seed=self.seed
         )
         self.context = context
+        counts = np.bincount(walks[walks >= 0].ravel(), minlength=train.n_items)[: train.n_items]
+        self.log_count = np.log(np.maximum(counts, 1)).astype(np.float32)
         trained = time.perf_counter()
         users = np.asarray(binary(train.matrix).sum(axis=0)).ravel()
         self.set_vectors(vectors, has_vector, has_vector & (users >= self.params.min_item_users))
@@ -494,12 +518,21 @@ class DeepWalkRecommender(Recommender):
         return weighted_user_vector(self.unit, self.has_vector, items, weights)
 
     def score(self, user_items: sp.csr_matrix) -> FloatArray:
-        """Skip-gram's own prediction: the weighted mean over the user's items h of
-        ``vectors[h] @ context[i]`` (the log-odds that i occurs near h in a walk).
+        """Skip-gram's own prediction of the items seen near the user's items.
 
-        Cosine between the mean item vector and each item ignores how often items occur, so its
-        best matches are rare anime with poorly trained vectors; the context vectors of negative
-        sampling carry that frequency (measured on the anime split: Recall@20 0.07 -> 0.20).
+        For each item i: the weighted mean over the user's items h of ``vectors[h] @ context[i]``,
+        plus ``prior_weight * log(count_i)`` (``count_i``: i's tokens in the walks). At the optimum
+        of skip-gram with negative sampling, ``vectors[h] @ context[i] = PMI(h, i) - log k`` with
+        the unigram distribution raised to the negative-sampling exponent alpha in the PMI's
+        denominator (Levy & Goldberg, "Neural Word Embedding as Implicit Matrix Factorization",
+        NIPS 2014), so ``log P(i | h) = vectors[h] @ context[i] + alpha * log(count_i) + const``:
+        the dot product alone ranks by association and favours rare items.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 ``(n_users, n_items)``; ``-inf`` for items not indexed and users without a
+            vector.
         """
         x = user_items.tocsr().astype(np.float32)
         x = x.multiply(self.has_vector[None, :].astype(np.float32)).tocsr()
@@ -507,6 +540,8 @@ class DeepWalkRecommender(Recommender):
         ok = totals > 1e-12
         scores = np.asarray(x @ self.vectors, dtype=np.float32) @ self.context.T
         scores[ok] /= totals[ok, None]
+        if self.log_count.size == scores.shape[1] and self.params.prior_weight:
+            scores += self.params.prior_weight * self.log_count[None, :]
         scores[:, ~self.indexed] = -np.inf
         scores[~ok] = -np.inf
         return np.asarray(scores, dtype=np.float32)
@@ -521,6 +556,8 @@ class DeepWalkRecommender(Recommender):
             return out
         mean = (w[keep, None] * self.vectors[idx[keep]]).sum(axis=0) / float(w[keep].sum())
         scores = self.context @ mean
+        if self.log_count.size == scores.shape[0] and self.params.prior_weight:
+            scores = scores + self.params.prior_weight * self.log_count
         out[self.indexed] = scores[self.indexed]
         return out
 
@@ -553,11 +590,13 @@ class DeepWalkRecommender(Recommender):
                 "n_trees": self.annoy_config.n_trees,
                 "search_k": self.annoy_config.search_k,
                 "min_item_users": self.params.min_item_users,
+                "prior_weight": self.params.prior_weight,
             },
             vectors=self.vectors,
             has_vector=self.has_vector,
             indexed=self.indexed,
             context=self.context,
+            log_count=self.log_count,
         )
         if self._index is not None:
             save_annoy(self._index, directory / "items.ann")
@@ -566,9 +605,13 @@ class DeepWalkRecommender(Recommender):
     def load(cls, directory: Path) -> Self:
         meta = load_meta(directory)
         config = AnnoyConfig(n_trees=int(meta["n_trees"]), search_k=int(meta["search_k"]))
-        model = cls(
-            DeepWalkParams(annoy=config, min_item_users=int(meta["min_item_users"])), seed=int(meta["seed"])
+        params = DeepWalkParams(
+            annoy=config,
+            min_item_users=int(meta["min_item_users"]),
+            # Versions saved before the prior scored by the dot product alone.
+            prior_weight=float(meta.get("prior_weight", 0.0)),
         )
+        model = cls(params, seed=int(meta["seed"]))
         model.vectors = np.asarray(load_array(directory, "vectors"), dtype=np.float32)
         model.unit = normalize_rows(model.vectors)
         model.has_vector = np.asarray(load_array(directory, "has_vector"), dtype=bool)
@@ -577,6 +620,8 @@ class DeepWalkRecommender(Recommender):
             model.context = np.asarray(load_array(directory, "context"), dtype=np.float32)
         else:
             model.context = np.zeros_like(model.vectors)
+        if (directory / "log_count.npy").exists():
+            model.log_count = np.asarray(load_array(directory, "log_count"), dtype=np.float32)
         model.annoy_config = config
         path = directory / "items.ann"
         model._index = load_annoy(path, int(meta["dim"])) if path.exists() else None

@@ -4,14 +4,22 @@ Input is a parquet file written by :func:`write_rows` (one row per user x anime 
 evaluation part). In one job the graph is built for several row sets ("datasets"): ``full`` (every
 row: the served model), ``train`` (fit + holdout: evaluation) and ``fit`` (fit only: the ranker's
 training features), so evaluation never sees a test row. The edges are exactly those of
-:func:`recsys.pipeline.walks.sequence_edges`: the job orders each user's rows by the
+:func:`recsys.pipeline.walks.sequence_edges` (to each of the next ``GRAPH_HORIZON`` items): the
+job orders each user's rows by the
 :attr:`~recsys.pipeline.data.Dataset.sequence` column it is given (integers, so no order can
 depend on how ids compare as text), the order documented in
 :func:`recsys.pipeline.data.sequence_positions` and, for external files, line order.
+
+Input and output are locations (paths or URIs, :class:`animesite.storage.Location`): the rows
+file is read and the edges are written by the executors (no Python function runs there, so a
+standalone cluster needs none of the project's code), and the driver reads the edges back with
+pyarrow, so on a cluster of several machines both can sit on shared storage (HDFS, S3).
+Parallelism follows the cluster: ``SPARK_SHUFFLE_PARTITIONS`` (environment; default 2).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,8 +29,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from animesite.storage import Location
 from recsys.pipeline.data import PART_FIT, PART_HOLDOUT, Dataset
-from recsys.pipeline.walks import EdgeList
+from recsys.pipeline.walks import GRAPH_HORIZON, EdgeList
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -44,7 +53,7 @@ ROWS_SCHEMA = pa.schema(
 )
 
 
-def write_rows(dataset: Dataset, path: Path) -> Path:
+def write_rows(dataset: Dataset, path: Path | str | Location) -> Location:
     """Write the rows the graph job reads (user, item, position in the user's sequence, part).
 
     The position is :attr:`Dataset.sequence`, the one documented order (site events by time,
@@ -54,13 +63,13 @@ def write_rows(dataset: Dataset, path: Path) -> Path:
     ----------
     dataset : Dataset
         The interactions.
-    path : pathlib.Path
-        Parquet file to write.
+    path : pathlib.Path, str or Location
+        Parquet file to write (a path or URI).
 
     Returns
     -------
-    pathlib.Path
-        ``path``.
+    Location
+        Where it was written.
     """
     positive = dataset.weights() > 0  # disliked rows make no edge (as in Dataset.positions)
     table = pa.table(
@@ -72,9 +81,11 @@ def write_rows(dataset: Dataset, path: Path) -> Path:
         },
         schema=ROWS_SCHEMA,
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path)
-    return path
+    target = Location(path)
+    filesystem, inner = target.filesystem()
+    filesystem.create_dir(inner.rsplit("/", 1)[0], recursive=True)
+    pq.write_table(table, inner, filesystem=filesystem)
+    return target
 
 
 @contextmanager
@@ -82,7 +93,8 @@ def spark_session(master: str, app_name: str = "animesite-recsys-graph") -> Iter
     """The shared Spark session (``animesite.spark.spark_session``), stopped on exit."""
     from animesite.spark import spark_session as shared_spark_session
 
-    spark = shared_spark_session(master, app_name, shuffle_partitions=2)
+    partitions = int(os.environ.get("SPARK_SHUFFLE_PARTITIONS") or 2)
+    spark = shared_spark_session(master, app_name, shuffle_partitions=partitions)
     try:
         yield spark
     finally:
@@ -91,26 +103,31 @@ def spark_session(master: str, app_name: str = "animesite-recsys-graph") -> Iter
 
 def build_item_graphs(
     *,
-    rows_path: Path,
-    out_dir: Path,
+    rows_path: Path | str | Location,
+    out_dir: Path | str | Location,
     n_items: int,
     master: str = "local[2]",
     datasets: Mapping[str, tuple[int, ...]] = DATASET_PARTS,
+    horizon: int = GRAPH_HORIZON,
 ) -> dict[str, EdgeList]:
     """Run the Spark job and return one item graph per dataset.
 
     Parameters
     ----------
-    rows_path : pathlib.Path
-        Parquet written by :func:`write_rows`.
-    out_dir : pathlib.Path
-        Where the edges are kept (``out_dir/edges.parquet``, columns dataset, src, dst, weight).
+    rows_path : pathlib.Path, str or Location
+        Parquet written by :func:`write_rows` (a path or URI the executors reach).
+    out_dir : pathlib.Path, str or Location
+        Where the executors write the edges (``out_dir/edges.parquet``, a parquet folder with
+        columns dataset, src, dst, weight).
     n_items : int
         Number of item indices (nodes).
     master : str
         Spark master URL (``settings.SPARK_MASTER``).
     datasets : mapping
         Dataset name -> evaluation parts it includes.
+    horizon : int
+        An edge from each item to each of the next ``horizon`` items of the sequence
+        (:data:`recsys.pipeline.walks.GRAPH_HORIZON`).
 
     Returns
     -------
@@ -130,7 +147,7 @@ def build_item_graphs(
         ]
     )
     with spark_session(master) as session:
-        rows = session.read.schema(schema).parquet(str(rows_path))
+        rows = session.read.schema(schema).parquet(str(Location(rows_path)))
         # Each row joins every dataset whose parts include its part.
         memberships = F.array(
             *[F.when(F.col("part").isin(list(parts)), F.lit(name)) for name, parts in datasets.items()]
@@ -139,16 +156,19 @@ def build_item_graphs(
             "*", F.explode(F.filter(memberships, lambda x: x.isNotNull())).alias("dataset")
         )
         sequence = Window.partitionBy("dataset", "user").orderBy(F.col("sequence").asc())
+        # One move to each of the next ``horizon`` items (walks.GRAPH_HORIZON).
+        ahead = F.array(*[F.lead("item", step).over(sequence) for step in range(1, horizon + 1)])
         moves = (
-            expanded.withColumn("dst", F.lead("item").over(sequence))
+            expanded.withColumn("ahead", ahead)
+            .select("dataset", "item", F.explode("ahead").alias("dst"))
             .where(F.col("dst").isNotNull())
             .groupBy("dataset", F.col("item").alias("src"), "dst")
             .agg(F.count(F.lit(1)).cast("float").alias("weight"))
         )
-        table = moves.toArrow()
-    edges_path = out_dir / "edges.parquet"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, edges_path)
+        edges = Location(out_dir) / "edges.parquet"
+        moves.write.mode("overwrite").parquet(str(edges))
+    filesystem, inner = edges.filesystem()
+    table = pq.read_table(inner, filesystem=filesystem, columns=["dataset", "src", "dst", "weight"])
     dataset_col = table.column("dataset").to_numpy(zero_copy_only=False)
     graphs: dict[str, EdgeList] = {}
     for name in datasets:

@@ -39,7 +39,16 @@ class EdgeList:
         return EdgeList(self.src[order], self.dst[order], self.weight[order], self.n_nodes)
 
 
-def sequence_edges(positions: sp.csr_matrix) -> EdgeList:
+GRAPH_HORIZON = 8
+"""How far ahead in a user's sequence an edge reaches: A -> B when B comes 1 to ``GRAPH_HORIZON``
+steps after A. Chosen on the fit -> holdout split of the anime data (DeepWalk alone, Recall@20 /
+NDCG@20; README: DeepWalk tuning): 1 (next item only): 0.211 / 0.196, 3: 0.224 / 0.207,
+8: 0.228 / 0.213, 16: 0.228 / 0.212, 32: 0.219 / 0.205 (ItemKNN on the same split: 0.218 / 0.202).
+With one edge per step a user of n anime gives n - 1 edges of the n (n - 1) / 2 pairs the list
+holds; far-apart items of a long list say less about each other."""
+
+
+def sequence_edges(positions: sp.csr_matrix, horizon: int = GRAPH_HORIZON) -> EdgeList:
     """The directed item graph of every user's behaviour sequence.
 
     Parameters
@@ -47,13 +56,22 @@ def sequence_edges(positions: sp.csr_matrix) -> EdgeList:
     positions : scipy.sparse.csr_matrix
         Users x items; a stored value is the item's 1-based position in that user's sequence
         (:meth:`recsys.pipeline.data.Dataset.positions`).
+    horizon : int
+        An edge A -> B for every B 1 to ``horizon`` steps after A (:data:`GRAPH_HORIZON`).
 
     Returns
     -------
     EdgeList
-        One edge per distinct (A, B) with A immediately followed by B in some sequence; the weight
-        counts those moves over all users.
+        One edge per distinct (A, B) with B at most ``horizon`` steps after A in some sequence;
+        the weight counts those moves over all users.
+
+    Raises
+    ------
+    ValueError
+        If ``horizon`` is below 1.
     """
+    if horizon < 1:
+        raise ValueError(f"horizon must be at least 1, got {horizon}")
     pos = positions.tocsr()
     n_items = int(pos.shape[1])
     indptr = pos.indptr
@@ -61,9 +79,14 @@ def sequence_edges(positions: sp.csr_matrix) -> EdgeList:
     order = np.lexsort((pos.data, user_of))
     items = pos.indices[order].astype(np.int64)
     users = user_of[order]
-    same = users[1:] == users[:-1]
-    src = items[:-1][same]
-    dst = items[1:][same]
+    sources: list[npt.NDArray[np.int64]] = []
+    targets: list[npt.NDArray[np.int64]] = []
+    for step in range(1, horizon + 1):
+        same = users[step:] == users[:-step]
+        sources.append(items[:-step][same])
+        targets.append(items[step:][same])
+    src = np.concatenate(sources)
+    dst = np.concatenate(targets)
     if src.size == 0:
         empty = np.zeros(0, dtype=np.int32)
         return EdgeList(empty, empty.copy(), np.zeros(0, dtype=np.float32), n_items)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 import traceback
-from pathlib import Path
 
 import redis
-from django.conf import settings
 from django.utils import timezone
 
+from animesite.storage import Location
 from recsys.models import ModelVersion
+from recsys.registry.storage import models_location, version_delete
 from recsys.selectors import model_version_active
 from recsys.serving.store import namespace_delete, namespace_versions
 
@@ -22,9 +21,9 @@ KEEP_VERSIONS = 3
 VERSION_PATTERN = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
 
 
-def models_dir() -> Path:
-    """The folder holding one sub-folder per version (``settings.MODELS_DIR``)."""
-    return Path(settings.MODELS_DIR).resolve()
+def models_dir() -> Location:
+    """The store holding one folder per version (``settings.MODELS_DIR``, a path or URI)."""
+    return models_location()
 
 
 def _error_text(exc: BaseException) -> str:
@@ -35,7 +34,10 @@ def _error_text(exc: BaseException) -> str:
 def artifacts_remove(model_version: ModelVersion) -> None:
     """Delete the version's folder and Redis namespace (never the one the pointer names)."""
     if model_version.artifact_dir:
-        shutil.rmtree(model_version.artifact_dir, ignore_errors=True)
+        try:
+            version_delete(model_version.version, model_version.artifact_dir)
+        except OSError:
+            logger.warning("could not delete the files of %s", model_version.version, exc_info=True)
     try:
         namespace_delete(model_version.version)
     except redis.RedisError:
@@ -95,10 +97,10 @@ def model_versions_cleanup(*, keep: int = KEEP_VERSIONS) -> list[str]:
         removed.append(mv.version)
     root = models_dir()
     if root.is_dir():
-        for folder in root.iterdir():
+        for folder in root.children():
             name = folder.name
-            if folder.is_dir() and VERSION_PATTERN.match(name) and name not in kept_names | training:
-                shutil.rmtree(folder, ignore_errors=True)
+            if VERSION_PATTERN.match(name) and name not in kept_names | training and folder.is_dir():
+                version_delete(name, str(folder))
                 if name not in removed:
                     removed.append(name)
     for version in namespace_versions() - kept_names - training:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import redis
 from django.db import transaction
@@ -19,6 +18,7 @@ from django.utils import timezone
 from animesite.exceptions import ApplicationError
 from recsys.models import ModelVersion
 from recsys.pipeline.contract import Bundle, LoadFn, ProgressFn
+from recsys.registry.storage import version_local_dir
 from recsys.selectors import user_histories_all, users_with_history_count
 from recsys.serving.store import (
     HistoryStamp,
@@ -111,12 +111,17 @@ def model_version_activate(
     redis.RedisError
         When Redis fails while publishing (the active version is unchanged).
     """
-    if not model_version.artifacts_present or not Path(model_version.artifact_dir).is_dir():
+    folder = (
+        version_local_dir(model_version.version, model_version.artifact_dir)
+        if model_version.artifacts_present
+        else None
+    )
+    if folder is None:
         raise ApplicationError(
             f"The artifacts of {model_version.version} are gone; it cannot be activated.",
             code="artifacts_missing",
         )
-    bundle = (load_fn or default_load_fn())(Path(model_version.artifact_dir))
+    bundle = (load_fn or default_load_fn())(folder)
     started = time.perf_counter()
     items = item_vectors_publish(version=model_version.version, bundle=bundle)
     written = user_vectors_publish(version=model_version.version, bundle=bundle, progress=progress)

@@ -21,11 +21,11 @@ from recsys.registry.cleanup import (
     interrupted_mark_failed,
     model_version_mark_failed,
     model_versions_cleanup,
-    models_dir,
 )
 from recsys.registry.gate import quality_gate
 from recsys.registry.lock import TrainingAlreadyRunning, TrainingLock, training_running
 from recsys.registry.publishing import model_version_activate
+from recsys.registry.storage import version_artifact_dir, version_upload, version_work_dir
 from recsys.selectors import model_version_active
 
 logger = logging.getLogger(__name__)
@@ -113,17 +113,18 @@ def model_version_train(
     with TrainingLock():
         interrupted_mark_failed()
         version = version_name_new()
-        out_dir = models_dir() / version
+        out_dir = version_work_dir(version)
         model_version = ModelVersion.objects.create(
-            version=version, status=ModelVersion.Status.TRAINING, artifact_dir=str(out_dir)
+            version=version, status=ModelVersion.Status.TRAINING, artifact_dir=version_artifact_dir(version)
         )
-        progress(f"training {version} into {out_dir}")
+        progress(f"training {version} into {model_version.artifact_dir}")
         started = time.perf_counter()
         try:
             out_dir.mkdir(parents=True, exist_ok=False)
             model_version.artifacts_present = True
             model_version.save(update_fields=["artifacts_present"])
             train_report = train(out_dir=out_dir, progress=progress, seed=seed)
+            version_upload(version, out_dir)
             _report_record(model_version, train_report)
         except BaseException as exc:
             model_version_mark_failed(model_version, exc, stage="training failed")

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
-from django.conf import settings
 from django.db import DatabaseError
 
 from recsys.models import ModelVersion
@@ -62,8 +61,15 @@ def bundle_loader(path: Path) -> Bundle:
     return bundle
 
 
-def artifact_path(version: str) -> Path:
-    return Path(settings.MODELS_DIR).resolve() / version
+def artifact_path(version: str) -> Path | None:
+    """A local folder with the version's files (``MODELS_DIR`` may be a URI: fetched once)."""
+    from recsys.registry.storage import version_local_dir
+
+    try:
+        return version_local_dir(version)
+    except OSError:
+        logger.exception("could not fetch the artifacts of %s", version)
+        return None
 
 
 def _version_read() -> tuple[str | None, bool]:
@@ -89,7 +95,7 @@ def _refresh(previous: _State | None) -> ActiveModel:
     if version is None:
         return ActiveModel(version=None, bundle=None, problem="no_model", redis_ok=redis_ok)
     path = artifact_path(version)
-    if not path.is_dir():
+    if path is None:
         logger.error("artifacts of the active version %s are missing at %s", version, path)
         return ActiveModel(version=version, bundle=None, problem="artifact_missing", redis_ok=redis_ok)
     if previous is not None and previous.model.version == version and previous.model.bundle is not None:

@@ -122,3 +122,36 @@ def test_etl_runs_on_a_standalone_cluster_as_it_runs_locally(
     for table, key in (("anime", "anime_key"), ("franchises", "franchise_key"), ("anime_titles", "text")):
         assert _rows(tmp_path / "cluster", table, key) == _rows(tmp_path / "local", table, key), table
     assert on_cluster.counts["anime"] == 9
+
+
+def test_training_graph_runs_on_the_cluster_as_it_runs_locally(
+    cluster: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    from recsys.pipeline.data import assign_parts
+    from recsys.pipeline.spark_graph import build_item_graphs, write_rows
+    from recsys.pipeline.synthetic import synthetic_dataset
+    from recsys.pipeline.train import item_graphs
+
+    monkeypatch.chdir(tmp_path)
+    data = synthetic_dataset(n_users=60, n_items=30, seed=3)
+    data.part = assign_parts(data.user, seed=1)
+    rows = write_rows(data, (tmp_path / "rows.parquet").as_uri())  # locations are URIs
+
+    on_cluster = build_item_graphs(
+        rows_path=rows, out_dir=(tmp_path / "cluster").as_uri(), n_items=data.n_items, master=cluster
+    )
+    local = build_item_graphs(
+        rows_path=rows, out_dir=tmp_path / "local", n_items=data.n_items, master="local[1]"
+    )
+    reference = item_graphs(data, work_dir=tmp_path, spark_master=None)
+
+    assert set(on_cluster) == set(local) == {"full", "train", "fit"}
+    for name, graph in on_cluster.items():
+        assert len(graph) == len(local[name]) == len(reference[name]) > 0
+        for other in (local[name], reference[name]):
+            assert np.array_equal(graph.src, other.src)
+            assert np.array_equal(graph.dst, other.dst)
+            assert np.array_equal(graph.weight, other.weight)
+    assert len(list((tmp_path / "cluster" / "edges.parquet").glob("*.parquet"))) >= 1

@@ -207,7 +207,7 @@ def etl_dir(tmp_path: Path) -> Path:
     return write_etl_output(tmp_path / "etl", _tables())
 
 
-def _load(etl_dir: Path, **kwargs: Any) -> loading.LoadReport:
+def _load(etl_dir: Path | str, **kwargs: Any) -> loading.LoadReport:
     return catalog_load(etl_dir=etl_dir, run_etl=False, rebuild_search=False, progress=False, **kwargs)
 
 
@@ -260,6 +260,13 @@ def test_load_writes_every_table(etl_dir: Path) -> None:
     assert report.tables["interactions"].created == 3
     assert report.tables["collection entries"].created == 3
     assert report.changed
+
+
+def test_load_reads_the_etl_output_from_a_file_uri(etl_dir: Path) -> None:
+    report = _load(etl_dir.as_uri())
+
+    assert Anime.objects.get(mal_id=2001).title == "Shingeki no Kyojin"
+    assert report.tables["anime"].created == Anime.objects.count() > 0
 
 
 def test_load_creates_dataset_users_that_cannot_log_in(etl_dir: Path) -> None:

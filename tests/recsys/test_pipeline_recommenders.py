@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -191,3 +192,27 @@ def test_ablation_table_switches_each_stage_off_and_restores_the_channels(split,
     # without the EASE and ItemKNN channels the candidates differ, so the lists do too
     assert table["without ease channel"] != table["pipeline (recall + ranker + re-rank)"]
     assert pipeline.channels.params == before
+
+
+def test_deepwalk_score_is_the_skip_gram_log_probability(split, fitted):
+    """The dot product plus ``prior_weight * log(walk count)``; items met more often in the walks
+    carry a larger prior, and a weight of 0 is the plain dot product."""
+    train, _ = split
+    model = fitted["deepwalk"]
+    assert isinstance(model, DeepWalkRecommender)
+    rows = train.matrix[:20]
+    kept = model.params
+    model.params = replace(kept, prior_weight=0.0)
+    try:
+        plain = model.score(rows)
+        model.params = replace(kept, prior_weight=0.75)
+        with_prior = model.score(rows)
+    finally:
+        model.params = kept
+    finite = np.isfinite(plain)
+    assert finite.any()
+    expected = np.broadcast_to(0.75 * model.log_count[None, :], plain.shape)
+    np.testing.assert_allclose(with_prior[finite] - plain[finite], expected[finite], rtol=1e-4, atol=1e-4)
+    users = np.asarray((train.matrix > 0).sum(axis=0)).ravel()
+    walked = model.has_vector
+    assert np.corrcoef(model.log_count[walked], np.log(users[walked]))[0, 1] > 0.5

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,13 @@ from recsys.pipeline.data import (
     undated_order_key,
 )
 from recsys.pipeline.synthetic import synthetic_dataset
-from recsys.pipeline.walks import EdgeList, random_walks, random_walks_reference, sequence_edges
+from recsys.pipeline.walks import (
+    GRAPH_HORIZON,
+    EdgeList,
+    random_walks,
+    random_walks_reference,
+    sequence_edges,
+)
 
 
 def _positions(rows: list[tuple[int, int, int]], n_users: int, n_items: int) -> sp.csr_matrix:
@@ -37,7 +42,30 @@ def test_sequence_edges_count_every_move_and_add_repeats():
 
     # then the shared move 2 -> 0 has weight 2, the others 1, and nothing crosses users
     got = {(int(s), int(d)): float(w) for s, d, w in zip(edges.src, edges.dst, edges.weight, strict=True)}
-    assert got == {(2, 0): 2.0, (0, 1): 1.0, (0, 3): 1.0}
+    assert got == {(2, 0): 2.0, (0, 1): 1.0, (0, 3): 1.0, (2, 1): 1.0, (2, 3): 1.0}
+
+
+def test_sequence_edges_reach_the_horizon_and_no_further():
+    # given one user going 0 -> 1 -> 2 -> 3 -> 4
+    positions = _positions([(0, i, i) for i in range(5)], 1, 5)
+
+    # when
+    one = sequence_edges(positions, horizon=1)
+    two = sequence_edges(positions, horizon=2)
+
+    # then
+    assert set(zip(one.src.tolist(), one.dst.tolist(), strict=True)) == {(0, 1), (1, 2), (2, 3), (3, 4)}
+    assert set(zip(two.src.tolist(), two.dst.tolist(), strict=True)) == {
+        (0, 1),
+        (1, 2),
+        (2, 3),
+        (3, 4),
+        (0, 2),
+        (1, 3),
+        (2, 4),
+    }
+    with pytest.raises(ValueError, match="horizon"):
+        sequence_edges(positions, horizon=0)
 
 
 def test_sequence_positions_order_undated_by_a_seeded_key_then_dated_by_time():
@@ -206,8 +234,9 @@ def test_spark_and_numpy_graphs_follow_the_line_order_of_external_files(tmp_path
         user, item = line.split(",")[:2]
         by_user.setdefault(user, []).append(item)
     for seq in by_user.values():
-        for a, b in itertools.pairwise(seq):
-            moves[(int(a), int(b))] = moves.get((int(a), int(b)), 0) + 1
+        for i, a in enumerate(seq):
+            for b in seq[i + 1 : i + 1 + GRAPH_HORIZON]:
+                moves[(int(a), int(b))] = moves.get((int(a), int(b)), 0) + 1
     full = spark["full"]
     got = {
         (int(anime[s]), int(anime[d])): int(w)

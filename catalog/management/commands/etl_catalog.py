@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -13,14 +12,18 @@ class Command(BaseCommand):
     help = "Run the Spark ETL: raw anime files (DATA_DIR) -> parquet tables (ETL_OUTPUT_DIR)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--data-dir", default=settings.DATA_DIR)
-        parser.add_argument("--etl-dir", default=settings.ETL_OUTPUT_DIR, help="output folder")
+        parser.add_argument("--data-dir", default=settings.DATA_DIR, help="input folder: a path or URI")
+        parser.add_argument(
+            "--etl-dir",
+            default=settings.ETL_OUTPUT_DIR,
+            help="output folder: a path or URI (file://, hdfs://, ...)",
+        )
         parser.add_argument("--master", default=settings.SPARK_MASTER, help="Spark master URL")
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = run_etl(
-            data_dir=Path(options["data_dir"]),
-            output_dir=Path(options["etl_dir"]),
+            data_dir=str(options["data_dir"]),
+            output_dir=str(options["etl_dir"]),
             master=options["master"],
             report=self.stdout.write,
             shuffle_partitions=settings.SPARK_SHUFFLE_PARTITIONS,

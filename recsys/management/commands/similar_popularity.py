@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
@@ -114,7 +113,9 @@ class Command(BaseCommand):
             active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
             if active is None:
                 raise CommandError("no active model version; give --version-dir")
-            folder = Path(settings.MODELS_DIR) / active.version
+            from recsys.registry.storage import version_local_dir
+
+            folder = version_local_dir(active.version, active.artifact_dir) or Path(active.artifact_dir)
         if not folder.is_dir():
             raise CommandError(f"no model version folder at {folder}")
         bundle = load_bundle(folder)
