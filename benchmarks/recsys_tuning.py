@@ -72,8 +72,9 @@ def _split(dataset: Any, seed: int) -> Any:
 def tune_deepwalk(dataset: Any, seed: int) -> dict[str, Any]:
     """One axis at a time around the defaults: fit part -> holdout part."""
     from recsys.pipeline.data import PART_FIT, PART_HOLDOUT
+    from recsys.pipeline.deepwalk import DeepWalkParams, DeepWalkRecommender
     from recsys.pipeline.evaluation import evaluate_model
-    from recsys.pipeline.recommenders import DeepWalkParams, DeepWalkRecommender, ItemKNNRecommender
+    from recsys.pipeline.recommenders import ItemKNNRecommender
     from recsys.pipeline.train import train_data_for
     from recsys.pipeline.walks import sequence_edges
 

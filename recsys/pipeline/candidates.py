@@ -28,8 +28,8 @@ import numpy as np
 import numpy.typing as npt
 
 from recsys.pipeline.data import TYPES, ItemTable
+from recsys.pipeline.deepwalk import DeepWalkRecommender
 from recsys.pipeline.recommenders import (
-    DeepWalkRecommender,
     EASERecommender,
     ItemKNNRecommender,
     PopularityRecommender,

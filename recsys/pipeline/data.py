@@ -432,13 +432,10 @@ class Dataset:
         """The rows that are positives (:data:`recsys.preferences.POSITIVE`): disliked entries
         (score 1-4, dropped) are no training input, no graph edge and no evaluation target."""
         keep = self.weights() > 0
-        if keep.all():
-            return self
-        return self.subset(keep)
+        return self if keep.all() else self.subset(keep)
 
     def subset(self, rows: npt.NDArray[np.bool_]) -> Dataset:
-        """The selected rows (same users and items; each user's mean score and sequence order are
-        those of the whole data set: gaps in the order are harmless)."""
+        """The selected rows; users, items, mean scores and sequence order stay the whole set's."""
         return Dataset(
             user_ids=self.user_ids,
             items=self.items,

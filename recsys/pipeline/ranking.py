@@ -28,6 +28,7 @@ from recsys.pipeline.ann import AnnoyConfig
 from recsys.pipeline.arrays import GroupStore
 from recsys.pipeline.candidates import CHANNELS, FEATURE_NAMES, CandidateSet, ChannelParams, Channels
 from recsys.pipeline.data import PART_HOLDOUT, ItemTable, assign_parts
+from recsys.pipeline.deepwalk import DeepWalkParams, DeepWalkRecommender
 from recsys.pipeline.ease_tuning import EASE_L2_GRID, tune_ease
 from recsys.pipeline.embeddings import Word2VecParams
 from recsys.pipeline.ranker import (
@@ -39,8 +40,6 @@ from recsys.pipeline.ranker import (
     training_device,
 )
 from recsys.pipeline.recommenders import (
-    DeepWalkParams,
-    DeepWalkRecommender,
     EASERecommender,
     ItemKNNRecommender,
     PopularityRecommender,

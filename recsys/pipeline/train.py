@@ -41,6 +41,7 @@ from recsys.pipeline.ann import annoy_recall_table, choose_annoy_config
 from recsys.pipeline.candidates import FEATURE_NAMES
 from recsys.pipeline.contract import ProgressFn, TrainReport
 from recsys.pipeline.data import PART_FIT, PART_HOLDOUT, PART_TEST, Dataset, assign_parts
+from recsys.pipeline.deepwalk import DeepWalkRecommender
 from recsys.pipeline.evaluation import (
     evaluate_model,
     evaluate_streams,
@@ -50,7 +51,7 @@ from recsys.pipeline.evaluation import (
     write_evaluation,
 )
 from recsys.pipeline.ranking import PipelineParams, PipelineRecommender
-from recsys.pipeline.recommenders import DeepWalkRecommender, TrainData
+from recsys.pipeline.recommenders import TrainData
 from recsys.pipeline.rerank import RerankParams, rerank
 from recsys.pipeline.walks import EdgeList, sequence_edges
 

@@ -19,10 +19,10 @@ from catalog.models import Anime
 from recsys.pipeline.bundle import load_bundle
 from recsys.pipeline.candidates import ChannelParams
 from recsys.pipeline.contract import Bundle, HistoryItem, TrainReport
+from recsys.pipeline.deepwalk import DeepWalkParams
 from recsys.pipeline.embeddings import Word2VecParams
 from recsys.pipeline.ranker import RankerParams
 from recsys.pipeline.ranking import PipelineParams
-from recsys.pipeline.recommenders import DeepWalkParams
 from recsys.pipeline.source import prepare_dataset
 from recsys.pipeline.synthetic import synthetic_dataset
 from recsys.pipeline.train import run_training

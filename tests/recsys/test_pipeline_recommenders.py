@@ -12,13 +12,12 @@ import scipy.sparse as sp
 
 from recsys.pipeline.candidates import ChannelParams
 from recsys.pipeline.data import PART_TEST, assign_parts
+from recsys.pipeline.deepwalk import DeepWalkParams, DeepWalkRecommender
 from recsys.pipeline.embeddings import Word2VecParams
 from recsys.pipeline.metrics import evaluate_lists
 from recsys.pipeline.ranker import RankerParams
 from recsys.pipeline.ranking import PipelineParams, PipelineRecommender
 from recsys.pipeline.recommenders import (
-    DeepWalkParams,
-    DeepWalkRecommender,
     EASERecommender,
     ItemKNNRecommender,
     PopularityRecommender,
