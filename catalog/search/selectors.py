@@ -219,7 +219,8 @@ def _hidden_ids(ids: list[int]) -> set[int]:
 def _raw_facets(aggs: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     facets: dict[str, list[dict[str, Any]]] = {}
     for name, _field, _size in FACETS:
-        buckets = (aggs.get(name) or {}).get("values", {}).get("buckets", [])
+        facet = aggs.get(name) or {}
+        buckets = facet.get("values", facet).get("buckets", [])  # filtered, or a plain terms one
         facets[name] = [{"value": b["key"], "count": int(b["doc_count"])} for b in buckets]
     return facets
 
