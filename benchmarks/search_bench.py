@@ -8,13 +8,16 @@ Usage (the site served as ``make run`` serves it, on the real catalogue's index)
 
 Each client types every query of a fixed list (every script, typos, prefixes, joined words) one
 character at a time, asking for suggestions at each keystroke from the second character, then
-searches (some searches with filters, some with filters only). One phase per number of clients,
+searches it (some searches with filters, one with filters only: 159 suggestions and 22 searches a
+round). One phase per number of clients,
 the clients typing concurrently. For every request the endpoint reports its wait for the search
 engine in a ``Server-Timing`` header: ``engine`` is that share, ``own`` the rest of the time the
 client waited (HTTP, validation, the autocomplete index, MySQL cards, highlights, JSON). Prints
 p50 / p95 per endpoint and phase, the number of degraded answers, and writes
 ``var/bench/search.json``. Search answers are cached per catalogue generation: serve with
-``SEARCH_CACHE_SECONDS=0`` to make every search ask the engine.
+``SEARCH_CACHE_SECONDS=0`` to make every search ask the engine, and with
+``SEARCH_TITLE_STAGE=false`` to have the engine match titles itself (the body before the title
+stage, ``catalog/search/README.md``) for a before/after comparison.
 """
 
 from __future__ import annotations
@@ -201,7 +204,10 @@ def main() -> None:
         "label": args.label,
         "base_url": base_url,
         "rounds": args.rounds,
-        "requests_per_round": {"suggest": sum(len(s) - 1 for s in SESSIONS[:-1]), "search": len(SEARCHES)},
+        "requests_per_round": {
+            kind: sum(kind_of(path) == kind for session in SESSIONS for path, _params in session)
+            for kind in ("suggest", "search")
+        },
         "search_server": {
             "name": info.get("name"),
             "version": (info.get("version") or {}).get("number"),

@@ -214,6 +214,9 @@ SEARCH_QUEUE_SECONDS = env_float("SEARCH_QUEUE_SECONDS", 1.0)
 SEARCH_BREAKER_SECONDS = env_float("SEARCH_BREAKER_SECONDS", 2.0)
 # Search answers (hit ids, counts, facets) are reused for this long within one catalogue generation.
 SEARCH_CACHE_SECONDS = env_int("SEARCH_CACHE_SECONDS", 600)
+# Titles are matched in the web process and sent to the engine as ids (catalog.search.titles);
+# false: the engine matches them with its own text clauses (for comparisons).
+SEARCH_TITLE_STAGE = env_bool("SEARCH_TITLE_STAGE", True)
 # Bulk loads and index writes from Celery tasks and commands.
 SEARCH_INDEXING_TIMEOUT_SECONDS = 120
 

@@ -18,6 +18,8 @@ Relevance = text match x popularity:
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,16 +94,38 @@ def title_keys_clause(q: str, boost: float) -> dict[str, Any]:
     return _flat({"terms": {"title_keys": keys}}, boost)
 
 
-def text_clauses(q: str, *, synopsis_zh: bool = False) -> list[dict[str, Any]]:
+def title_match_clauses(matches: Mapping[int, float]) -> list[dict[str, Any]]:
+    """The title matches decided in the web process (``catalog.search.titles``) as one ``ids``
+    lookup per distinct score, each scoring that amount: ``{anime id: score}`` -> clauses."""
+    groups: dict[float, list[int]] = defaultdict(list)
+    for anime_id, score in matches.items():
+        groups[score].append(anime_id)
+    return [
+        _flat({"ids": {"values": [str(i) for i in sorted(ids)]}}, score)
+        for score, ids in sorted(groups.items(), reverse=True)
+    ]
+
+
+def text_clauses(
+    q: str, *, synopsis_zh: bool = False, title_matches: Mapping[int, float] | None = None
+) -> list[dict[str, Any]]:
     """The scoring clauses for ``q``; chosen by script so CJK input never goes through fuzziness.
 
     ``q`` is folded first (``catalog.search.normalize.fold``), as the index's folded titles are:
-    either Chinese script, full-width letters and accents all match.
+    either Chinese script, full-width letters and accents all match. ``title_matches`` (anime id
+    -> score, see ``catalog.search.titles``) replaces the analysed title clauses with ids lookups.
     """
     q = fold(q)
     clauses: list[dict[str, Any]] = [title_keys_clause(q, EXACT_BOOST)]
     cjk = has_cjk(q)
     latin = has_latin(q) or not cjk
+    if title_matches is not None:
+        clauses += title_match_clauses(title_matches)
+        if latin:
+            clauses.append({"match": {"synopsis": {"query": q, "operator": "and", "boost": SYNOPSIS_BOOST}}})
+        if cjk:
+            clauses += _cjk_text_clauses(q, synopsis_zh=synopsis_zh)
+        return clauses
     if latin:
         clauses += [
             _flat({"match_phrase": {"titles": q}}, PHRASE_BOOST),
@@ -133,13 +157,19 @@ def text_clauses(q: str, *, synopsis_zh: bool = False) -> list[dict[str, Any]]:
             ]
         else:  # one character: only the single-character grams hold it
             clauses.append(_flat({"match": {"titles_cjk.gram": {"query": q}}}, CJK_WORDS_BOOST))
-        # A tag typed whole ("热血"): one keyword lookup, where matching the analysed tag text cost
-        # the emulator about as much as a title clause.
-        clauses.append(_flat({"terms": {"tags": sorted({q, to_traditional(q)})}}, TAG_BOOST))
-        if synopsis_zh:
-            # Chinese synopses are long: analysing them costs more than every title clause together,
-            # so they are searched only when no title matched (see ``synopsis_retry``).
-            clauses.append(_flat({"match": {"synopsis_zh": {"query": q, "operator": "and"}}}, SYNOPSIS_BOOST))
+        clauses += _cjk_text_clauses(q, synopsis_zh=synopsis_zh)
+    return clauses
+
+
+def _cjk_text_clauses(q: str, *, synopsis_zh: bool) -> list[dict[str, Any]]:
+    """CJK input beyond the titles: a tag typed whole, and the Chinese synopses when asked."""
+    # A tag typed whole ("热血"): one keyword lookup, where matching the analysed tag text cost the
+    # emulator about as much as a title clause.
+    clauses: list[dict[str, Any]] = [_flat({"terms": {"tags": sorted({q, to_traditional(q)})}}, TAG_BOOST)]
+    if synopsis_zh:
+        # Chinese synopses are long: analysing them costs more than every title clause together,
+        # so they are searched only when no title matched (see ``synopsis_retry``).
+        clauses.append(_flat({"match": {"synopsis_zh": {"query": q, "operator": "and"}}}, SYNOPSIS_BOOST))
     return clauses
 
 
@@ -181,35 +211,46 @@ def synopsis_retry(query: SearchQuery) -> bool:
     return bool(query.q) and has_cjk(query.q)
 
 
-def _base_query(query: SearchQuery, *, synopsis_zh: bool = False) -> dict[str, Any]:
+def _base_query(
+    query: SearchQuery, *, synopsis_zh: bool = False, title_matches: Mapping[int, float] | None = None
+) -> dict[str, Any]:
     base: dict[str, Any] = {"bool": {"filter": visibility_filter(query.include_hidden)}}
     if query.q:
-        base["bool"]["should"] = text_clauses(query.q, synopsis_zh=synopsis_zh)
+        base["bool"]["should"] = text_clauses(query.q, synopsis_zh=synopsis_zh, title_matches=title_matches)
         base["bool"]["minimum_should_match"] = 1
     return base
 
 
 def _facet_aggregations(query: SearchQuery) -> dict[str, Any]:
-    """Disjunctive facet counts: each facet counts with every *other* filter applied."""
+    """Disjunctive facet counts: each facet counts with every *other* filter applied.
+
+    A facet with no other filter to apply is a plain ``terms`` aggregation, without the ``filter``
+    wrapper (one aggregation instead of two: the emulator charges for each).
+    """
     filters = query.filters.search_clauses()
     aggs: dict[str, Any] = {}
     for name, index_field, size in FACETS:
         others = [c for other, cs in filters.items() if other != name for c in cs]
-        aggs[name] = {
-            "filter": {"bool": {"filter": others}},
-            "aggs": {"values": {"terms": {"field": index_field, "size": size}}},
-        }
+        terms = {"terms": {"field": index_field, "size": size}}
+        aggs[name] = {"filter": {"bool": {"filter": others}}, "aggs": {"values": terms}} if others else terms
     return aggs
 
 
-def search_body(query: SearchQuery, *, facets: bool = True, synopsis_zh: bool = False) -> dict[str, Any]:
+def search_body(
+    query: SearchQuery,
+    *,
+    facets: bool = True,
+    synopsis_zh: bool = False,
+    title_matches: Mapping[int, float] | None = None,
+) -> dict[str, Any]:
     """Search request: hit ids and total, plus disjunctive facet counts when ``facets``.
 
     User filters go to ``post_filter`` so each facet can count with every *other* filter applied
     (choosing "TV" still shows how many movies match). Highlights are not asked of the engine
-    (``catalog.search.highlight`` marks the page's texts).
+    (``catalog.search.highlight`` marks the page's texts). ``title_matches``: the title stage's
+    answer (``catalog.search.titles``), sent as ids lookups instead of analysed title clauses.
     """
-    base = _base_query(query, synopsis_zh=synopsis_zh)
+    base = _base_query(query, synopsis_zh=synopsis_zh, title_matches=title_matches)
     filters = query.filters.search_clauses()
     body: dict[str, Any] = {
         "query": popularity(base, POPULARITY_WEIGHT) if query.q else base,

@@ -36,7 +36,7 @@ from django.db.models import (
 
 from catalog.documents import all_titles, anime_alias
 from catalog.models import Anime, AnimeTitle, Genre
-from catalog.search import typeahead
+from catalog.search import titles, typeahead
 from catalog.search.client import ENGINE_ERRORS, EngineUnavailable, engine_gate, query_client
 from catalog.search.highlight import Highlighter
 from catalog.search.normalize import fold, to_traditional
@@ -94,20 +94,21 @@ def search_anime(*, query: SearchQuery, language: str | None = None, facets: boo
     the next page or another sort reuses them; highlights are computed here for the page
     (``catalog.search.highlight``).
     """
-    started = time.perf_counter()
     generation = _generation()
     facets_key = _cache_key("facets", generation, facets_body(query)) if facets else None
     cached_facets = _cache_get(facets_key) if facets_key else None
     want_aggs = facets and cached_facets is None
-    body = search_body(query, facets=want_aggs)
     hits_key = _cache_key("hits", generation, search_body(query, facets=False))
     cached_hits = _cache_get(hits_key)
     engine_ms = 0.0
     if cached_hits is None or want_aggs:
+        matches = _title_stage(query)
+        body = search_body(query, facets=want_aggs, title_matches=matches)
+        started = time.perf_counter()
         try:
             response = engine_gate.call(lambda: query_client().search(index=anime_alias(), **body))
             if response["hits"]["total"]["value"] == 0 and synopsis_retry(query):
-                deeper = search_body(query, facets=want_aggs, synopsis_zh=True)
+                deeper = search_body(query, facets=want_aggs, synopsis_zh=True, title_matches=matches)
                 response = engine_gate.call(lambda: query_client().search(index=anime_alias(), **deeper))
         except SEARCH_ERRORS as exc:
             waited_ms = (time.perf_counter() - started) * 1000
@@ -139,6 +140,17 @@ def search_anime(*, query: SearchQuery, language: str | None = None, facets: boo
         degraded=False,
         engine_ms=engine_ms,
     )
+
+
+def _title_stage(query: SearchQuery) -> dict[int, float] | None:
+    """The title matches decided in this process (``catalog.search.titles``), or ``None`` when
+    the engine must match the titles itself: no words, a staff search including hidden anime
+    (the process's index holds visible anime only), the index not built yet, or too many
+    matches."""
+    if not query.q or query.include_hidden or not settings.SEARCH_TITLE_STAGE:
+        return None
+    index = typeahead.current()
+    return titles.title_matches(index, query.q) if index is not None else None
 
 
 def _generation() -> str:
@@ -207,7 +219,8 @@ def _hidden_ids(ids: list[int]) -> set[int]:
 def _raw_facets(aggs: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     facets: dict[str, list[dict[str, Any]]] = {}
     for name, _field, _size in FACETS:
-        buckets = (aggs.get(name) or {}).get("values", {}).get("buckets", [])
+        facet = aggs.get(name) or {}
+        buckets = facet.get("values", facet).get("buckets", [])  # filtered, or a plain terms one
         facets[name] = [{"value": b["key"], "count": int(b["doc_count"])} for b in buckets]
     return facets
 

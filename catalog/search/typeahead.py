@@ -35,6 +35,7 @@ import bisect
 import heapq
 import logging
 import math
+import re
 import threading
 import time
 from collections import defaultdict
@@ -45,13 +46,15 @@ from typing import Any
 from django.conf import settings
 from rapidfuzz.distance import OSA
 
-from catalog.documents import has_cjk
+from catalog.documents import CJK_RE, has_cjk
 from catalog.models import Anime, AnimeTitle
 from catalog.search.normalize import compact, compact_folded, fold, words, words_folded
 
 logger = logging.getLogger(__name__)
 
 CHECK_INTERVAL_SECONDS = 2.0
+
+_TOKEN_RUN_RE = re.compile(f"{CJK_RE.pattern}+|(?:(?!{CJK_RE.pattern})[^\\W_])+")
 
 EXACT = 12.0
 PHRASE = 4.0
@@ -64,6 +67,18 @@ _KIND_RANK: dict[str, int] = {
     AnimeTitle.Kind.OFFICIAL: 1,
     AnimeTitle.Kind.SYNONYM: 2,
 }
+
+
+def cjk_tokenize(folded: str) -> list[str]:
+    """The tokens the engine's ``cjk`` analyser makes of a folded text, in order: overlapping
+    pairs of neighbouring CJK characters (a lone one stays single) and Latin/digit words."""
+    tokens: list[str] = []
+    for run in _TOKEN_RUN_RE.findall(folded):
+        if has_cjk(run[0]):
+            tokens.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+        else:
+            tokens.append(run)
+    return tokens
 
 
 def fuzzy_distance(word: str) -> int:
@@ -101,6 +116,9 @@ class TitleIndex:
     by_initial: dict[str, list[str]] = field(default_factory=dict)
     # Titles with CJK characters: (folded title, entry).
     cjk: list[tuple[str, int]] = field(default_factory=list)
+    # CJK titles' tokens as the engine's ``cjk`` analyser makes them (character pairs, lone
+    # characters, Latin words) -> entries: the search title stage (``catalog.search.titles``).
+    cjk_tokens: dict[str, set[int]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -118,6 +136,7 @@ class TitleIndex:
         starts: list[tuple[str, int]] = []
         exact: dict[str, set[int]] = defaultdict(set)
         postings: dict[str, set[int]] = defaultdict(set)
+        cjk_tokens: dict[str, set[int]] = defaultdict(set)
         for row in anime:
             names = [
                 row["title"],
@@ -167,12 +186,15 @@ class TitleIndex:
                     starts.append((packed, position))
                 if has_cjk(key):
                     index.cjk.append((key, position))
+                    for token in cjk_tokenize(key):
+                        cjk_tokens[token].add(position)
                 for word in words_folded(key):
                     postings[word].add(position)
         starts.sort()
         index.starts = starts
         index.exact = dict(exact)
         index.postings = dict(postings)
+        index.cjk_tokens = dict(cjk_tokens)
         index.vocabulary = sorted(postings)
         initials: dict[str, list[str]] = defaultdict(list)
         for word in index.vocabulary:

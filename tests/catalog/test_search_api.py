@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -13,7 +11,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from catalog.models import Anime, AnimeTitle, Tag
-from catalog.search import typeahead
+from catalog.search import titles, typeahead
 from catalog.search.indexing import delete_index, rebuild_index
 from tests.factories import AnimeFactory, GenreFactory, TagFactory, UserFactory
 
@@ -317,6 +315,41 @@ def test_paging_never_offers_a_page_past_the_window(api_client, indexed, monkeyp
     assert "first 3 results" in beyond.json()["message"]
 
 
+@pytest.mark.parametrize(
+    "q",
+    [
+        "Shingeki no Kyojin",
+        "attack on titan",
+        "atack on titan",
+        "kimet",
+        "titan",
+        "monster",
+        "进击的巨人",
+        "進撃の巨人 Season2",
+        "鬼",
+        "walls",
+        "SteinsGate",
+    ],
+)
+def test_titles_matched_in_the_process_rank_as_the_engine_ranks_them(
+    api_client, indexed, settings, monkeypatch, q
+):
+    # given the title index built: searches match titles in the process (catalog.search.titles)
+    asked: list[str] = []
+    real = titles.title_matches
+    monkeypatch.setattr(titles, "title_matches", lambda index, text: asked.append(text) or real(index, text))
+    in_process = search(api_client, q=q)
+    assert asked == [q]
+    # when the engine matches the titles itself instead
+    settings.SEARCH_TITLE_STAGE = False
+    by_engine = search(api_client, q=q)
+    # then the same anime come in the same order, counted and faceted alike
+    assert asked == [q]
+    assert ids(in_process) == ids(by_engine)
+    assert (in_process["count"], in_process["facets"]) == (by_engine["count"], by_engine["facets"])
+    assert in_process["degraded"] is by_engine["degraded"] is False
+
+
 def test_facets_are_skipped_when_not_asked_for(api_client, indexed):
     body = search(api_client, q="titan", facets="false")
     assert body["facets"] == {"genre": [], "type": [], "year": [], "season": []}
@@ -503,44 +536,6 @@ def test_suggest_bad_input(api_client, params):
 
 
 # --- degraded: search server down or slow ----------------------------------------------------------
-
-
-@pytest.fixture
-def search_server_down(settings) -> None:
-    # Port 9 (discard) has no listener here: connections are refused at once.
-    settings.ELASTICSEARCH_DSL = {
-        "default": {"hosts": "http://127.0.0.1:9/", "request_timeout": 1, "max_retries": 0}
-    }
-
-
-@pytest.fixture
-def search_server_silent(settings) -> Iterator[None]:
-    """A server that accepts connections and never answers: every request times out."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    port = listener.getsockname()[1]
-    settings.ELASTICSEARCH_DSL = {"default": {"hosts": f"http://127.0.0.1:{port}/", "max_retries": 0}}
-    settings.SEARCH_TIMEOUT_SECONDS = 0.3
-    yield
-    stop.set()
-    thread.join()
-    for conn in accepted:
-        conn.close()
-    listener.close()
 
 
 def test_search_falls_back_to_the_database_when_the_server_is_down(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from elastic_transport import ConnectionError as TransportConnectionError
@@ -91,34 +90,10 @@ def test_an_error_answer_does_not_open_the_breaker(gate):
 
 
 @pytest.fixture
-def silent_server(settings) -> Iterator[list[socket.socket]]:
-    """A search server that accepts connections and never answers (a hung engine)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    port = listener.getsockname()[1]
-    settings.ELASTICSEARCH_DSL = {"default": {"hosts": f"http://127.0.0.1:{port}/", "max_retries": 0}}
-    settings.SEARCH_TIMEOUT_SECONDS = 0.3
+def silent_server(search_server_silent, settings) -> list[socket.socket]:
+    """A hung engine (``search_server_silent``) and a breaker that stays open once tripped."""
     settings.SEARCH_BREAKER_SECONDS = 30
-    yield accepted
-    stop.set()
-    thread.join()
-    for conn in accepted:
-        conn.close()
-    listener.close()
+    return search_server_silent
 
 
 @pytest.mark.django_db

@@ -106,6 +106,14 @@ def test_each_facet_counts_with_the_other_filters_only():
     assert body["aggs"]["genre"]["aggs"]["values"]["terms"]["field"] == "genres"
 
 
+def test_a_facet_without_other_filters_is_a_plain_terms_aggregation():
+    assert search_body(SearchQuery(q="x"))["aggs"]["type"] == {"terms": {"field": "type", "size": 20}}
+    aggs = search_body(SearchQuery(q="x", filters=CatalogFilter(types=("TV",))))["aggs"]
+    # the type facet counts without the type filter: nothing else to apply
+    assert aggs["type"] == {"terms": {"field": "type", "size": 20}}
+    assert aggs["year"]["filter"] == {"bool": {"filter": [{"terms": {"type": ["TV"]}}]}}
+
+
 @pytest.mark.parametrize(
     ("sort", "first"),
     [
