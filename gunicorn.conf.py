@@ -9,7 +9,9 @@ import os
 
 workers = int(os.environ.get("WEB_WORKERS") or os.cpu_count() or 2)
 worker_class = "gthread"
-threads = int(os.environ.get("WEB_THREADS") or 4)
+# Up to 3 threads of a worker may wait on the search engine (catalog.search's gate); the others keep
+# answering suggestions and pages meanwhile.
+threads = int(os.environ.get("WEB_THREADS") or 8)
 keepalive = 30
 # Each worker loads the active model at start (post_worker_init); a promotion reloads it in one
 # serving thread while the others keep answering (see recsys.serving.bundles).

@@ -167,6 +167,10 @@ def _evaluate_all(
         label="ease_rerank",
         progress=clock.progress,
     )
+    clock.progress(
+        f"  ease_rerank: recall@20 {metrics['ease_rerank']['recall@20']:.4f} "
+        f"ndcg@20 {metrics['ease_rerank']['ndcg@20']:.4f}"
+    )
     metrics.update(
         evaluate_streams(
             lambda rows, k: dict(
@@ -225,8 +229,8 @@ def ablation_table(
     reranked, plain = pipeline.recommend_lists(rows, 20)
     table["pipeline (recall + ranker + re-rank)"] = score_lists(all_users, reranked, sub_test)
     table["without re-rank"] = score_lists(all_users, plain, sub_test)
-    ease_ids, _ = pipeline.channels.ease.recommend(rows, 20)
-    table["without ranker (EASE order)"] = score_lists(all_users, ease_ids, sub_test)
+    ease_ids, _ = reranked_lists(pipeline.channels.ease, pipeline.channels, pipeline.params.rerank)(rows, 20)
+    table["without ranker (EASE order, re-ranked)"] = score_lists(all_users, ease_ids, sub_test)
     base = pipeline.channels.params
     try:
         for name, change in ABLATIONS.items():

@@ -183,7 +183,7 @@ def test_ablation_table_switches_each_stage_off_and_restores_the_channels(split,
     assert set(table) == {
         "pipeline (recall + ranker + re-rank)",
         "without re-rank",
-        "without ranker (EASE order)",
+        "without ranker (EASE order, re-ranked)",
         *ABLATIONS,
     }
     assert table["pipeline (recall + ranker + re-rank)"]["recall@20"] > 0
