@@ -226,3 +226,27 @@ def test_rerank_matches_a_plain_reference_on_random_inputs():
         got = rerank(scores, genres=genres, franchise=franchise, k=k, params=params)
 
         assert got == _rerank_reference(scores, genres.astype(float), franchise, k, params)
+
+
+def test_cpu_training_runs_on_the_configured_threads_and_restores_them(monkeypatch):
+    import torch
+
+    from recsys.pipeline import ranker_torch
+
+    seen: list[int] = []
+
+    def fake(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        raise RuntimeError("stop")
+
+    monkeypatch.setattr(ranker_torch, "_train_ranker", fake)
+    monkeypatch.setattr(ranker_torch, "CPU_THREADS", 1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with pytest.raises(RuntimeError, match="stop"):
+            ranker_torch.train_ranker([], feature_names=["a"], seed=0, device=torch.device("cpu"))
+        assert seen == [1]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
