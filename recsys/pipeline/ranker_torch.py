@@ -135,32 +135,26 @@ def train_ranker(
         The loss curves.
     """
     dev = device or training_device()
+    args = (groups, feature_names, seed, params or RankerParams(), dev, progress)
     if dev.type != "cpu":
-        return _train_ranker(
-            groups, feature_names=feature_names, seed=seed, params=params, device=dev, progress=progress
-        )
+        return _train_ranker(*args)
     before = torch.get_num_threads()
     torch.set_num_threads(CPU_THREADS)
     try:
-        return _train_ranker(
-            groups, feature_names=feature_names, seed=seed, params=params, device=dev, progress=progress
-        )
+        return _train_ranker(*args)
     finally:
         torch.set_num_threads(before)
 
 
 def _train_ranker(
     groups: Sequence[tuple[FloatArray, FloatArray]],
-    *,
     feature_names: Sequence[str],
     seed: int,
-    params: RankerParams | None = None,
-    device: torch.device | None = None,
-    progress: Callable[[str], None] | None = None,
+    p: RankerParams,
+    dev: torch.device,
+    progress: Callable[[str], None] | None,
 ) -> tuple[Ranker, TrainingHistory]:
     """The training loop of :func:`train_ranker`."""
-    p = params or RankerParams()
-    dev = device or training_device()
     start = time.perf_counter()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
