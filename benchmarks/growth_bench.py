@@ -222,6 +222,7 @@ def run_size(scale: int, args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = json.loads(Path(result_path).read_text(encoding="utf-8"))
     os.unlink(result_path)
     out["process_wall_s"] = round(time.perf_counter() - started, 1)
+    out["load_average_after"] = [round(v, 1) for v in os.getloadavg()]  # the machine is shared
     out["tree_peak_rss_mb"] = round(peak[0], 1)
     return out
 
@@ -327,6 +328,8 @@ def main() -> None:
     json_path, png_path = out_dir / "growth.json", out_dir / "growth.png"
     if args.plot_only:
         payload = json.loads(json_path.read_text(encoding="utf-8"))
+        payload["growth"] = summary(payload["sizes"])
+        json_path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
         plot(payload["sizes"], png_path)
         print_table(payload["sizes"], payload["growth"])
         return
