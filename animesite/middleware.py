@@ -11,7 +11,7 @@ that was not stored.
 
 On the paths whose answers follow the user's collection and "not interested" list
 (``settings.STALE_STATE_PATHS``: recommendations, the collection, home) a signed-in visitor's
-copy is also keyed by their state token (``settings.STALE_STATE_TOKEN``, a ``(user_id) -> str``
+copy is also keyed by their state token (``settings.STALE_STATE_TOKEN``, a ``(user) -> str``
 read from Redis, resolved by dotted path as the project helpers import no app), read before the
 view runs: such a copy is only ever served for the exact request (user, parameters, language,
 state) it answered, never one from before the user's latest change. When the token cannot be
@@ -60,7 +60,7 @@ def _visitor(request: HttpRequest) -> str | None:
     if not request.path.startswith(tuple(settings.STALE_STATE_PATHS)):
         return f"u{user_id}"
     try:
-        token = import_string(settings.STALE_STATE_TOKEN)(user_id=user_id)
+        token = import_string(settings.STALE_STATE_TOKEN)(user=user)
     except Exception:  # Redis unreachable
         return None
     return f"u{user_id}:{token}"

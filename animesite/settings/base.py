@@ -65,7 +65,7 @@ MIDDLEWARE = [
 ]
 # A signed-in visitor's stored answers on these paths are keyed by this state token as well (see
 # animesite.middleware): their answers follow the user's collection and "not interested" list.
-STALE_STATE_TOKEN = "activity.state.user_state_token"
+STALE_STATE_TOKEN = "activity.state.user_state_token_for"
 STALE_STATE_PATHS = ("/api/recommendations/", "/api/collection/", "/api/home/")
 
 ROOT_URLCONF = "animesite.urls"

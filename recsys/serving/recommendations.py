@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
-from activity.state import user_state_key, user_state_token, user_state_token_from
+from activity.state import user_state_token_for
 from animesite.process_cache import process_cache
 from catalog.selectors import display_language
 from recsys.pipeline.contract import Candidate
@@ -307,11 +307,8 @@ def _state_token(user: User) -> str | None:
 
     Usually already read with the user itself (``accounts.selectors.user_companion_key_register``).
     """
-    companions = getattr(user, "redis_companions", None)
-    if companions is not None and (key := user_state_key(user.pk)) in companions:
-        return user_state_token_from(companions[key])
     try:
-        return user_state_token(user_id=user.pk)
+        return user_state_token_for(user=user)
     except redis.RedisError:
         logger.warning("Redis unreachable while reading a state token", exc_info=True)
         return None

@@ -358,7 +358,7 @@ def test_state_is_read_from_the_database_while_redis_is_down(
     from accounts import selectors
 
     monkeypatch.setattr(selectors, "redis_client", lambda **kwargs: Down())
-    monkeypatch.setattr(recommendations, "user_state_token", down)
+    monkeypatch.setattr(recommendations, "user_state_token_for", down)
     # when the collection changes
     CollectionEntryFactory.create(user=user, anime=catalog["anime"]["Action"][1], score=9)
     response = user_client.get("/api/recommendations/", {"limit": 3})
