@@ -7,8 +7,8 @@ read here: every choice is measured on rows the training already holds.
   fitted on the ``fit`` part and measured on the ranker's ``holdout`` part (Recall@20 standard,
   NDCG@20 binary; ItemKNN on the same split for reference).
 * ``rerank``: the re-rank's genre penalty and franchise rule. A nested split of the training rows
-  (20% of each user's training rows as validation) trains the whole pipeline once, then every
-  variant re-ranks the same scored candidates.
+  (20% of each user's training rows as validation) trains the channels and the ranker once, then
+  every variant re-ranks the same scored candidates.
 * ``ranker``: the MLP's epochs / width on the nested split (validation NDCG@20 and seconds).
 
 Usage::
@@ -160,25 +160,6 @@ def _nested(dataset: Any, seed: int) -> tuple[Any, Any, Any, Any]:
     return fit, holdout, train, validation
 
 
-def _fit_pipeline(dataset: Any, seed: int, params: Any = None) -> tuple[Any, Any, Any]:
-    from recsys.pipeline.ranking import PipelineParams, PipelineRecommender
-
-    fit, holdout, train, validation = _nested(dataset, seed)
-    pipe = PipelineRecommender(params or PipelineParams(), seed).fit_split(fit, holdout, train, progress=_say)
-    return pipe, train, validation
-
-
-def _scored(pipe: Any, train: Any, validation: Any) -> list[tuple[Any, Any, Any]]:
-    rows = train.matrix.tocsr()
-    users = np.flatnonzero(np.diff(validation.indptr) > 0)
-    out = []
-    for u in users.tolist():
-        lo, hi = rows.indptr[u], rows.indptr[u + 1]
-        cs, s = pipe.rank(rows.indices[lo:hi].astype(np.int64), rows.data[lo:hi].astype(np.float32))
-        out.append((u, cs, s))
-    return out
-
-
 def _metrics(lists: dict[int, list[int]], validation: Any) -> dict[str, float]:
     from recsys.pipeline.metrics import evaluate_lists
 
@@ -191,12 +172,15 @@ def _metrics(lists: dict[int, list[int]], validation: Any) -> dict[str, float]:
 
 
 def tune_rerank(dataset: Any, seed: int) -> dict[str, Any]:
+    """Re-rank variants over the same scored validation candidates (the default ranker)."""
+    from recsys.pipeline.candidates import FEATURE_NAMES
+    from recsys.pipeline.ranker_torch import train_ranker
     from recsys.pipeline.rerank import RerankParams, rerank
 
     start = time.perf_counter()
-    pipe, train, validation = _fit_pipeline(dataset, seed)
-    channels = pipe.channels
-    scored = _scored(pipe, train, validation)
+    prepared, channels, cands, validation = _prepared(dataset, seed)
+    ranker, _ = train_ranker([(f, y) for f, y, _ in prepared], feature_names=FEATURE_NAMES, seed=seed)
+    scored = [(u, cs, ranker.score(cs.features)) for u, cs in cands]
     _say(f"pipeline fitted and candidates scored in {time.perf_counter() - start:.0f} s")
     variants: list[tuple[str, RerankParams | None]] = [("score order (no re-rank)", None)]
     for franchise in (False, True):

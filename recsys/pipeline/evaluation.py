@@ -36,38 +36,6 @@ ListFn = Callable[[sp.csr_matrix, int], tuple[npt.NDArray[np.int64], npt.NDArray
 Progress = Callable[[str], None]
 
 
-def collect_lists(
-    recommend: ListFn,
-    train: sp.csr_matrix,
-    test: sp.csr_matrix,
-    *,
-    k: int,
-    batch_users: int = 500,
-    progress: Progress | None = None,
-    label: str = "",
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Top-k lists from ``recommend(rows_of_train, k)`` for every user with test items.
-
-    Returns
-    -------
-    users : numpy.ndarray
-        The evaluated user indices.
-    lists : numpy.ndarray
-        ``(n_users, k)`` recommended item indices, -1 padded.
-    """
-    tr = train.tocsr()
-    te = test.tocsr()
-    users = np.flatnonzero(np.diff(te.indptr) > 0)
-    lists = np.full((users.size, k), -1, dtype=np.int64)
-    for b in range(0, users.size, batch_users):
-        batch = users[b : b + batch_users]
-        ids, _ = recommend(tr[batch], k)
-        lists[b : b + batch.size] = ids
-        if progress is not None and users.size > batch_users:
-            progress(f"evaluate {label}: {min(b + batch_users, users.size)}/{users.size} users")
-    return users, lists
-
-
 def score_lists(
     users: npt.NDArray[np.int64],
     lists: npt.NDArray[np.int64],
