@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -25,7 +26,6 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recsys.pipeline.ann import AnnoyConfig
-from recsys.pipeline.arrays import GroupStore
 from recsys.pipeline.candidates import CHANNELS, FEATURE_NAMES, CandidateSet, ChannelParams, Channels
 from recsys.pipeline.data import PART_HOLDOUT, ItemTable, assign_parts
 from recsys.pipeline.deepwalk import DeepWalkParams, DeepWalkRecommender
@@ -39,12 +39,15 @@ from recsys.pipeline.ranker import (
     train_ranker,
     training_device,
 )
+from recsys.pipeline.ranker_data import ranker_groups
 from recsys.pipeline.recommenders import (
     EASERecommender,
     ItemKNNRecommender,
     PopularityRecommender,
     Recommender,
     TrainData,
+    binary,
+    gram_matrix,
 )
 from recsys.pipeline.rerank import RerankParams, rerank
 from recsys.pipeline.threads import single_threaded_blas
@@ -71,6 +74,7 @@ def _untimed(name: str) -> Iterator[None]:
 class PipelineParams:
     """Every knob of the pipeline, stored with the model."""
 
+    # EASE's L2 weight where the grid walk starts (the last choice); with an empty grid, the weight.
     ease_l2: float = 200.0
     ease_min_item_users: int = 10
     knn_neighbours: int = 100
@@ -80,7 +84,6 @@ class PipelineParams:
     rerank: RerankParams = field(default_factory=RerankParams)
     holdout_fraction: float = 0.2
     random_negatives: int = 20
-    # Empty: use ``ease_l2`` as given.
     ease_l2_grid: tuple[float, ...] = EASE_L2_GRID
 
 
@@ -155,79 +158,6 @@ def fit_channels(
     )
 
 
-def ranker_groups(
-    channels: Channels,
-    history: sp.csr_matrix,
-    labels: sp.csr_matrix,
-    *,
-    random_negatives: int,
-    seed: int,
-    progress: Progress | None = None,
-) -> GroupStore:
-    """Training groups for the ranker: one per user with held-out items.
-
-    For each user: the candidates recalled from ``history`` plus ``random_negatives`` random items,
-    with features from ``channels``; label 1 for the held-out items (``labels``) among them. Held-out
-    items that no channel recalls are left out: at serving time the ranker only ever sees recalled
-    items, and learning from the others made it worse (measured).
-
-    Parameters
-    ----------
-    channels : Channels
-        Channels fitted on ``history`` only.
-    history : scipy.sparse.csr_matrix
-        Users x items weights the channels saw.
-    labels : scipy.sparse.csr_matrix
-        Users x items held-out positives.
-    random_negatives : int
-        Random items added per user.
-    seed : int
-        Seed of the random negatives.
-    progress : callable, optional
-        Progress lines.
-
-    Returns
-    -------
-    GroupStore
-        One ``(features, labels)`` group per user (features float32, ``FEATURE_NAMES`` columns),
-        written once to a scratch file: memory stays flat in users. The caller closes it.
-    """
-    rng = np.random.default_rng(seed)
-    h = history.tocsr()
-    y = labels.tocsr()
-    n_items = h.shape[1]
-    groups = GroupStore(len(FEATURE_NAMES))  # in TMPDIR; the file goes with it on an error
-    users = np.flatnonzero(np.diff(y.indptr) > 0)
-    with single_threaded_blas():
-        for done, u in enumerate(users.tolist()):
-            _add_group(channels, h, y, u, n_items, random_negatives, rng, groups)
-            if progress is not None and (done + 1) % 1000 == 0:
-                progress(f"ranker data: {done + 1}/{users.size} users")
-    return groups.finish()
-
-
-def _add_group(
-    channels: Channels,
-    h: sp.csr_matrix,
-    y: sp.csr_matrix,
-    u: int,
-    n_items: int,
-    random_negatives: int,
-    rng: np.random.Generator,
-    groups: GroupStore,
-) -> None:
-    lo, hi = h.indptr[u], h.indptr[u + 1]
-    items = h.indices[lo:hi].astype(np.int64)
-    if items.size == 0:
-        return
-    weights = h.data[lo:hi].astype(np.float32)
-    positives = y.indices[y.indptr[u] : y.indptr[u + 1]].astype(np.int64)
-    negatives = np.unique(rng.integers(0, n_items, size=random_negatives))
-    extra = negatives[~np.isin(negatives, items)]
-    cs = channels.candidates(items, weights, extra=extra)
-    groups.append(cs.features, np.isin(cs.items, positives).astype(np.float32))
-
-
 def split_matrix(matrix: sp.csr_matrix, mask: npt.NDArray[np.bool_]) -> sp.csr_matrix:
     """The entries of a CSR matrix selected by a mask over its stored entries (row-major order)."""
     coo = matrix.tocsr().tocoo()
@@ -259,6 +189,7 @@ class PipelineRecommender(Recommender):
         self.items: ItemTable | None = None
         self.ranker_history: TrainingHistory | None = None
         self.rerank_enabled = True
+        self._tuned_ease: EASERecommender | None = None
 
     @classmethod
     def from_parts(
@@ -289,6 +220,48 @@ class PipelineRecommender(Recommender):
         fit_data = TrainData(matrix=fit_matrix, items=train.items, positions=fit_positions)
         return self.fit_split(fit_data, split_matrix(train.matrix, hold), train, progress=progress)
 
+    def tune_ease_weight(
+        self,
+        fit: sp.csr_matrix,
+        holdout: sp.csr_matrix,
+        *,
+        progress: Progress | None = None,
+        stage: Stage = _untimed,
+        extra: dict[str, Any] | None = None,
+    ) -> EASERecommender:
+        """Step 1 of :meth:`fit_split` on its own (it needs no item graph, so training runs it
+        while the graph job runs): EASE's L2 weight chosen on ``fit`` -> ``holdout``
+        (:func:`recsys.pipeline.ease_tuning.tune_ease`, the grid walked from ``params.ease_l2``;
+        an empty grid keeps ``params.ease_l2``). The next :meth:`fit_split` on the same ``fit``
+        rows uses the fitted model instead of tuning again.
+
+        Returns
+        -------
+        EASERecommender
+            Fitted on ``fit`` with the chosen weight (also ``params.ease_l2``).
+        """
+        p = self.params
+        with stage("ease_tuning"):
+            if p.ease_l2_grid:
+                ease_fit, table = tune_ease(
+                    fit,
+                    holdout,
+                    grid=p.ease_l2_grid,
+                    min_item_users=p.ease_min_item_users,
+                    seed=self.seed,
+                    start=p.ease_l2,
+                )
+                if extra is not None:
+                    extra["ease_tuning"] = table
+                (progress or _silent)(f"ease: l2 {ease_fit.l2:g} ({table})")
+            else:
+                ease_fit = EASERecommender(l2=p.ease_l2, min_item_users=p.ease_min_item_users)
+                kept = ease_fit.supported_items(binary(fit))
+                ease_fit.fit_kept(gram_matrix(binary(fit), kept), kept, fit.shape[1])
+        self.params = replace(p, ease_l2=ease_fit.l2)
+        self._tuned_ease = ease_fit
+        return ease_fit
+
     def fit_split(
         self,
         fit: TrainData,
@@ -301,11 +274,12 @@ class PipelineRecommender(Recommender):
     ) -> Self:
         """The training recipe: tune EASE, fit channels, learn the ranker, refit the channels.
 
-        1. ``ease_tuning``: EASE's L2 weight from ``params.ease_l2_grid`` by fit -> holdout;
+        1. ``ease_tuning``: EASE's L2 weight by fit -> holdout (:meth:`tune_ease_weight`,
+           unless it already ran);
         2. ``channels_fit``: every channel fitted on ``fit``;
         3. ``ranker_data``: per user with held-out items, the recalled candidates (+ random
            negatives) with features, labelled by ``holdout`` (:func:`ranker_groups`);
-        4. ``ranker_train``: the MLP (CUDA when available);
+        4. ``ranker_train``: the MLP (CUDA when available), side by side with
         5. ``channels_train``: the channels refitted on ``final`` (the ranker is kept).
 
         Parameters
@@ -328,23 +302,12 @@ class PipelineRecommender(Recommender):
         PipelineRecommender
             ``self``, fitted; ``params.ease_l2`` is the chosen weight.
         """
-        say = progress or _silent
         info = extra if extra is not None else {}
+        if self._tuned_ease is None:
+            self.tune_ease_weight(fit.matrix, holdout, progress=progress, stage=stage, extra=info)
+        ease_fit, self._tuned_ease = self._tuned_ease, None
+        assert ease_fit is not None
         p = self.params
-        with stage("ease_tuning"):
-            if p.ease_l2_grid:
-                ease_fit, table = tune_ease(
-                    fit.matrix,
-                    holdout,
-                    grid=p.ease_l2_grid,
-                    min_item_users=p.ease_min_item_users,
-                    seed=self.seed,
-                )
-                info["ease_tuning"] = table
-                say(f"ease: l2 {ease_fit.l2:g} ({table})")
-            else:
-                ease_fit = EASERecommender(l2=p.ease_l2, min_item_users=p.ease_min_item_users).fit(fit)
-        self.params = p = replace(p, ease_l2=ease_fit.l2)
         ct = ChannelTimings()
         with stage("channels_fit"):
             channels_fit = fit_channels(fit, params=p, seed=self.seed, ease=ease_fit, timings=ct)
@@ -368,19 +331,27 @@ class PipelineRecommender(Recommender):
                 "positives": n_pos,
             }
         del channels_fit
-        with stage("ranker_train"):
-            self.ranker, self.ranker_history = train_ranker(
-                groups,
-                feature_names=FEATURE_NAMES,
-                seed=self.seed,
-                params=p.ranker,
-                device=training_device(),
-                progress=progress,
-            )
-            info["ranker"] = history_dict(self.ranker_history)
-            groups.close()
-        with stage("channels_train"):
-            self.channels = fit_channels(final, params=p, seed=self.seed, timings=ct)
+
+        def refit_channels() -> Channels:
+            with stage("channels_train"):
+                return fit_channels(final, params=p, seed=self.seed, timings=ct)
+
+        # The refit does not depend on the ranker: the two run side by side (the ranker trains on
+        # one thread, ranker_torch.CPU_THREADS; the channels use the other core).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="channels") as pool:
+            refitted = pool.submit(refit_channels)
+            with stage("ranker_train"):
+                self.ranker, self.ranker_history = train_ranker(
+                    groups,
+                    feature_names=FEATURE_NAMES,
+                    seed=self.seed,
+                    params=p.ranker,
+                    device=training_device(),
+                    progress=progress,
+                )
+                info["ranker"] = history_dict(self.ranker_history)
+                groups.close()
+            self.channels = refitted.result()
         info["channel_seconds"] = {k: round(v, 3) for k, v in ct.seconds.items()}
         self.items = final.items
         return self

@@ -4,19 +4,23 @@
 :func:`run_training` does the work on an in-memory :class:`~recsys.pipeline.data.Dataset`, and
 :func:`run_evaluation` only the evaluation half (``manage.py evaluate_recsys``).
 
-Stages (each timed, each announced through ``progress``):
+Stages (each timed, each announced through ``progress``; two pairs run side by side, so the
+stage times add up to more than the wall time, ``timings["total"]``):
 
 1. ``export``: the database -> parquet -> :class:`Dataset` (train_bundle only);
 2. ``split``: the seeded 80/20 split per user, and a further 80/20 of the training part whose
    holdout labels the ranker (:func:`recsys.pipeline.data.assign_parts`);
-3. ``spark_graph``: Spark builds the item graphs of the ``fit``, ``train`` and ``full`` rows;
-4. ``deepwalk_full``: walks + Word2Vec on the full graph (the served vectors);
-5. ``annoy_tuning``: Annoy recall@50 vs exact search on those vectors for a grid of
+3. ``spark_graph``: Spark builds the item graphs of the ``fit``, ``train`` and ``full`` rows, in a
+   JVM, while the Python process runs
+4. ``ease_tuning``: EASE's L2 weight chosen on fit -> holdout
+   (:meth:`~recsys.pipeline.ranking.PipelineRecommender.tune_ease_weight`);
+5. ``deepwalk_full``: walks + Word2Vec on the full graph (the served vectors);
+6. ``annoy_tuning``: Annoy recall@50 vs exact search on those vectors for a grid of
    ``n_trees`` / ``search_k``; the cheapest configuration with recall >= 0.95 is used everywhere;
-6-10. ``ease_tuning``, ``channels_fit``, ``ranker_data``, ``ranker_train``, ``channels_train``:
-   the pipeline's one training recipe, :meth:`recsys.pipeline.ranking.PipelineRecommender.fit_split`
-   (EASE's L2 weight and the ranker learnt on fit -> holdout, never the test split; the channels
-   refitted on fit + holdout);
+7-10. ``channels_fit``, ``ranker_data``, ``ranker_train`` side by side with ``channels_train``:
+   the rest of the pipeline's one training recipe,
+   :meth:`recsys.pipeline.ranking.PipelineRecommender.fit_split` (the ranker learnt on
+   fit -> holdout, never the test split; the channels refitted on fit + holdout);
 11. ``evaluation``: every model measured on the test part;
 12. ``channels_full``, ``save``: the served model (:meth:`~recsys.pipeline.ranking.PipelineRecommender.refit`
     on every row, same ranker), written to ``out_dir``.
@@ -28,6 +32,7 @@ import json
 import platform
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -319,10 +324,27 @@ def run_evaluation(
             "rows": counts,
         }
         progress(f"split: {counts}")
-    with clock.stage("spark_graph" if spark_master else "graph"):
-        graphs = item_graphs(dataset, work_dir=work_dir, spark_master=spark_master)
-        extra["graph_edges"] = {name: len(g) for name, g in graphs.items()}
-        progress(f"graph edges: {extra['graph_edges']}")
+    pipeline_eval = PipelineRecommender(p, seed)
+    holdout = dataset.matrix(_rows(dataset, (PART_HOLDOUT,)))
+
+    def build_graphs() -> dict[str, EdgeList]:
+        with clock.stage("spark_graph" if spark_master else "graph"):
+            built = item_graphs(dataset, work_dir=work_dir, spark_master=spark_master)
+            extra["graph_edges"] = {name: len(g) for name, g in built.items()}
+            progress(f"graph edges: {extra['graph_edges']}")
+        return built
+
+    # EASE's weight needs no graph: it is chosen while the graph job (a JVM) runs.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph") as pool:
+        graph_job = pool.submit(build_graphs)
+        pipeline_eval.tune_ease_weight(
+            dataset.matrix(_rows(dataset, (PART_FIT,))),
+            holdout,
+            progress=progress,
+            stage=clock.stage,
+            extra=extra,
+        )
+        graphs = graph_job.result()
     full_deepwalk: DeepWalkRecommender | None = None
     annoy_config = p.deepwalk.annoy
     if train_full_deepwalk:
@@ -355,13 +377,12 @@ def run_evaluation(
                     f"recall@50 {row['recall']:.3f}, {row['ms_per_query']:.2f} ms/query"
                 )
             progress(f"annoy: chose {annoy_config}")
-    p_used = replace(p, deepwalk=replace(p.deepwalk, annoy=annoy_config))
-    fit_data = train_data_for(dataset, (PART_FIT,), graphs["fit"])
-    holdout = dataset.matrix(_rows(dataset, (PART_HOLDOUT,)))
-    train_data = train_data_for(dataset, (PART_FIT, PART_HOLDOUT), graphs["train"])
-    pipeline_eval = PipelineRecommender(p_used, seed).fit_split(
-        fit_data, holdout, train_data, progress=progress, stage=clock.stage, extra=extra
+    pipeline_eval.params = replace(
+        pipeline_eval.params, deepwalk=replace(pipeline_eval.params.deepwalk, annoy=annoy_config)
     )
+    fit_data = train_data_for(dataset, (PART_FIT,), graphs["fit"])
+    train_data = train_data_for(dataset, (PART_FIT, PART_HOLDOUT), graphs["train"])
+    pipeline_eval.fit_split(fit_data, holdout, train_data, progress=progress, stage=clock.stage, extra=extra)
     p_used = pipeline_eval.params
     assert pipeline_eval.channels is not None
     test = dataset.matrix(_rows(dataset, (PART_TEST,)))
