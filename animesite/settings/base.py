@@ -222,6 +222,10 @@ SEARCH_INDEXING_TIMEOUT_SECONDS = 120
 
 # --- Spark, data, models -----------------------------------------------------------------
 SPARK_MASTER = env_str("SPARK_MASTER", "local[2]")
+# The recommender's item graphs: with a local master, fewer positive rows than this are built in
+# the training process (the same edges, tested; about 4 s and 265 MB per 0.5 M rows, where the
+# Spark job takes a minute), more by the Spark job; a cluster master always runs the Spark job.
+SPARK_GRAPH_MIN_ROWS = env_int("SPARK_GRAPH_MIN_ROWS", 2_000_000)
 # Size of the catalogue ETL's Spark session (raise both on a cluster).
 SPARK_SHUFFLE_PARTITIONS = env_int("SPARK_SHUFFLE_PARTITIONS", 4)
 SPARK_DRIVER_MEMORY = env_str("SPARK_DRIVER_MEMORY", "1g")

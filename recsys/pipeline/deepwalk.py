@@ -11,7 +11,14 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from recsys.pipeline.ann import AnnoyConfig, build_annoy, load_annoy, save_annoy
+from recsys.pipeline.ann import (
+    AnnoyConfig,
+    annoy_recall_table,
+    build_annoy,
+    choose_annoy_config,
+    load_annoy,
+    save_annoy,
+)
 from recsys.pipeline.arrays import load_array, load_meta, save_arrays
 from recsys.pipeline.embeddings import (
     Word2VecParams,
@@ -135,6 +142,39 @@ class DeepWalkRecommender(Recommender):
     def set_annoy_config(self, config: AnnoyConfig) -> None:
         """Rebuild the index with other parameters (after measuring them)."""
         self.set_vectors(self.vectors, self.has_vector, self.indexed, config)
+
+    def tune_annoy(
+        self, user_items: sp.csr_matrix, *, k: int = 50, min_recall: float = 0.95, queries: int = 250
+    ) -> dict[str, Any]:
+        """Choose and install the cheapest Annoy configuration whose recall@``k`` against exact
+        cosine search reaches ``min_recall`` (:func:`recsys.pipeline.ann.annoy_recall_table`), on
+        ``queries`` random indexed items and as many users of ``user_items`` (their vectors).
+
+        Returns
+        -------
+        dict
+            ``k``, ``queries``, ``min_recall``, ``table`` (one row per configuration: ``n_trees``,
+            ``search_k``, ``recall``, ``ms_per_query``) and ``chosen`` (the installed config).
+        """
+        from dataclasses import asdict
+
+        rng = np.random.default_rng(self.seed)
+        items = np.flatnonzero(self.indexed)
+        item_q = self.unit[rng.choice(items, size=min(queries, items.size), replace=False)]
+        user_vecs, ok = self.user_vectors(user_items)
+        users = np.flatnonzero(ok)
+        user_q = user_vecs[rng.choice(users, size=min(queries, users.size), replace=False)]
+        asked = np.concatenate([item_q, user_q]).astype(np.float32)
+        table = annoy_recall_table(self.vectors, self.indexed, asked, k=k, seed=self.seed)
+        config = choose_annoy_config(table, k=k, min_recall=min_recall)
+        self.set_annoy_config(config)
+        return {
+            "k": k,
+            "queries": int(asked.shape[0]),
+            "min_recall": min_recall,
+            "table": table,
+            "chosen": asdict(config),
+        }
 
     def user_vectors(self, user_items: sp.csr_matrix) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
         """Unit user vectors for a batch (weights from the matrix) and which rows have one."""

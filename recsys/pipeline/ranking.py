@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -271,15 +270,18 @@ class PipelineRecommender(Recommender):
         progress: Progress | None = None,
         stage: Stage = _untimed,
         extra: dict[str, Any] | None = None,
+        tune_annoy: bool = False,
     ) -> Self:
         """The training recipe: tune EASE, fit channels, learn the ranker, refit the channels.
 
         1. ``ease_tuning``: EASE's L2 weight by fit -> holdout (:meth:`tune_ease_weight`,
            unless it already ran);
-        2. ``channels_fit``: every channel fitted on ``fit``;
+        2. ``channels_fit``: every channel fitted on ``fit``; with ``tune_annoy``,
+           ``annoy_tuning``: the Annoy configuration chosen on these DeepWalk vectors
+           (:meth:`~recsys.pipeline.deepwalk.DeepWalkRecommender.tune_annoy`), used from here on;
         3. ``ranker_data``: per user with held-out items, the recalled candidates (+ random
            negatives) with features, labelled by ``holdout`` (:func:`ranker_groups`);
-        4. ``ranker_train``: the MLP (CUDA when available), side by side with
+        4. ``ranker_train``: the MLP (CUDA when available);
         5. ``channels_train``: the channels refitted on ``final`` (the ranker is kept).
 
         Parameters
@@ -295,13 +297,16 @@ class PipelineRecommender(Recommender):
         stage : callable, optional
             ``stage(name)`` returns a context manager wrapped around each step (timing).
         extra : dict, optional
-            Receives the EASE table, the ranker data sizes and the loss curve.
+            Receives the EASE and Annoy tables, the ranker data sizes and the loss curve.
+        tune_annoy : bool
+            Measure Annoy's configurations (else ``params.deepwalk.annoy`` as given).
 
         Returns
         -------
         PipelineRecommender
             ``self``, fitted; ``params.ease_l2`` is the chosen weight.
         """
+        say = progress or _silent
         info = extra if extra is not None else {}
         if self._tuned_ease is None:
             self.tune_ease_weight(fit.matrix, holdout, progress=progress, stage=stage, extra=info)
@@ -311,6 +316,13 @@ class PipelineRecommender(Recommender):
         ct = ChannelTimings()
         with stage("channels_fit"):
             channels_fit = fit_channels(fit, params=p, seed=self.seed, ease=ease_fit, timings=ct)
+        if tune_annoy:
+            with stage("annoy_tuning"):
+                info["annoy"] = channels_fit.deepwalk.tune_annoy(fit.matrix)
+                self.params = p = replace(
+                    p, deepwalk=replace(p.deepwalk, annoy=channels_fit.deepwalk.annoy_config)
+                )
+                say(f"annoy: chose {p.deepwalk.annoy} ({info['annoy']['table']})")
         with stage("ranker_data"):
             groups = ranker_groups(
                 channels_fit,
@@ -332,26 +344,21 @@ class PipelineRecommender(Recommender):
             }
         del channels_fit
 
-        def refit_channels() -> Channels:
-            with stage("channels_train"):
-                return fit_channels(final, params=p, seed=self.seed, timings=ct)
-
-        # The refit does not depend on the ranker: the two run side by side (the ranker trains on
-        # one thread, ranker_torch.CPU_THREADS; the channels use the other core).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="channels") as pool:
-            refitted = pool.submit(refit_channels)
-            with stage("ranker_train"):
-                self.ranker, self.ranker_history = train_ranker(
-                    groups,
-                    feature_names=FEATURE_NAMES,
-                    seed=self.seed,
-                    params=p.ranker,
-                    device=training_device(),
-                    progress=progress,
-                )
-                info["ranker"] = history_dict(self.ranker_history)
-                groups.close()
-            self.channels = refitted.result()
+        with stage("ranker_train"):
+            self.ranker, self.ranker_history = train_ranker(
+                groups,
+                feature_names=FEATURE_NAMES,
+                seed=self.seed,
+                params=p.ranker,
+                device=training_device(),
+                progress=progress,
+            )
+            info["ranker"] = history_dict(self.ranker_history)
+            groups.close()
+        # Not side by side with the ranker: gensim's two workers and the ranker's thread on two
+        # cores made both slower (ranker 20 -> 48 s, channels 25 -> 42 s; measured).
+        with stage("channels_train"):
+            self.channels = fit_channels(final, params=p, seed=self.seed, timings=ct)
         info["channel_seconds"] = {k: round(v, 3) for k, v in ct.seconds.items()}
         self.items = final.items
         return self

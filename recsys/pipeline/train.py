@@ -4,26 +4,26 @@
 :func:`run_training` does the work on an in-memory :class:`~recsys.pipeline.data.Dataset`, and
 :func:`run_evaluation` only the evaluation half (``manage.py evaluate_recsys``).
 
-Stages (each timed, each announced through ``progress``; two pairs run side by side, so the
-stage times add up to more than the wall time, ``timings["total"]``):
+Stages (each timed, each announced through ``progress``; the graph job and EASE's tuning run
+side by side, so the stage times can add up to more than the wall time, ``timings["total"]``):
 
 1. ``export``: the database -> parquet -> :class:`Dataset` (train_bundle only);
 2. ``split``: the seeded 80/20 split per user, and a further 80/20 of the training part whose
    holdout labels the ranker (:func:`recsys.pipeline.data.assign_parts`);
-3. ``spark_graph``: Spark builds the item graphs of the ``fit``, ``train`` and ``full`` rows, in a
-   JVM, while the Python process runs
+3. ``spark_graph``: Spark builds the item graphs of the ``fit`` and ``train`` rows, in a JVM
+   (``graph`` when built in this process, :func:`graph_master`), while the Python process runs
 4. ``ease_tuning``: EASE's L2 weight chosen on fit -> holdout
    (:meth:`~recsys.pipeline.ranking.PipelineRecommender.tune_ease_weight`);
-5. ``deepwalk_full``: walks + Word2Vec on the full graph (the served vectors);
-6. ``annoy_tuning``: Annoy recall@50 vs exact search on those vectors for a grid of
-   ``n_trees`` / ``search_k``; the cheapest configuration with recall >= 0.95 is used everywhere;
-7-10. ``channels_fit``, ``ranker_data``, ``ranker_train`` side by side with ``channels_train``:
-   the rest of the pipeline's one training recipe,
-   :meth:`recsys.pipeline.ranking.PipelineRecommender.fit_split` (the ranker learnt on
-   fit -> holdout, never the test split; the channels refitted on fit + holdout);
+5-9. ``channels_fit``, ``annoy_tuning`` (Annoy recall@50 vs exact search on the fit part's DeepWalk
+   vectors for a grid of ``n_trees`` / ``search_k``; the cheapest configuration with recall
+   >= 0.95 is used everywhere), ``ranker_data``, ``ranker_train``, ``channels_train``: the rest of
+   the pipeline's one training recipe, :meth:`recsys.pipeline.ranking.PipelineRecommender.fit_split`
+   (the ranker learnt on fit -> holdout, never the test split; the channels refitted on
+   fit + holdout);
 11. ``evaluation``: every model measured on the test part;
-12. ``channels_full``, ``save``: the served model (:meth:`~recsys.pipeline.ranking.PipelineRecommender.refit`
-    on every row, same ranker), written to ``out_dir``.
+12. ``channels_full``, ``save``: the served model (:meth:`~recsys.pipeline.ranking.PipelineRecommender.refit`:
+    popularity, ItemKNN and EASE on every row; the evaluated DeepWalk vectors and ranker),
+    written to ``out_dir``.
 """
 
 from __future__ import annotations
@@ -42,11 +42,9 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from recsys.pipeline.ann import annoy_recall_table, choose_annoy_config
 from recsys.pipeline.candidates import FEATURE_NAMES
 from recsys.pipeline.contract import ProgressFn, TrainReport
 from recsys.pipeline.data import PART_FIT, PART_HOLDOUT, PART_TEST, Dataset, assign_parts
-from recsys.pipeline.deepwalk import DeepWalkRecommender
 from recsys.pipeline.evaluation import (
     evaluate_model,
     evaluate_streams,
@@ -60,7 +58,6 @@ from recsys.pipeline.recommenders import TrainData
 from recsys.pipeline.rerank import RerankParams, rerank
 from recsys.pipeline.walks import EdgeList, sequence_edges
 
-ANNOY_MIN_RECALL = 0.95
 # Bumped whenever what the metrics measure changes, so the quality gate never compares figures
 # measured differently. 2: disliked rows are no target; recall@k is the standard recall.
 EVALUATION_PROTOCOL = 2
@@ -96,22 +93,30 @@ def train_data_for(dataset: Dataset, parts: tuple[int, ...], graph: EdgeList | N
     )
 
 
+GRAPH_PARTS: dict[str, tuple[int, ...]] = {
+    "train": (PART_FIT, PART_HOLDOUT),
+    "fit": (PART_FIT,),
+}
+"""The item graphs training needs: DeepWalk on the ``fit`` rows (the ranker's features) and on
+the ``train`` rows (evaluated, then served)."""
+
+
 def item_graphs(dataset: Dataset, *, work_dir: Path, spark_master: str | None) -> dict[str, EdgeList]:
-    """The ``fit`` / ``train`` / ``full`` item graphs: by Spark, or by numpy when no master is given."""
+    """The :data:`GRAPH_PARTS` item graphs: by Spark, or by numpy when no master is given."""
     if spark_master:
         from recsys.pipeline.spark_graph import build_item_graphs, write_rows
 
         rows_path = write_rows(dataset, work_dir / "rows.parquet")
         return build_item_graphs(
-            rows_path=rows_path, out_dir=work_dir, n_items=dataset.n_items, master=spark_master
+            rows_path=rows_path,
+            out_dir=work_dir,
+            n_items=dataset.n_items,
+            master=spark_master,
+            datasets=GRAPH_PARTS,
         )
     return {
         name: sequence_edges(dataset.positions(_rows(dataset, parts))).sorted()
-        for name, parts in (
-            ("full", (PART_FIT, PART_HOLDOUT, PART_TEST)),
-            ("train", (PART_FIT, PART_HOLDOUT)),
-            ("fit", (PART_FIT,)),
-        )
+        for name, parts in GRAPH_PARTS.items()
     }
 
 
@@ -256,7 +261,6 @@ class EvaluationResult:
     extra: dict[str, Any]
     pipeline: PipelineRecommender
     graphs: dict[str, EdgeList]
-    full_deepwalk: DeepWalkRecommender | None
 
 
 def run_evaluation(
@@ -269,7 +273,7 @@ def run_evaluation(
     work_dir: Path,
     timings: dict[str, float] | None = None,
     fixed_test: npt.NDArray[np.bool_] | None = None,
-    train_full_deepwalk: bool = False,
+    tune_annoy: bool = False,
     ablation: bool = False,
 ) -> EvaluationResult:
     """Split, fit every model on the training part, measure all of them on the test part.
@@ -292,8 +296,8 @@ def run_evaluation(
         Receives per-stage seconds.
     fixed_test : numpy.ndarray of bool, optional
         Rows of an external test file (instead of the random split).
-    train_full_deepwalk : bool
-        Also train DeepWalk on every row (the served vectors) before measuring Annoy on them.
+    tune_annoy : bool
+        Choose Annoy's configuration by measurement (else the parameters' one).
     ablation : bool
         Also measure :func:`ablation_table` (``extra["ablation"]``).
 
@@ -345,44 +349,17 @@ def run_evaluation(
             extra=extra,
         )
         graphs = graph_job.result()
-    full_deepwalk: DeepWalkRecommender | None = None
-    annoy_config = p.deepwalk.annoy
-    if train_full_deepwalk:
-        with clock.stage("deepwalk_full"):
-            full = train_data_for(dataset, (PART_FIT, PART_HOLDOUT, PART_TEST), graphs["full"])
-            full_deepwalk = DeepWalkRecommender(p.deepwalk, seed=seed).fit(full)
-            extra["deepwalk_full"] = full_deepwalk.stats
-        with clock.stage("annoy_tuning"):
-            rng = np.random.default_rng(seed)
-            indexed = full_deepwalk.indexed
-            item_q = full_deepwalk.unit[
-                rng.choice(np.flatnonzero(indexed), size=min(250, int(indexed.sum())), replace=False)
-            ]
-            user_vecs, ok = full_deepwalk.user_vectors(full.matrix)
-            user_q = user_vecs[rng.choice(np.flatnonzero(ok), size=min(250, int(ok.sum())), replace=False)]
-            queries = np.concatenate([item_q, user_q]).astype(np.float32)
-            table = annoy_recall_table(full_deepwalk.vectors, indexed, queries, k=50, seed=seed)
-            annoy_config = choose_annoy_config(table, k=50, min_recall=ANNOY_MIN_RECALL)
-            full_deepwalk.set_annoy_config(annoy_config)
-            extra["annoy"] = {
-                "k": 50,
-                "queries": int(queries.shape[0]),
-                "min_recall": ANNOY_MIN_RECALL,
-                "table": table,
-                "chosen": asdict(annoy_config),
-            }
-            for row in table:
-                progress(
-                    f"  annoy n_trees={int(row['n_trees'])} search_k={int(row['search_k'])}: "
-                    f"recall@50 {row['recall']:.3f}, {row['ms_per_query']:.2f} ms/query"
-                )
-            progress(f"annoy: chose {annoy_config}")
-    pipeline_eval.params = replace(
-        pipeline_eval.params, deepwalk=replace(pipeline_eval.params.deepwalk, annoy=annoy_config)
-    )
     fit_data = train_data_for(dataset, (PART_FIT,), graphs["fit"])
     train_data = train_data_for(dataset, (PART_FIT, PART_HOLDOUT), graphs["train"])
-    pipeline_eval.fit_split(fit_data, holdout, train_data, progress=progress, stage=clock.stage, extra=extra)
+    pipeline_eval.fit_split(
+        fit_data,
+        holdout,
+        train_data,
+        progress=progress,
+        stage=clock.stage,
+        extra=extra,
+        tune_annoy=tune_annoy,
+    )
     p_used = pipeline_eval.params
     assert pipeline_eval.channels is not None
     test = dataset.matrix(_rows(dataset, (PART_TEST,)))
@@ -402,7 +379,7 @@ def run_evaluation(
             )
             progress("ablation (sample of test users):\n" + format_table(extra["ablation"]))
     extra["params"] = _params_json(p_used)
-    return EvaluationResult(metrics, extra, pipeline_eval, graphs, full_deepwalk)
+    return EvaluationResult(metrics, extra, pipeline_eval, graphs)
 
 
 def _positives(
@@ -458,12 +435,15 @@ def run_training(
         spark_master=spark_master,
         work_dir=work_dir,
         timings=t,
-        train_full_deepwalk=True,
+        tune_annoy=True,
         ablation=ablation,
     )
     with clock.stage("channels_full"):
-        full = train_data_for(dataset, (PART_FIT, PART_HOLDOUT, PART_TEST), result.graphs["full"])
-        served = result.pipeline.refit(full, deepwalk=result.full_deepwalk)
+        full = train_data_for(dataset, (PART_FIT, PART_HOLDOUT, PART_TEST), None)
+        # DeepWalk's vectors are the evaluated ones (fit + holdout rows): a third skip-gram
+        # training on every row cost a quarter of the retrain for vectors of 25 % more walks.
+        assert result.pipeline.channels is not None
+        served = result.pipeline.refit(full, deepwalk=result.pipeline.channels.deepwalk)
     with clock.stage("save"):
         served.save(out_dir / "model")
         ids = dataset.items.anime_ids
@@ -549,7 +529,28 @@ def train_bundle(
         out_dir=out_dir,
         progress=progress,
         seed=seed,
-        spark_master=str(getattr(settings, "SPARK_MASTER", "local[2]")) or None,
+        spark_master=graph_master(
+            str(getattr(settings, "SPARK_MASTER", "local[2]")),
+            rows=dataset.n_rows,
+            min_rows=int(getattr(settings, "SPARK_GRAPH_MIN_ROWS", 0)),
+            progress=progress,
+        ),
         timings=timings,
         ablation=ablation,
     )
+
+
+def graph_master(master: str, *, rows: int, min_rows: int, progress: ProgressFn) -> str | None:
+    """Who builds the item graphs: the Spark ``master``, or None (this process, with numpy).
+
+    A cluster master always gets the job; a local one (``local[...]``) only from ``min_rows``
+    interactions (``settings.SPARK_GRAPH_MIN_ROWS``): below that, starting a JVM and shuffling
+    costs a minute where numpy needs seconds, and the edges are the same
+    (:func:`recsys.pipeline.walks.sequence_edges`, tested against the Spark job).
+    """
+    if not master:
+        return None
+    if master.startswith("local") and rows < min_rows:
+        progress(f"graph: {rows} rows < SPARK_GRAPH_MIN_ROWS {min_rows}: built in this process")
+        return None
+    return master

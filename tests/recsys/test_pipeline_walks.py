@@ -159,8 +159,8 @@ def test_assign_parts_is_a_seeded_per_user_split():
 @pytest.mark.spark
 def test_spark_graph_job_builds_the_same_graphs_as_numpy(tmp_path: Path):
     # given interactions with both dated and undated rows, split into parts
-    from recsys.pipeline.spark_graph import build_item_graphs, write_rows
-    from recsys.pipeline.train import item_graphs
+    from recsys.pipeline.spark_graph import DATASET_PARTS, build_item_graphs, write_rows
+    from recsys.pipeline.train import GRAPH_PARTS, item_graphs
 
     base = synthetic_dataset(n_users=40, n_items=25, seed=2)
     timestamp = np.where(base.user % 5 == 0, 1_600_000_000.0 + np.arange(base.n_rows) * 3.0, np.nan)
@@ -180,7 +180,12 @@ def test_spark_graph_job_builds_the_same_graphs_as_numpy(tmp_path: Path):
     # when
     rows = write_rows(data, tmp_path / "rows.parquet")
     spark = build_item_graphs(rows_path=rows, out_dir=tmp_path, n_items=data.n_items, master="local[1]")
-    reference = item_graphs(data, work_dir=tmp_path, spark_master=None)
+    reference = {
+        name: sequence_edges(data.positions(np.isin(data.part, parts))).sorted()
+        for name, parts in DATASET_PARTS.items()
+    }
+    # training asks for the graphs it needs, from either builder
+    assert set(item_graphs(data, work_dir=tmp_path, spark_master=None)) == set(GRAPH_PARTS)
 
     # then
     assert set(spark) == {"full", "train", "fit"}
@@ -197,8 +202,7 @@ def test_spark_graph_job_builds_the_same_graphs_as_numpy(tmp_path: Path):
 def test_spark_and_numpy_graphs_follow_the_line_order_of_external_files(tmp_path: Path, dated: bool):
     # given a file whose ids sort differently as text and as numbers ("148" < "1088" as numbers)
     from recsys.pipeline.files import dataset_from_files
-    from recsys.pipeline.spark_graph import build_item_graphs, write_rows
-    from recsys.pipeline.train import item_graphs
+    from recsys.pipeline.spark_graph import DATASET_PARTS, build_item_graphs, write_rows
 
     rng = np.random.default_rng(4)
     ids = ["1088", "1131", "148", "20", "3", "999", "45", "7000"]
@@ -219,7 +223,10 @@ def test_spark_and_numpy_graphs_follow_the_line_order_of_external_files(tmp_path
     # when
     rows = write_rows(data, tmp_path / "rows.parquet")
     spark = build_item_graphs(rows_path=rows, out_dir=tmp_path, n_items=data.n_items, master="local[1]")
-    reference = item_graphs(data, work_dir=tmp_path, spark_master=None)
+    reference = {
+        name: sequence_edges(data.positions(np.isin(data.part, parts))).sorted()
+        for name, parts in DATASET_PARTS.items()
+    }
 
     # then both builds give the same edges, and the "full" graph holds exactly the file's moves
     for name, graph in spark.items():
