@@ -52,7 +52,7 @@ def test_walk_measures_fewer_points_than_the_sweep_near_the_start():
 def test_walk_on_ties_keeps_the_first_best():
     calls, value = _counting([1.0, 1.0, 1.0])
     best, _ = hill_climb(3, value, start=1)
-    assert best == 1
+    assert best == 1 and sorted(calls) == [0, 1, 2]
 
 
 def test_empty_grid_is_an_error():
