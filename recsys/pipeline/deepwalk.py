@@ -83,7 +83,11 @@ class DeepWalkRecommender(Recommender):
     def dim(self) -> int:
         return int(self.vectors.shape[1])
 
-    def fit(self, train: TrainData) -> Self:
+    def fit(self, train: TrainData, *, warm_start: DeepWalkRecommender | None = None) -> Self:
+        """Walk the graph (``train.graph``, else the one of ``train.positions``) and train the
+        item vectors; ``warm_start``, a model over the same items and dimensions (the pipeline's
+        DeepWalk of fewer rows), gives the starting vectors and the shorter schedule of
+        :class:`~recsys.pipeline.embeddings.Word2VecParams` (``warm_epochs``, ``warm_alpha``)."""
         import time
 
         start = time.perf_counter()
@@ -100,8 +104,15 @@ class DeepWalkRecommender(Recommender):
             seed=self.seed,
         )
         walked = time.perf_counter()
+        init = None
+        if (
+            warm_start is not None
+            and warm_start.n_items == train.n_items
+            and warm_start.dim == self.params.word2vec.dim
+        ):
+            init = (warm_start.vectors, warm_start.context, warm_start.has_vector)
         vectors, has_vector, context = train_item_vectors(
-            walks, train.n_items, params=self.params.word2vec, seed=self.seed
+            walks, train.n_items, params=self.params.word2vec, seed=self.seed, init=init
         )
         self.context = context
         counts = np.bincount(walks[walks >= 0].ravel(), minlength=train.n_items)[: train.n_items]
@@ -113,6 +124,7 @@ class DeepWalkRecommender(Recommender):
             "edges": float(len(graph)),
             "walks": float(walks.shape[0]),
             "walk_tokens": float((walks >= 0).sum()),
+            "warm_start": float(init is not None),
             "walks_s": walked - start,
             "word2vec_s": trained - walked,
             "annoy_s": time.perf_counter() - trained,

@@ -31,6 +31,15 @@ class Word2VecParams:
     # for down-sampling frequent items (0: off); gensim's defaults.
     ns_exponent: float = 0.75
     sample: float = 0.0
+    # A model started from an earlier one's vectors (``train_item_vectors(init=...)``: the pipeline's
+    # second DeepWalk, on more rows) trains this many epochs from this learning rate. Validation
+    # (vectors of 80 % of the fit rows -> the fit rows -> holdout, Recall@20 / NDCG@20): cold
+    # 4 epochs 0.2287 / 0.2129; warm, epochs (rate): 1 (0.01) 0.2258 / 0.2113, 2 (0.005) 0.2325 /
+    # 0.2154, 2 (0.01) 0.2305 / 0.2139, 2 (0.025) 0.2295 / 0.2127, 3 (0.01) 0.2354 / 0.2177. Two
+    # epochs match a cold start at half its cost; the rates differ by run-to-run noise (two
+    # gensim threads, about 0.003).
+    warm_epochs: int = 2
+    warm_alpha: float = 0.01
 
 
 def train_item_vectors(
@@ -39,6 +48,7 @@ def train_item_vectors(
     *,
     params: Word2VecParams,
     seed: int,
+    init: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.bool_]] | None = None,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_], npt.NDArray[np.float32]]:
     """Train skip-gram Word2Vec on walks and return one vector per item.
 
@@ -53,6 +63,10 @@ def train_item_vectors(
         Model parameters.
     seed : int
         gensim seed.
+    init : tuple, optional
+        ``(vectors, context, has_vector)`` of an earlier model over the same item indices (this
+        function's output): items it knows start from its vectors, and training runs
+        ``params.warm_epochs`` epochs from ``params.warm_alpha`` instead of ``params.epochs``.
 
     Returns
     -------
@@ -75,7 +89,11 @@ def train_item_vectors(
     level = gensim_log.level
     gensim_log.setLevel(max(level, logging.WARNING))  # per-epoch INFO lines drown the progress output
     try:
-        model = _word2vec(sentences, params, seed)
+        model = (
+            _word2vec(sentences, params, seed)
+            if init is None
+            else _warm_word2vec(sentences, params, seed, init)
+        )
     finally:
         gensim_log.setLevel(level)
     keys = np.array([int(k) for k in model.wv.index_to_key], dtype=np.int64)
@@ -101,6 +119,43 @@ def _word2vec(sentences: list[list[str]], params: Word2VecParams, seed: int) -> 
         epochs=params.epochs,
         seed=seed,
     )
+
+
+def _warm_word2vec(
+    sentences: list[list[str]],
+    params: Word2VecParams,
+    seed: int,
+    init: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.bool_]],
+) -> Any:
+    from gensim.models import Word2Vec
+
+    vectors, context, known = init
+    model = Word2Vec(
+        vector_size=params.dim,
+        window=params.window,
+        sg=1,
+        negative=params.negative,
+        ns_exponent=params.ns_exponent,
+        sample=params.sample,
+        min_count=params.min_count,
+        workers=params.workers,
+        seed=seed,
+    )
+    model.build_vocab(sentences)
+    keys = np.array([int(k) for k in model.wv.index_to_key], dtype=np.int64)
+    inside = keys < known.size
+    rows = np.flatnonzero(inside)
+    rows = rows[known[keys[rows]]]
+    model.wv.vectors[rows] = vectors[keys[rows]]
+    model.syn1neg[rows] = context[keys[rows]]
+    model.train(
+        sentences,
+        total_examples=len(sentences),
+        epochs=params.warm_epochs,
+        start_alpha=params.warm_alpha,
+        end_alpha=min(0.0001, params.warm_alpha),
+    )
+    return model
 
 
 def normalize_rows(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

@@ -215,3 +215,21 @@ def test_deepwalk_score_is_the_skip_gram_log_probability(split, fitted):
     users = np.asarray((train.matrix > 0).sum(axis=0)).ravel()
     walked = model.has_vector
     assert np.corrcoef(model.log_count[walked], np.log(users[walked]))[0, 1] > 0.5
+
+
+def test_deepwalk_warm_start_begins_from_the_earlier_vectors(split):
+    # given a DeepWalk model of the training rows
+    train, _ = split
+    first = DeepWalkRecommender(SMALL_DEEPWALK, seed=SEED).fit(train)
+    known = np.flatnonzero(first.has_vector)
+
+    # when a second one starts from it with a negligible learning rate
+    still = replace(SMALL_DEEPWALK, word2vec=replace(SMALL_DEEPWALK.word2vec, warm_epochs=1, warm_alpha=1e-7))
+    warm = DeepWalkRecommender(still, seed=SEED + 1).fit(train, warm_start=first)
+    cold = DeepWalkRecommender(still, seed=SEED + 1).fit(train)
+
+    # then each item keeps its own earlier vector (not another item's), and a cold start does not
+    assert warm.stats["warm_start"] == 1.0 and cold.stats["warm_start"] == 0.0
+    assert np.allclose(warm.vectors[known], first.vectors[known], atol=1e-3)
+    assert np.allclose(warm.context[known], first.context[known], atol=1e-3)
+    assert not np.allclose(cold.vectors[known], first.vectors[known], atol=1e-3)
