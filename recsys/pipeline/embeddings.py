@@ -103,11 +103,11 @@ def train_item_vectors(
     return vectors, has_vector, context
 
 
-def _word2vec(sentences: list[list[str]], params: Word2VecParams, seed: int) -> Any:
+def _skipgram(params: Word2VecParams, seed: int) -> Any:
+    """An untrained gensim skip-gram model with negative sampling, configured by ``params``."""
     from gensim.models import Word2Vec
 
     return Word2Vec(
-        sentences=sentences,
         vector_size=params.dim,
         window=params.window,
         sg=1,
@@ -121,26 +121,21 @@ def _word2vec(sentences: list[list[str]], params: Word2VecParams, seed: int) -> 
     )
 
 
+def _word2vec(sentences: list[list[str]], params: Word2VecParams, seed: int) -> Any:
+    model = _skipgram(params, seed)
+    model.build_vocab(sentences)
+    model.train(sentences, total_examples=len(sentences), epochs=params.epochs)
+    return model
+
+
 def _warm_word2vec(
     sentences: list[list[str]],
     params: Word2VecParams,
     seed: int,
     init: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.bool_]],
 ) -> Any:
-    from gensim.models import Word2Vec
-
     vectors, context, known = init
-    model = Word2Vec(
-        vector_size=params.dim,
-        window=params.window,
-        sg=1,
-        negative=params.negative,
-        ns_exponent=params.ns_exponent,
-        sample=params.sample,
-        min_count=params.min_count,
-        workers=params.workers,
-        seed=seed,
-    )
+    model = _skipgram(params, seed)
     model.build_vocab(sentences)
     keys = np.array([int(k) for k in model.wv.index_to_key], dtype=np.int64)
     inside = keys < known.size
