@@ -147,13 +147,15 @@ class EngineGate:
                     raise EngineUnavailable("the search engine failed moments ago")
                 self._probing = probe = True
         slots = self._semaphore()
-        if not slots.acquire(
-            timeout=float(settings.SEARCH_QUEUE_SECONDS), max_waiting=int(settings.SEARCH_MAX_WAITING)
-        ):
+        timeout = float(settings.SEARCH_QUEUE_SECONDS)
+        asked = time.monotonic()
+        if not slots.acquire(timeout=timeout, max_waiting=int(settings.SEARCH_MAX_WAITING)):
             if probe:
                 with self._lock:
                     self._probing = False
-            raise EngineUnavailable("too many searches are waiting for the search engine")
+            if time.monotonic() - asked < timeout:
+                raise EngineUnavailable("too many searches are already waiting for the search engine")
+            raise EngineUnavailable("no search engine slot within SEARCH_QUEUE_SECONDS")
         try:
             result = fn()
         except ConnectionTimeout:
