@@ -9,8 +9,8 @@ import os
 
 workers = int(os.environ.get("WEB_WORKERS") or os.cpu_count() or 2)
 worker_class = "gthread"
-# Up to 3 threads of a worker may wait on the search engine (catalog.search's gate); the others keep
-# answering suggestions and pages meanwhile.
+# At most SEARCH_MAX_CONCURRENCY threads of a worker are at the search engine and SEARCH_MAX_WAITING
+# wait for it (catalog.search's gate); the others keep answering suggestions and pages meanwhile.
 threads = int(os.environ.get("WEB_THREADS") or 8)
 keepalive = 30
 # Each worker loads the active model at start (post_worker_init); a promotion reloads it in one

@@ -212,6 +212,9 @@ SEARCH_TIMEOUT_SECONDS = env_float("SEARCH_TIMEOUT_SECONDS", 1.5)
 SEARCH_MAX_CONCURRENCY = env_int("SEARCH_MAX_CONCURRENCY", 3)
 SEARCH_QUEUE_SECONDS = env_float("SEARCH_QUEUE_SECONDS", 1.0)
 SEARCH_BREAKER_SECONDS = env_float("SEARCH_BREAKER_SECONDS", 2.0)
+# Searches waiting for a slot per process (in arrival order); more answer from the database at once,
+# so waiting searches never hold every thread of a web worker.
+SEARCH_MAX_WAITING = env_int("SEARCH_MAX_WAITING", 4)
 # Search answers (hit ids, counts, facets) are reused for this long within one catalogue generation.
 SEARCH_CACHE_SECONDS = env_int("SEARCH_CACHE_SECONDS", 600)
 # Titles are matched in the web process and sent to the engine as ids (catalog.search.titles);

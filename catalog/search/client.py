@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -55,11 +56,58 @@ class EngineUnavailable(Exception):
     """The engine is not asked: too many requests already wait on it, or it failed just now."""
 
 
+class FairSlots:
+    """A counting semaphore that serves waiters in arrival order, each with a deadline.
+
+    A freed slot passes straight to the request that has waited longest; a newcomer never takes it
+    first. (``threading.Semaphore`` lets whoever runs first take a freed slot, so with a serial
+    engine one unlucky request could be overtaken again and again until its deadline passed.)
+    At most ``max_waiting`` requests wait; more give up at once, so waiting searches never hold
+    every thread of a web worker.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._free = size
+        self._waiters: deque[threading.Event] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+    def acquire(self, *, timeout: float, max_waiting: int) -> bool:
+        with self._lock:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                return True
+            if len(self._waiters) >= max_waiting:
+                return False
+            ticket = threading.Event()
+            self._waiters.append(ticket)
+        if ticket.wait(timeout):
+            return True
+        with self._lock:
+            if ticket.is_set():  # handed over just as the wait ran out
+                return True
+            self._waiters.remove(ticket)
+            return False
+
+    def release(self) -> None:
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set()  # the slot passes on, still taken
+            else:
+                self._free += 1
+
+
 class EngineGate:
     """At most ``SEARCH_MAX_CONCURRENCY`` engine requests per process, and a circuit breaker.
 
-    - A request waits at most ``SEARCH_QUEUE_SECONDS`` for a slot, then gives up
-      (:class:`EngineUnavailable`: the caller answers from the database, marked degraded).
+    - Requests wait for a slot in arrival order (:class:`FairSlots`), each at most
+      ``SEARCH_QUEUE_SECONDS``, then give up (:class:`EngineUnavailable`: the caller answers from
+      the database, marked degraded); with ``SEARCH_MAX_WAITING`` already waiting a request gives
+      up at once.
     - A connection failure, or a second timeout in a row (one slow answer on a busy machine is not
       an outage), opens the breaker for ``SEARCH_BREAKER_SECONDS``: requests skip the engine at
       once instead of each waiting for the timeout. After that, one request at
@@ -70,18 +118,22 @@ class EngineGate:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._slots: threading.BoundedSemaphore | None = None
-        self._size = 0
+        self._slots: FairSlots | None = None
         self._open_until = 0.0
         self._probing = False
         self._timeouts = 0
 
-    def _semaphore(self) -> threading.BoundedSemaphore:
+    def _semaphore(self) -> FairSlots:
         size = max(1, int(settings.SEARCH_MAX_CONCURRENCY))
         with self._lock:
-            if self._slots is None or self._size != size:
-                self._slots, self._size = threading.BoundedSemaphore(size), size
+            if self._slots is None or self._slots.size != size:
+                self._slots = FairSlots(size)
             return self._slots
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a slot now."""
+        return self._slots.waiting if self._slots is not None else 0
 
     def is_open(self) -> bool:
         return time.monotonic() < self._open_until
@@ -95,11 +147,15 @@ class EngineGate:
                     raise EngineUnavailable("the search engine failed moments ago")
                 self._probing = probe = True
         slots = self._semaphore()
-        if not slots.acquire(timeout=float(settings.SEARCH_QUEUE_SECONDS)):
+        timeout = float(settings.SEARCH_QUEUE_SECONDS)
+        asked = time.monotonic()
+        if not slots.acquire(timeout=timeout, max_waiting=int(settings.SEARCH_MAX_WAITING)):
             if probe:
                 with self._lock:
                     self._probing = False
-            raise EngineUnavailable("too many searches are waiting for the search engine")
+            if time.monotonic() - asked < timeout:
+                raise EngineUnavailable("too many searches are already waiting for the search engine")
+            raise EngineUnavailable("no search engine slot within SEARCH_QUEUE_SECONDS")
         try:
             result = fn()
         except ConnectionTimeout:

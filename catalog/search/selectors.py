@@ -38,6 +38,7 @@ from catalog.documents import all_titles, anime_alias
 from catalog.models import Anime, AnimeTitle, Genre
 from catalog.search import titles, typeahead
 from catalog.search.client import ENGINE_ERRORS, EngineUnavailable, engine_gate, query_client
+from catalog.search.flights import flights
 from catalog.search.highlight import Highlighter
 from catalog.search.normalize import fold, to_traditional
 from catalog.search.queries import (
@@ -102,14 +103,14 @@ def search_anime(*, query: SearchQuery, language: str | None = None, facets: boo
     cached_hits = _cache_get(hits_key)
     engine_ms = 0.0
     if cached_hits is None or want_aggs:
-        matches = _title_stage(query)
-        body = search_body(query, facets=want_aggs, title_matches=matches)
         started = time.perf_counter()
         try:
-            response = engine_gate.call(lambda: query_client().search(index=anime_alias(), **body))
-            if response["hits"]["total"]["value"] == 0 and synopsis_retry(query):
-                deeper = search_body(query, facets=want_aggs, synopsis_zh=True, title_matches=matches)
-                response = engine_gate.call(lambda: query_client().search(index=anime_alias(), **deeper))
+            # Identical searches in flight share one engine request (catalog.search.flights).
+            answer = flights.run(
+                hits_key.replace("search:hits:", "search:flight:", 1) + (":facets" if want_aggs else ""),
+                lambda: _engine_answer(query, want_aggs=want_aggs, hits_key=hits_key, facets_key=facets_key),
+                wait_seconds=_flight_wait_seconds(),
+            )
         except SEARCH_ERRORS as exc:
             waited_ms = (time.perf_counter() - started) * 1000
             _warn_degraded("search", exc)
@@ -117,14 +118,9 @@ def search_anime(*, query: SearchQuery, language: str | None = None, facets: boo
             page.engine_ms = waited_ms  # the wait before giving up, for Server-Timing
             return page
         engine_ms = (time.perf_counter() - started) * 1000
-        cached_hits = {
-            "ids": [int(h["_id"]) for h in response["hits"]["hits"]],
-            "count": int(response["hits"]["total"]["value"]),
-        }
-        _cache_set(hits_key, cached_hits)
+        cached_hits = answer["hits"]
         if want_aggs:
-            cached_facets = _raw_facets(response.get("aggregations") or {})
-            _cache_set(facets_key, cached_facets)
+            cached_facets = answer["facets"]
     ids: list[int] = cached_hits["ids"]
     cards = anime_cards(anime_ids=ids, language=language, include_hidden=query.include_hidden)
     highlights = _highlights(query.q, ids) if query.q else {}
@@ -140,6 +136,36 @@ def search_anime(*, query: SearchQuery, language: str | None = None, facets: boo
         degraded=False,
         engine_ms=engine_ms,
     )
+
+
+def _engine_answer(
+    query: SearchQuery, *, want_aggs: bool, hits_key: str, facets_key: str | None
+) -> dict[str, Any]:
+    """Ask the engine (through the gate) for the hits, and the facet counts when ``want_aggs``;
+    cache them. Raises one of :data:`SEARCH_ERRORS` when the engine fails or is not asked."""
+    matches = _title_stage(query)
+    body = search_body(query, facets=want_aggs, title_matches=matches)
+    response = engine_gate.call(lambda: query_client().search(index=anime_alias(), **body))
+    if response["hits"]["total"]["value"] == 0 and synopsis_retry(query):
+        deeper = search_body(query, facets=want_aggs, synopsis_zh=True, title_matches=matches)
+        response = engine_gate.call(lambda: query_client().search(index=anime_alias(), **deeper))
+    answer: dict[str, Any] = {
+        "hits": {
+            "ids": [int(h["_id"]) for h in response["hits"]["hits"]],
+            "count": int(response["hits"]["total"]["value"]),
+        }
+    }
+    _cache_set(hits_key, answer["hits"])
+    if want_aggs:
+        answer["facets"] = _raw_facets(response.get("aggregations") or {})
+        _cache_set(facets_key, answer["facets"])
+    return answer
+
+
+def _flight_wait_seconds() -> float:
+    """The longest an engine answer can take (a slot, a search and its retry): how long a
+    request waits for an identical one in flight."""
+    return float(settings.SEARCH_QUEUE_SECONDS) + 2 * float(settings.SEARCH_TIMEOUT_SECONDS) + 1.0
 
 
 def _title_stage(query: SearchQuery) -> dict[int, float] | None:

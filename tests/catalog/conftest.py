@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import http.server
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -70,3 +72,65 @@ def search_server_silent(settings) -> Iterator[list[socket.socket]]:
     for conn in accepted:
         conn.close()
     listener.close()
+
+
+class HeldSearchServer:
+    """A fake search server that holds every request until ``release`` is set, then answers
+    each with the anime ids in ``hits`` (an Elasticsearch 8 search response). ``requests`` lists
+    the paths of the requests it received, in order."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.hits: list[int] = []
+        self.release = threading.Event()
+        self.received = threading.Condition()
+
+    def wait_for_requests(self, n: int, timeout: float = 10.0) -> bool:
+        with self.received:
+            return self.received.wait_for(lambda: len(self.requests) >= n, timeout)
+
+
+@pytest.fixture
+def search_server_held(settings) -> Iterator[HeldSearchServer]:
+    """The engine as a fake server whose answers the test lets go (``HeldSearchServer``)."""
+    server = HeldSearchServer()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with server.received:
+                server.requests.append(self.path)
+                server.received.notify_all()
+            server.release.wait(10)
+            hits = [{"_index": "anime", "_id": str(i), "_score": 1.0} for i in server.hits]
+            payload = json.dumps(
+                {
+                    "took": 1,
+                    "timed_out": False,
+                    "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+                    "hits": {"total": {"value": len(hits), "relation": "eq"}, "max_score": 1.0, "hits": hits},
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("X-Elastic-Product", "Elasticsearch")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    settings.ELASTICSEARCH_DSL = {
+        "default": {"hosts": f"http://127.0.0.1:{httpd.server_address[1]}/", "max_retries": 0}
+    }
+    yield server
+    server.release.set()
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()

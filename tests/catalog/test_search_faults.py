@@ -15,7 +15,7 @@ import pytest
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 
-from catalog.search.client import EngineGate, EngineUnavailable, engine_gate
+from catalog.search.client import EngineGate, EngineUnavailable, FairSlots, engine_gate
 from catalog.search.indexing import delete_index, rebuild_index
 from tests.factories import AnimeFactory
 
@@ -131,3 +131,55 @@ def test_search_is_normal_again_within_the_breaker_time_after_the_engine_returns
     finally:
         settings.ELASTICSEARCH_DSL = real
         delete_index()
+
+
+def test_a_freed_slot_goes_to_the_longest_waiting_request_not_a_newcomer():
+    # given the only slot taken and two requests waiting for it, in this order
+    slots = FairSlots(1)
+    assert slots.acquire(timeout=0, max_waiting=4)
+    got: list[str] = []
+    waiters = []
+    for name in ("first", "second"):
+        thread = threading.Thread(
+            target=lambda name=name: got.append(name) if slots.acquire(timeout=10, max_waiting=4) else None
+        )
+        thread.start()
+        waiters.append(thread)
+        for _ in range(2000):
+            if slots.waiting == len(waiters):
+                break
+            time.sleep(0.005)
+    # when the slot is freed, a newcomer asking at that moment does not get it
+    slots.release()
+    assert not slots.acquire(timeout=0, max_waiting=4)
+    # and the waiters get it in their order, one after the other
+    waiters[0].join(10)
+    assert got == ["first"]
+    slots.release()
+    waiters[1].join(10)
+    assert got == ["first", "second"]
+
+
+def test_requests_beyond_the_waiting_limit_answer_at_once(gate, settings):
+    # given the only slot held and one request already waiting (a long queue time)
+    settings.SEARCH_MAX_WAITING = 1
+    settings.SEARCH_QUEUE_SECONDS = 30
+    entered, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=lambda: gate.call(lambda: entered.set() or release.wait(10)))
+    holder.start()
+    assert entered.wait(10)
+    waiter = threading.Thread(target=lambda: gate.call(lambda: "served"))
+    waiter.start()
+    for _ in range(2000):
+        if gate.waiting == 1:
+            break
+        time.sleep(0.005)
+    assert gate.waiting == 1
+    # when one more comes, then it gives up without waiting, while the first still waits
+    with pytest.raises(EngineUnavailable):
+        gate.call(lambda: "never")
+    assert gate.waiting == 1
+    release.set()
+    holder.join(10)
+    waiter.join(10)
+    assert gate.waiting == 0

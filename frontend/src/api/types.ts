@@ -178,6 +178,8 @@ export interface SearchParams {
   sort?: SearchSort
   page?: number
   page_size?: number
+  /** false: leave the facet counts out (empty lists), for a page whose facets are on screen already. */
+  facets?: boolean
 }
 
 export interface SearchHit extends AnimeCard {

@@ -230,6 +230,48 @@ describe('SearchView', () => {
   })
 })
 
+describe('SearchView facets', () => {
+  it('asks for facet counts only when the words or filters change, and keeps them while paging', async () => {
+    const { calls } = mockFetch((req) => {
+      if (pathOf(req.url) === '/api/auth/me/') return { body: { is_authenticated: false } }
+      const counted = queryOf(req.url).get('facets') !== 'false'
+      const genre = queryOf(req.url).get('genre') ? 'Comedy' : 'Action'
+      return {
+        body: {
+          count: 100,
+          next: null,
+          previous: null,
+          degraded: false,
+          facets: counted
+            ? { genre: [{ value: genre.toLowerCase(), name: genre, count: 7 }], type: [], year: [], season: [] }
+            : { genre: [], type: [], year: [], season: [] },
+          results: [card(1, 'Shingeki no Kyojin')],
+        },
+      }
+    })
+    const searches = () => calls.filter((c) => pathOf(c.url) === '/api/search/').map((c) => queryOf(c.url))
+    const genreOptions = () =>
+      Array.from(document.querySelectorAll('.el-select-dropdown__item')).map((el) => el.textContent?.trim())
+    const { wrapper, router } = await mountView(SearchView, '/search?q=titan')
+    // the first page of a search counts its facets
+    expect(searches().map((q) => q.get('facets'))).toEqual([null])
+    expect(genreOptions()).toContain('Action (7)')
+    // the next page and another sort reuse them
+    await router.push('/search?q=titan&page=2')
+    await flushPromises()
+    await router.push('/search?q=titan&page=2&sort=score')
+    await flushPromises()
+    expect(searches().map((q) => q.get('facets'))).toEqual([null, 'false', 'false'])
+    expect(genreOptions()).toContain('Action (7)')
+    // a filter changes what they count: asked again
+    await router.push('/search?q=titan&genre=comedy')
+    await flushPromises()
+    expect(searches().map((q) => q.get('facets'))).toEqual([null, 'false', 'false', null])
+    expect(genreOptions()).toContain('Comedy (7)')
+    wrapper.unmount()
+  })
+})
+
 describe('OnboardingView', () => {
   /** A backend with three suggested anime; `favorites` are the anime already saved as favourites. */
   function backend(favorites: number[] = []) {
