@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -283,9 +284,11 @@ class PipelineRecommender(Recommender):
            ``annoy_tuning``: the Annoy configuration chosen on these DeepWalk vectors
            (:meth:`~recsys.pipeline.deepwalk.DeepWalkRecommender.tune_annoy`), used from here on;
         3. ``ranker_data``: per user with held-out items, the recalled candidates (+ random
-           negatives) with features, labelled by ``holdout`` (:func:`ranker_groups`);
-        4. ``ranker_train``: the MLP (CUDA when available);
-        5. ``channels_train``: the channels refitted on ``final`` (the ranker is kept).
+           negatives) with features, labelled by ``holdout`` (:func:`ranker_groups`), while in
+           a second thread
+        4. ``channels_train``: the channels are refitted on ``final`` (the ranker is kept;
+           DeepWalk starts from the fit part's vectors);
+        5. ``ranker_train``: the MLP (CUDA when available).
 
         Parameters
         ----------
@@ -326,46 +329,50 @@ class PipelineRecommender(Recommender):
                     p, deepwalk=replace(p.deepwalk, annoy=channels_fit.deepwalk.annoy_config)
                 )
                 say(f"annoy: chose {p.deepwalk.annoy} ({info['annoy']['table']})")
-        with stage("ranker_data"):
-            groups = ranker_groups(
-                channels_fit,
-                fit.matrix,
-                holdout,
-                random_negatives=p.random_negatives,
-                seed=self.seed,
-                progress=progress,
-            )
-            n_pos = float(groups.labels.sum(dtype=np.float64))
-            n_holdout = float(holdout.nnz)
-            info["ranker_data"] = {
-                "users": len(groups),
-                "rows": groups.n_rows,
-                "holdout_items": n_holdout,
-                # Held-out items the channels recalled (the ranker only learns from those).
-                "candidate_recall_of_holdout": n_pos / max(1.0, n_holdout),
-                "positives": n_pos,
-            }
-        # The fit part's vectors start the next DeepWalk (half the epochs; README: DeepWalk).
         deepwalk_fit = channels_fit.deepwalk
-        del channels_fit
 
-        with stage("ranker_train"):
-            self.ranker, self.ranker_history = train_ranker(
-                groups,
-                feature_names=FEATURE_NAMES,
-                seed=self.seed,
-                params=p.ranker,
-                device=training_device(),
-                progress=progress,
-            )
-            info["ranker"] = history_dict(self.ranker_history)
-            groups.close()
-        # Not side by side with the ranker: gensim's two workers and the ranker's thread on two
-        # cores made both slower (ranker 20 -> 48 s, channels 25 -> 42 s; measured).
-        with stage("channels_train"):
-            self.channels = fit_channels(
-                final, params=p, seed=self.seed, timings=ct, deepwalk_start=deepwalk_fit
-            )
+        def refit_channels() -> Channels:
+            # The fit part's vectors start the next DeepWalk (half the epochs; README: DeepWalk).
+            with stage("channels_train"):
+                return fit_channels(final, params=p, seed=self.seed, timings=ct, deepwalk_start=deepwalk_fit)
+
+        # The refit needs neither the ranker nor its data: it runs (gensim and LAPACK, outside the
+        # interpreter lock) while this thread builds the ranker's data (one core of Python).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="refit") as pool:
+            refitted = pool.submit(refit_channels)
+            with stage("ranker_data"):
+                groups = ranker_groups(
+                    channels_fit,
+                    fit.matrix,
+                    holdout,
+                    random_negatives=p.random_negatives,
+                    seed=self.seed,
+                    progress=progress,
+                )
+                n_pos = float(groups.labels.sum(dtype=np.float64))
+                n_holdout = float(holdout.nnz)
+                info["ranker_data"] = {
+                    "users": len(groups),
+                    "rows": groups.n_rows,
+                    "holdout_items": n_holdout,
+                    # Held-out items the channels recalled (the ranker only learns from those).
+                    "candidate_recall_of_holdout": n_pos / max(1.0, n_holdout),
+                    "positives": n_pos,
+                }
+            del channels_fit
+
+            with stage("ranker_train"):
+                self.ranker, self.ranker_history = train_ranker(
+                    groups,
+                    feature_names=FEATURE_NAMES,
+                    seed=self.seed,
+                    params=p.ranker,
+                    device=training_device(),
+                    progress=progress,
+                )
+                info["ranker"] = history_dict(self.ranker_history)
+                groups.close()
+            self.channels = refitted.result()
         info["channel_seconds"] = {k: round(v, 3) for k, v in ct.seconds.items()}
         self.items = final.items
         return self

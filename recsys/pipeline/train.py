@@ -4,8 +4,9 @@
 :func:`run_training` does the work on an in-memory :class:`~recsys.pipeline.data.Dataset`, and
 :func:`run_evaluation` only the evaluation half (``manage.py evaluate_recsys``).
 
-Stages (each timed, each announced through ``progress``; the graph job and EASE's tuning run
-side by side, so the stage times can add up to more than the wall time, ``timings["total"]``):
+Stages (each timed, each announced through ``progress``; two pairs run side by side, the graph
+job with EASE's tuning and the ranker's data with the channels' refit, so the stage times add up
+to more than the wall time, ``timings["total"]``):
 
 1. ``export``: the database -> parquet -> :class:`Dataset` (train_bundle only);
 2. ``split``: the seeded 80/20 split per user, and a further 80/20 of the training part whose
@@ -16,7 +17,7 @@ side by side, so the stage times can add up to more than the wall time, ``timing
    (:meth:`~recsys.pipeline.ranking.PipelineRecommender.tune_ease_weight`);
 5-9. ``channels_fit``, ``annoy_tuning`` (Annoy recall@50 vs exact search on the fit part's DeepWalk
    vectors for a grid of ``n_trees`` / ``search_k``; the cheapest configuration with recall
-   >= 0.95 is used everywhere), ``ranker_data``, ``ranker_train``, ``channels_train``: the rest of
+   >= 0.95 is used everywhere), ``ranker_data`` beside ``channels_train``, ``ranker_train``: the rest of
    the pipeline's one training recipe, :meth:`recsys.pipeline.ranking.PipelineRecommender.fit_split`
    (the ranker learnt on fit -> holdout, never the test split; the channels refitted on
    fit + holdout);
