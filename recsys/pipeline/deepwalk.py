@@ -3,7 +3,7 @@ searched with Annoy; one of the recommenders of :mod:`recsys.pipeline.recommende
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
@@ -168,8 +168,6 @@ class DeepWalkRecommender(Recommender):
             ``k``, ``queries``, ``min_recall``, ``table`` (one row per configuration: ``n_trees``,
             ``search_k``, ``recall``, ``ms_per_query``) and ``chosen`` (the installed config).
         """
-        from dataclasses import asdict
-
         rng = np.random.default_rng(self.seed)
         items = np.flatnonzero(self.indexed)
         item_q = self.unit[rng.choice(items, size=min(queries, items.size), replace=False)]

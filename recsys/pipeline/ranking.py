@@ -259,8 +259,9 @@ class PipelineRecommender(Recommender):
                 (progress or _silent)(f"ease: l2 {ease_fit.l2:g} ({table})")
             else:
                 ease_fit = EASERecommender(l2=p.ease_l2, min_item_users=p.ease_min_item_users)
-                kept = ease_fit.supported_items(binary(fit))
-                ease_fit.fit_kept(gram_matrix(binary(fit), kept), kept, fit.shape[1])
+                x = binary(fit)
+                kept = ease_fit.supported_items(x)
+                ease_fit.fit_kept(gram_matrix(x, kept), kept, fit.shape[1])
         self.params = replace(p, ease_l2=ease_fit.l2)
         self._tuned_ease = ease_fit
         return ease_fit

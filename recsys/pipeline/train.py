@@ -57,6 +57,7 @@ from recsys.pipeline.evaluation import (
 from recsys.pipeline.ranking import PipelineParams, PipelineRecommender
 from recsys.pipeline.recommenders import TrainData
 from recsys.pipeline.rerank import RerankParams, rerank
+from recsys.pipeline.spark_graph import DATASET_PARTS
 from recsys.pipeline.walks import EdgeList, sequence_edges
 
 # Bumped whenever what the metrics measure changes, so the quality gate never compares figures
@@ -94,10 +95,7 @@ def train_data_for(dataset: Dataset, parts: tuple[int, ...], graph: EdgeList | N
     )
 
 
-GRAPH_PARTS: dict[str, tuple[int, ...]] = {
-    "train": (PART_FIT, PART_HOLDOUT),
-    "fit": (PART_FIT,),
-}
+GRAPH_PARTS: dict[str, tuple[int, ...]] = {name: DATASET_PARTS[name] for name in ("train", "fit")}
 """The item graphs training needs: DeepWalk on the ``fit`` rows (the ranker's features) and on
 the ``train`` rows (evaluated, then served)."""
 
