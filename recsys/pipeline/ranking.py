@@ -13,6 +13,7 @@ step timed, then refits the channels on every row for the served model.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -335,7 +336,12 @@ class PipelineRecommender(Recommender):
         def refit_channels() -> Channels:
             # The fit part's vectors start the next DeepWalk (half the epochs; README: DeepWalk).
             with stage("channels_train"):
-                return fit_channels(final, params=p, seed=self.seed, timings=ct, deepwalk_start=deepwalk_fit)
+                channels = fit_channels(
+                    final, params=p, seed=self.seed, timings=ct, deepwalk_start=deepwalk_fit
+                )
+            # PyTorch's import (2 s) while the ranker's data is still being built.
+            importlib.import_module("recsys.pipeline.ranker_torch")
+            return channels
 
         # The refit needs neither the ranker nor its data: it runs (gensim and LAPACK, outside the
         # interpreter lock) while this thread builds the ranker's data (one core of Python).

@@ -129,6 +129,30 @@ def test_bundle_round_trip_recommends_without_excluded_or_known_items(trained):
     assert {r.channel for r in recs} <= {"ease", "itemknn", "annoy_user", "annoy_recent", "popular"}
 
 
+def test_reranked_baseline_lists_come_from_one_scoring_pass():
+    from recsys.pipeline.recommenders import EASERecommender
+    from recsys.pipeline.rerank import RerankParams
+    from recsys.pipeline.train import reranked_lists, train_data_for
+
+    data = synthetic_dataset(n_users=120, n_items=45, seed=3)
+    train = train_data_for(data, tuple(np.unique(data.part).tolist()), None)
+    ease = EASERecommender(l2=30.0, min_item_users=2).fit(train)
+    franchise = np.arange(45) // 3  # synthetic series: items 3s, 3s+1, 3s+2
+    channels = type("Items", (), {"genres": np.zeros((45, 1), dtype=np.uint8), "franchise": franchise})
+    rows = train.matrix.tocsr()[:30]
+
+    lists = reranked_lists(ease, channels, RerankParams())(rows, 10)
+
+    plain, _ = ease.recommend(rows, 10)
+    np.testing.assert_array_equal(lists["plain"], plain)
+    for r in range(rows.shape[0]):
+        got = lists["reranked"][r][lists["reranked"][r] >= 0]
+        assert got.size > 0
+        assert len(set(franchise[got].tolist())) == got.size  # one entry per franchise
+        assert not set(got.tolist()) & set(rows.indices[rows.indptr[r] : rows.indptr[r + 1]].tolist())
+        assert got[0] == plain[r][0]  # the best item always leads
+
+
 def test_bundle_one_entry_per_franchise_and_similar(trained):
     out, _ = trained
     bundle = load_bundle(out)
