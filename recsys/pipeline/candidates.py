@@ -53,8 +53,6 @@ FEATURE_NAMES: tuple[str, ...] = (
     "dw_log_rank",
     "dw_known",
     "seed_cosine",
-    "ease_max_tie",
-    "dw_max_cosine",
     "popularity",
     "mal_score",
     "mal_score_missing",
@@ -311,7 +309,6 @@ class Channels:
             else np.zeros(m)
         )
         franchise_count, franchise_later = self._franchise_features(c, hist)
-        ease_tie, dw_tie = self._strongest_ties(c, hist)
         columns = [
             e,
             e / e_max if e_max > 1e-12 else np.zeros(m),
@@ -325,8 +322,6 @@ class Channels:
             _log_rank(np.where(d_known, d, -np.inf)),
             d_known,
             np.where(self.deepwalk.has_vector[c], seed_cos[c], 0.0),
-            ease_tie,
-            dw_tie,
             self.log_pop[c],
             self.mal_feature[c],
             np.isnan(self.mal_score[c]),
@@ -350,31 +345,6 @@ class Channels:
         base += self.type_onehot.shape[1]
         out[:, base : base + len(CHANNELS)] = flags
         return out
-
-    def _strongest_ties(self, cand: IntArray, hist: IntArray) -> tuple[FloatArray, FloatArray]:
-        """Per candidate, its strongest tie to any single history item: the largest EASE weight
-        ``B[h, c]`` and the largest DeepWalk cosine; 0 where a model knows neither side. The
-        channel scores sum over the whole history; one strong tie (a sequel, a spin-off) is a
-        different signal (ranker features, README: recommender: offline evaluation)."""
-        m = cand.size
-        ease_tie = np.zeros(m, dtype=np.float32)
-        dw_tie = np.zeros(m, dtype=np.float32)
-        if m == 0 or hist.size == 0:
-            return ease_tie, dw_tie
-        e = self.ease
-        if e.position.size:
-            rows = e.position[hist]
-            rows = rows[rows >= 0]
-            cols = e.position[cand]
-            known = np.flatnonzero(cols >= 0)
-            if rows.size and known.size:
-                ease_tie[known] = np.take(e.weights.take(rows, axis=0), cols[known], axis=1).max(axis=0)
-        dw = self.deepwalk
-        with_vector = hist[dw.has_vector[hist]]
-        known = np.flatnonzero(dw.has_vector[cand])
-        if with_vector.size and known.size:
-            dw_tie[known] = (dw.unit[with_vector] @ dw.unit[cand[known]].T).max(axis=0)
-        return ease_tie, dw_tie
 
     def _franchise_features(
         self, cand: IntArray, hist: IntArray

@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -75,29 +75,12 @@ class Ranker:
         self.mean = np.asarray(mean, dtype=np.float32)
         self.std = np.asarray(std, dtype=np.float32)
         self.params = params
-        self._columns: npt.NDArray[np.int64] | None = None  # see read_columns
         # Linear layers in order: each ``<layer>.weight`` (out x in) with its ``<layer>.bias``.
         self._weights = [
             (self.state[name].T.copy(), self.state[name.removesuffix("weight") + "bias"])
             for name in self.state
             if name.endswith(".weight")
         ]
-
-    def read_columns(self, names: Sequence[str]) -> Self:
-        """Score rows whose columns are ``names`` (today's feature list): the ranker picks its own
-        features by name, so a version trained before features were added keeps serving.
-
-        Raises
-        ------
-        ValueError
-            When the ranker needs a feature ``names`` lacks (a version from newer code).
-        """
-        missing = [name for name in self.feature_names if name not in names]
-        if missing:
-            raise ValueError(f"the ranker needs features these rows lack: {', '.join(missing)}")
-        wanted = [list(names).index(name) for name in self.feature_names]
-        self._columns = None if wanted == list(range(len(names))) else np.asarray(wanted, dtype=np.int64)
-        return self
 
     def score(self, features: FloatArray) -> FloatArray:
         """Scores of candidate rows (higher is better); CPU, batched in one call.
@@ -106,10 +89,7 @@ class Ranker:
         rows this avoids per-call framework overhead and gives the same numbers as the torch
         module (tested).
         """
-        rows = np.asarray(features, dtype=np.float32)
-        if self._columns is not None:
-            rows = rows[:, self._columns]
-        x = (rows - self.mean) / self.std
+        x = (np.asarray(features, dtype=np.float32) - self.mean) / self.std
         for i, (w, b) in enumerate(self._weights):
             x = x @ w + b
             if i < len(self._weights) - 1:

@@ -201,7 +201,7 @@ class PipelineRecommender(Recommender):
     ) -> PipelineRecommender:
         """Assemble from channels and a ranker trained elsewhere."""
         model = cls(params, seed)
-        model.channels, model.ranker, model.items = channels, ranker.read_columns(FEATURE_NAMES), items
+        model.channels, model.ranker, model.items = channels, ranker, items
         return model
 
     def _parts(self) -> tuple[Channels, Ranker, ItemTable]:
@@ -567,7 +567,7 @@ class PipelineRecommender(Recommender):
         items = ItemTable.load(directory / "items")
         model.items = items
         model.channels = Channels.load(directory / "channels", items)
-        model.ranker = Ranker.load(directory / "ranker").read_columns(FEATURE_NAMES)
+        model.ranker = Ranker.load(directory / "ranker")
         return model
 
 

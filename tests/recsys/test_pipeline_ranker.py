@@ -80,24 +80,6 @@ def test_ranker_numpy_scores_equal_torch_and_survive_a_round_trip(tmp_path: Path
         np.load(tmp_path / "ranker" / "state_dict" / f"{name}.npy", allow_pickle=False)
 
 
-def test_a_ranker_reads_its_own_features_by_name_from_wider_rows():
-    groups = _separable_groups(60, seed=4)
-    ranker, _ = train_ranker(
-        groups, feature_names=["a", "b"], seed=0, params=RankerParams(hidden=(4,), max_epochs=2)
-    )
-    feats = groups[0][0]
-    own = ranker.score(feats)
-    # rows of a later feature list: a new column first, the ranker's two further on, swapped
-    wider = np.stack(
-        [np.full(feats.shape[0], 9.0), feats[:, 1], np.zeros(feats.shape[0]), feats[:, 0]], axis=1
-    )
-
-    assert np.allclose(ranker.read_columns(["new", "b", "other", "a"]).score(wider), own, atol=1e-6)
-    assert np.allclose(ranker.read_columns(["a", "b"]).score(feats), own, atol=1e-6)
-    with pytest.raises(ValueError, match="lack: b"):
-        ranker.read_columns(["a", "new"])
-
-
 def test_rerank_without_penalties_is_the_score_order():
     scores = np.array([0.1, 0.9, 0.5, 0.7])
     genres = np.eye(4, dtype=np.uint8)

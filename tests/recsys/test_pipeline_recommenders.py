@@ -233,31 +233,3 @@ def test_deepwalk_warm_start_begins_from_the_earlier_vectors(split):
     assert np.allclose(warm.vectors[known], first.vectors[known], atol=1e-3)
     assert np.allclose(warm.context[known], first.context[known], atol=1e-3)
     assert not np.allclose(cold.vectors[known], first.vectors[known], atol=1e-3)
-
-
-def test_strongest_tie_features_match_a_reference(split, fitted):
-    from recsys.pipeline.candidates import FEATURE_NAMES
-
-    train, _ = split
-    channels = fitted["pipeline"].channels
-    rows = train.matrix.tocsr()
-    col = {name: FEATURE_NAMES.index(name) for name in ("ease_max_tie", "dw_max_cosine")}
-    checked = 0
-    nonzero = dict.fromkeys(col, 0)
-    for u in range(0, 60, 3):
-        hist = rows.indices[rows.indptr[u] : rows.indptr[u + 1]].astype(np.int64)
-        cs = channels.candidates(hist, rows.data[rows.indptr[u] : rows.indptr[u + 1]].astype(np.float32))
-        e, dw = channels.ease, channels.deepwalk
-        for j, c in enumerate(cs.items.tolist()):
-            ties = [e.weights[e.position[h], e.position[c]] for h in hist if e.position[h] >= 0]
-            want_ease = max(ties) if ties and e.position[c] >= 0 else 0.0
-            cos = [float(dw.unit[h] @ dw.unit[c]) for h in hist if dw.has_vector[h]]
-            want_dw = max(cos) if cos and dw.has_vector[c] else 0.0
-            got = cs.features[j]
-            assert got[col["ease_max_tie"]] == pytest.approx(want_ease, abs=1e-5)
-            assert got[col["dw_max_cosine"]] == pytest.approx(want_dw, abs=1e-5)
-            checked += 1
-            for name, j_col in col.items():
-                nonzero[name] += int(got[j_col] != 0)
-    assert checked > 100
-    assert all(count > 20 for count in nonzero.values()), nonzero
