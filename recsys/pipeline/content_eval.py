@@ -24,6 +24,12 @@ is interior when the optimum is finite.
 ``as_new``: the hidden anime look like the new ones: only anime with tags or a synopsis are
 hidden, and genres are left out of every score (93 % of the 2022-2026 anime have no genre: the
 MyAnimeList snapshots that carry genres end in 2020); tags fixed at 1, the rest tuned.
+
+``genre_share`` ("as served"): hidden as for ``as_new``, but a seeded ``genre_share`` of the hidden
+anime keep their genres (the share of today's new anime that have genres) and the liked anime the
+scores start from keep theirs, as when the channel serves; tags fixed at 1, genres, franchise,
+synopsis and ``gamma`` tuned, starting from the served weights. One validation choice for the
+weights the channel serves.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from recsys.pipeline.content import BLOCKS, ContentModel, ContentWeights, taste_scores
 from recsys.pipeline.data import Dataset
@@ -48,6 +55,7 @@ WEIGHT_GRID = (0.0, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 GAMMA_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
 TUNED = ("tags", "franchise", "synopsis", "gamma")
 AS_NEW_TUNED = ("franchise", "synopsis", "gamma")
+AS_SERVED_TUNED = ("genres", "franchise", "synopsis", "gamma")
 MAX_SEEDS = 200
 
 
@@ -230,6 +238,8 @@ def evaluate_cold_items(
     max_users: int = 800,
     k: int = K,
     as_new: bool = False,
+    genre_share: float | None = None,
+    served_start: ContentWeights | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Run the protocol of the module docstring.
@@ -260,9 +270,11 @@ def evaluate_cold_items(
         [model.row_of(int(a)) if model.row_of(int(a)) is not None else -1 for a in item_anime_ids.tolist()],
         dtype=np.int64,
     )
+    if as_new and genre_share is not None:
+        raise ValueError("as_new and genre_share are two different splits: pass one")
     start, eligible = ContentWeights(), None
     tuned: Sequence[str] = TUNED
-    if as_new:
+    if as_new or genre_share is not None:
         # new anime rarely have genres (MyAnimeList's, which stop in 2020) but mostly have tags
         # and a synopsis: hide only anime with one of those, and leave genres out
         start, tuned = ContentWeights(genres=0.0), AS_NEW_TUNED
@@ -271,6 +283,11 @@ def evaluate_cold_items(
         eligible = (item_rows >= 0) & content_rows[np.maximum(item_rows, 0)]
     validation, test = hidden_split(n_items, seed=seed, eligible=eligible)
     hidden = np.concatenate([validation, test])
+    if genre_share is not None:
+        if not 0.0 <= genre_share <= 1.0:
+            raise ValueError(f"genre_share must be within [0, 1], got {genre_share}")
+        start, tuned = served_start or ContentWeights(), AS_SERVED_TUNED
+        model = without_genres(model, item_rows[hidden], keep=genre_share, seed=seed + 2)
     rng = np.random.default_rng(seed + 1)
     common = dict(
         hidden=hidden,
@@ -297,6 +314,7 @@ def evaluate_cold_items(
             "items_without_content": int((item_rows < 0).sum()),
             "seed": seed,
             "as_new": as_new,
+            "genre_share": genre_share,
             "k": k,
             "popularity": "catalogue members (MyAnimeList member count)",
         },
@@ -311,6 +329,19 @@ def evaluate_cold_items(
     result["test_all_items"] = _all_items(model, item_rows, test_part.cases, chosen, popularity, k)
     result["tried"] = tried
     return result
+
+
+def without_genres(
+    model: ContentModel, rows: npt.NDArray[np.int64], *, keep: float, seed: int
+) -> ContentModel:
+    """A copy of ``model`` whose ``rows`` have no genres, except a seeded ``keep`` share of them."""
+    rng = np.random.default_rng(seed)
+    rows = np.unique(rows[rows >= 0])
+    dropped = rng.permutation(rows)[: rows.size - round(keep * rows.size)]
+    mask = np.ones(len(model.anime_ids), dtype=np.float32)
+    mask[dropped] = 0.0
+    genres = sp.csr_matrix(sp.diags(mask) @ model.blocks["genres"], dtype=np.float32)
+    return ContentModel(anime_ids=model.anime_ids, blocks={**model.blocks, "genres": genres})
 
 
 def _all_items(

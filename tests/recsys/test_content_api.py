@@ -19,7 +19,7 @@ from animesite.process_cache import process_cache
 from recsys.models import ModelVersion
 from recsys.registry import model_version_train
 from recsys.serving import bundles
-from tests.factories import AnimeFactory, CollectionEntryFactory, GenreFactory, UserFactory
+from tests.factories import AnimeFactory, CollectionEntryFactory, GenreFactory, TagFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -46,6 +46,11 @@ def world(settings, tmp_path) -> Iterator[dict[str, Any]]:
         ]
         for g in (action, romance, comedy)
     }
+    # Tags, as most new anime have (genres: 1 % of them; the channel serves genres at weight 0)
+    for g, shows_of_genre in shows.items():
+        tag = TagFactory.create(name=f"{g.lower()} tag")
+        for show in shows_of_genre:
+            show.tags.set([tag])
     for u in range(45):
         user = UserFactory.create(username=f"viewer{u}")
         group = u % 3
@@ -65,6 +70,7 @@ def world(settings, tmp_path) -> Iterator[dict[str, Any]]:
         aired_from=recent,
         year=recent.year,
     )
+    new_romance.tags.set([shows["Romance"][0].tags.get()])
     new_sao = AnimeFactory.create(
         title="Sword Art Online: Next Frontier", genres=[action, romance], aired_from=recent, year=recent.year
     )

@@ -16,7 +16,7 @@ from recsys.pipeline.content import (
     synopsis_terms,
     taste_scores,
 )
-from recsys.pipeline.content_eval import evaluate_cold_items, hidden_split
+from recsys.pipeline.content_eval import evaluate_cold_items, hidden_split, without_genres
 from recsys.pipeline.contract import HistoryItem
 from recsys.serving.new_anime import new_anime_for_user
 from tests.factories import AnimeFactory, GenreFactory, TagFactory
@@ -106,6 +106,63 @@ def test_the_cold_items_evaluation_finds_hidden_anime_by_content():
     assert result["test"]["content"]["ndcg@20"] == pytest.approx(1.0)
     assert result["test"]["popularity"]["ndcg@20"] < 0.9
     assert result["test_all_items"]["content"]["hit_rate@20"] == pytest.approx(1.0)
+
+
+def test_without_genres_keeps_them_on_the_given_share_of_the_rows_only():
+    docs = [ContentDoc(i, genres=("Mecha",), tags=("space",)) for i in range(40)]
+    model = content_model_build(docs)
+    rows = np.arange(0, 40, 2, dtype=np.int64)  # 20 rows
+
+    changed = without_genres(model, rows, keep=0.25, seed=7)
+
+    has_genres = changed.blocks["genres"].getnnz(axis=1) > 0
+    assert has_genres[rows].sum() == 5  # a quarter of the given rows keep their genres
+    assert has_genres[1::2].all()  # the other rows are untouched
+    assert (changed.blocks["tags"] != model.blocks["tags"]).nnz == 0
+    assert np.array_equal(
+        without_genres(model, rows, keep=0.25, seed=7).blocks["genres"].indptr,
+        changed.blocks["genres"].indptr,
+    )  # seeded
+
+
+def test_the_as_served_split_tunes_every_served_weight_and_refuses_a_mixed_request():
+    docs = [
+        ContentDoc(
+            i, genres=("Mecha",) if i < 40 else ("Romance",), tags=("space",) if i < 40 else ("school",)
+        )
+        for i in range(80)
+    ]
+    model = content_model_build(docs)
+    users = [u for u in range(60) for _ in range(40)]
+    items = [i for u in range(60) for i in (range(0, 40) if u % 2 == 0 else range(40, 80))]
+    n = len(users)
+    args = dict(
+        model=model,
+        item_anime_ids=np.arange(80, dtype=np.int64),
+        user=np.array(users, dtype=np.int32),
+        item=np.array(items, dtype=np.int32),
+        liked=np.ones(n, dtype=bool),
+        weight=np.ones(n, dtype=np.float32),
+        popularity=np.array([1000.0 if i >= 40 else 10.0 for i in range(80)]),
+        seed=1,
+        max_users=50,
+    )
+    start = ContentWeights(genres=0.25, tags=1.0, franchise=1.0, synopsis=1.0, gamma=0.25)
+
+    result = evaluate_cold_items(**args, genre_share=0.1, served_start=start)
+
+    assert result["protocol"]["genre_share"] == 0.1
+    tuned = {
+        name
+        for row in result["tried"]
+        for name in ("genres", "franchise", "synopsis", "gamma")
+        if row[name] != getattr(start, name)
+    }
+    assert tuned == {"genres", "franchise", "synopsis", "gamma"}
+    assert all(row["tags"] == 1.0 for row in result["tried"])  # tags fixed: only ratios matter
+    assert result["test"]["content"]["ndcg@20"] > result["test"]["popularity"]["ndcg@20"]
+    with pytest.raises(ValueError, match="two different splits"):
+        evaluate_cold_items(**args, as_new=True, genre_share=0.1)
 
 
 # --- serving, on the real database ------------------------------------------------------------

@@ -66,6 +66,14 @@ class Command(BaseCommand):
             action="store_true",
             help="--cold-items: hide only anime with tags or a synopsis and leave genres out, as new anime",
         )
+        parser.add_argument(
+            "--as-served",
+            action="store_true",
+            help=(
+                "--cold-items: hide as --as-new, keep genres on the share of hidden anime that today's new "
+                "anime have genres on, and tune every weight the channel serves"
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from recsys.pipeline.train import run_evaluation
@@ -89,11 +97,14 @@ class Command(BaseCommand):
                 raise CommandError("--cold-items reads the database and its catalogue, not files")
             if options["max_users"] <= 0:
                 raise CommandError("--max-users must be positive")
+            if options["as_new"] and options["as_served"]:
+                raise CommandError("--as-new and --as-served are two different splits: choose one")
             self._cold_items(
                 out_dir,
                 seed=options["seed"],
                 max_users=options["max_users"],
                 as_new=options["as_new"],
+                as_served=options["as_served"],
                 progress=progress,
             )
             return
@@ -160,7 +171,9 @@ class Command(BaseCommand):
         self.stdout.write("stage timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
         self.stdout.write(f"wrote {json_path} and {png_path}")
 
-    def _cold_items(self, out_dir: Path, *, seed: int, max_users: int, as_new: bool, progress: Any) -> None:
+    def _cold_items(
+        self, out_dir: Path, *, seed: int, max_users: int, as_new: bool, as_served: bool, progress: Any
+    ) -> None:
         from recsys.pipeline.content import content_model_build
         from recsys.pipeline.content_eval import (
             cold_items_write,
@@ -169,7 +182,7 @@ class Command(BaseCommand):
             liked_rows,
         )
         from recsys.pipeline.source import dataset_from_database
-        from recsys.serving.new_anime import content_docs
+        from recsys.serving.new_anime import SERVING_WEIGHTS, content_docs, new_anime_genre_share
 
         work = Path(tempfile.mkdtemp(prefix="evaluate-cold-"))
         try:
@@ -182,6 +195,10 @@ class Command(BaseCommand):
         start = time.perf_counter()
         model = content_model_build(content_docs(visible_only=False))
         progress(f"content features of {model.anime_ids.size} anime in {time.perf_counter() - start:.1f} s")
+        genre_share = None
+        if as_served:
+            genre_share = new_anime_genre_share()
+            progress(f"today's new anime with genres: {genre_share:.1%}")
         result = evaluate_cold_items(
             model=model,
             item_anime_ids=dataset.items.anime_ids.astype("int64"),
@@ -193,11 +210,12 @@ class Command(BaseCommand):
             seed=seed,
             max_users=max_users,
             as_new=as_new,
+            genre_share=genre_share,
+            served_start=SERVING_WEIGHTS,
             progress=progress,
         )
-        json_path, png_path = cold_items_write(
-            out_dir, result, stem="cold-items-as-new" if as_new else "cold-items"
-        )
+        stem = "cold-items-as-new" if as_new else "cold-items-as-served" if as_served else "cold-items"
+        json_path, png_path = cold_items_write(out_dir, result, stem=stem)
         self.stdout.write("")
         self.stdout.write(format_cold_table(result))
         self.stdout.write(f"wrote {json_path} and {png_path}")
