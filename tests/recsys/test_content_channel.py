@@ -254,3 +254,12 @@ def test_no_liked_anime_no_new_anime(catalogue):
     old = catalogue["old"]
     history = _history((old["robots"].id, None, "want_to_watch"), (old["love"].id, 3, "completed"))
     assert _picks(catalogue, history) == []
+
+
+def test_evaluate_recsys_cold_items_refuses_two_splits_at_once():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="two different splits"):
+        call_command("evaluate_recsys", "--cold-items", "--as-new", "--as-served")
+    with pytest.raises(CommandError, match="must be positive"):
+        call_command("evaluate_recsys", "--cold-items", "--as-served", "--max-users", "0")
