@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pytest
@@ -74,6 +75,25 @@ def test_the_hidden_split_is_seeded_and_halved():
     assert val.size == 5 and test.size == 5 and not set(val) & set(test)
 
 
+def _two_kinds(docs: list[ContentDoc]) -> dict[str, Any]:
+    """``evaluate_cold_items`` arguments: 80 anime of two kinds (0-39, 40-79), 60 users who each
+    like one kind only, the second kind far more popular."""
+    users = [u for u in range(60) for _ in range(40)]
+    items = [i for u in range(60) for i in (range(0, 40) if u % 2 == 0 else range(40, 80))]
+    n = len(users)
+    return dict(
+        model=content_model_build(docs),
+        item_anime_ids=np.arange(80, dtype=np.int64),
+        user=np.array(users, dtype=np.int32),
+        item=np.array(items, dtype=np.int32),
+        liked=np.ones(n, dtype=bool),
+        weight=np.ones(n, dtype=np.float32),
+        popularity=np.array([1000.0 if i >= 40 else 10.0 for i in range(80)]),
+        seed=1,
+        max_users=50,
+    )
+
+
 def test_the_cold_items_evaluation_finds_hidden_anime_by_content():
     # 40 mecha and 40 romance anime; users like one kind only; hidden anime are found by content
     # (their own kind), which popularity (favouring the other kind) cannot do
@@ -81,26 +101,7 @@ def test_the_cold_items_evaluation_finds_hidden_anime_by_content():
         ContentDoc(i, genres=("Mecha",) if i < 40 else ("Romance",), synopsis="robots" if i < 40 else "love")
         for i in range(80)
     ]
-    model = content_model_build(docs)
-    users, items = [], []
-    for u in range(60):
-        kind = range(0, 40) if u % 2 == 0 else range(40, 80)
-        for i in kind:
-            users.append(u)
-            items.append(i)
-    n = len(users)
-    popularity = np.array([1000.0 if i >= 40 else 10.0 for i in range(80)])
-    result = evaluate_cold_items(
-        model=model,
-        item_anime_ids=np.arange(80, dtype=np.int64),
-        user=np.array(users, dtype=np.int32),
-        item=np.array(items, dtype=np.int32),
-        liked=np.ones(n, dtype=bool),
-        weight=np.ones(n, dtype=np.float32),
-        popularity=popularity,
-        seed=1,
-        max_users=50,
-    )
+    result = evaluate_cold_items(**_two_kinds(docs))
     # every hidden anime of the user's kind comes before the other kind's (4 test anime: all in
     # the top 20, so the order tells)
     assert result["test"]["content"]["ndcg@20"] == pytest.approx(1.0)
@@ -132,21 +133,7 @@ def test_the_as_served_split_tunes_every_served_weight_and_refuses_a_mixed_reque
         )
         for i in range(80)
     ]
-    model = content_model_build(docs)
-    users = [u for u in range(60) for _ in range(40)]
-    items = [i for u in range(60) for i in (range(0, 40) if u % 2 == 0 else range(40, 80))]
-    n = len(users)
-    args = dict(
-        model=model,
-        item_anime_ids=np.arange(80, dtype=np.int64),
-        user=np.array(users, dtype=np.int32),
-        item=np.array(items, dtype=np.int32),
-        liked=np.ones(n, dtype=bool),
-        weight=np.ones(n, dtype=np.float32),
-        popularity=np.array([1000.0 if i >= 40 else 10.0 for i in range(80)]),
-        seed=1,
-        max_users=50,
-    )
+    args = _two_kinds(docs)
     start = ContentWeights(genres=0.25, tags=1.0, franchise=1.0, synopsis=1.0, gamma=0.25)
 
     result = evaluate_cold_items(**args, genre_share=0.1, served_start=start)
