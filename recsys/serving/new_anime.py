@@ -185,15 +185,16 @@ def _recent(content: CatalogueContent) -> list[int]:
     )
 
 
-def new_anime_genre_share() -> float:
-    """The share of today's new anime (:func:`_recent`) that have genres: 0.0 when there are none.
+def new_anime_genre_share(model: ContentModel) -> float:
+    """The share of today's new anime (:func:`_recent`) whose row of ``model`` has genres; 0.0
+    when there are none.
 
+    ``model`` must carry the genres block: the served one leaves out blocks served at weight 0.
     ``evaluate_recsys --cold-items --as-served`` keeps genres on this share of the hidden anime."""
-    content = catalogue_content()
-    rows = content.model.rows(_recent(content))
+    rows = model.rows(_recent(catalogue_content()))
     if rows.size == 0:
         return 0.0
-    return float((content.model.blocks["genres"][rows].getnnz(axis=1) > 0).mean())
+    return float((model.blocks["genres"][rows].getnnz(axis=1) > 0).mean())
 
 
 def _new_anime(content: CatalogueContent, version: str | None, known: Collection[int]) -> NewAnimeSet:

@@ -250,3 +250,14 @@ def test_evaluate_recsys_cold_items_refuses_two_splits_at_once():
         call_command("evaluate_recsys", "--cold-items", "--as-new", "--as-served")
     with pytest.raises(CommandError, match="must be positive"):
         call_command("evaluate_recsys", "--cold-items", "--as-served", "--max-users", "0")
+
+
+def test_the_genre_share_of_new_anime_reads_genres_the_served_model_leaves_out(catalogue):
+    from recsys.serving.new_anime import content_docs, new_anime_genre_share
+
+    recent = dt.date.today() - dt.timedelta(days=10)
+    AnimeFactory.create(title="No Genre Yet", synopsis="a new story", aired_from=recent, year=recent.year)
+
+    share = new_anime_genre_share(content_model_build(content_docs(visible_only=False)))
+
+    assert share == pytest.approx(3 / 4)  # three of the four new anime have genres

@@ -197,7 +197,7 @@ class Command(BaseCommand):
         progress(f"content features of {model.anime_ids.size} anime in {time.perf_counter() - start:.1f} s")
         genre_share = None
         if as_served:
-            genre_share = new_anime_genre_share()
+            genre_share = new_anime_genre_share(model)
             progress(f"today's new anime with genres: {genre_share:.1%}")
         result = evaluate_cold_items(
             model=model,
