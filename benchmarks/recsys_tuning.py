@@ -221,6 +221,7 @@ def tune_rerank(dataset: Any, seed: int) -> dict[str, Any]:
 def _prepared(dataset: Any, seed: int) -> tuple[Any, Any, list[tuple[int, Any]], Any]:
     """On the nested split: the ranker's training groups ``(features, labels, items)``, the
     channels fitted on the training rows and every validation user's candidates."""
+    from recsys.pipeline.ranker_data import user_candidates
     from recsys.pipeline.ranking import PipelineParams, fit_channels
     from recsys.pipeline.recommenders import EASERecommender
 
@@ -232,13 +233,10 @@ def _prepared(dataset: Any, seed: int) -> tuple[Any, Any, list[tuple[int, Any]],
     h, y = fit.matrix.tocsr(), holdout.tocsr()
     groups = []
     for u in np.flatnonzero(np.diff(y.indptr) > 0).tolist():
-        items = h.indices[h.indptr[u] : h.indptr[u + 1]].astype(np.int64)
-        if items.size == 0:
+        cs = user_candidates(channels_fit, h, u, random_negatives=p.random_negatives, rng=rng)
+        if cs is None:
             continue
-        weights = h.data[h.indptr[u] : h.indptr[u + 1]].astype(np.float32)
         positives = y.indices[y.indptr[u] : y.indptr[u + 1]]
-        negatives = np.unique(rng.integers(0, h.shape[1], size=p.random_negatives))
-        cs = channels_fit.candidates(items, weights, extra=negatives[~np.isin(negatives, items)])
         groups.append((cs.features, np.isin(cs.items, positives).astype(np.float32), cs.items))
     _say(f"ranker groups: {len(groups)}")
     del channels_fit

@@ -89,11 +89,7 @@ def train_item_vectors(
     level = gensim_log.level
     gensim_log.setLevel(max(level, logging.WARNING))  # per-epoch INFO lines drown the progress output
     try:
-        model = (
-            _word2vec(sentences, params, seed)
-            if init is None
-            else _warm_word2vec(sentences, params, seed, init)
-        )
+        model = _word2vec(sentences, params, seed, init)
     finally:
         gensim_log.setLevel(level)
     keys = np.array([int(k) for k in model.wv.index_to_key], dtype=np.int64)
@@ -121,25 +117,22 @@ def _skipgram(params: Word2VecParams, seed: int) -> Any:
     )
 
 
-def _word2vec(sentences: list[list[str]], params: Word2VecParams, seed: int) -> Any:
-    model = _skipgram(params, seed)
-    model.build_vocab(sentences)
-    model.train(sentences, total_examples=len(sentences), epochs=params.epochs)
-    return model
-
-
-def _warm_word2vec(
+def _word2vec(
     sentences: list[list[str]],
     params: Word2VecParams,
     seed: int,
-    init: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.bool_]],
+    init: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.bool_]] | None = None,
 ) -> Any:
-    vectors, context, known = init
+    """Skip-gram trained on ``sentences``: ``params.epochs`` from scratch, or, with ``init``, from
+    its vectors for the items it knows, ``params.warm_epochs`` from ``params.warm_alpha``."""
     model = _skipgram(params, seed)
     model.build_vocab(sentences)
+    if init is None:
+        model.train(sentences, total_examples=len(sentences), epochs=params.epochs)
+        return model
+    vectors, context, known = init
     keys = np.array([int(k) for k in model.wv.index_to_key], dtype=np.int64)
-    inside = keys < known.size
-    rows = np.flatnonzero(inside)
+    rows = np.flatnonzero(keys < known.size)
     rows = rows[known[keys[rows]]]
     model.wv.vectors[rows] = vectors[keys[rows]]
     model.syn1neg[rows] = context[keys[rows]]

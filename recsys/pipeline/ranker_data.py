@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recsys.pipeline.arrays import GroupStore
-from recsys.pipeline.candidates import FEATURE_NAMES, Channels
+from recsys.pipeline.candidates import FEATURE_NAMES, CandidateSet, Channels
 from recsys.pipeline.threads import single_threaded_blas
 
 Progress = Callable[[str], None]
@@ -54,34 +54,33 @@ def ranker_groups(
     rng = np.random.default_rng(seed)
     h = history.tocsr()
     y = labels.tocsr()
-    n_items = h.shape[1]
     groups = GroupStore(len(FEATURE_NAMES))  # in TMPDIR; the file goes with it on an error
     users = np.flatnonzero(np.diff(y.indptr) > 0)
     with single_threaded_blas():
         for done, u in enumerate(users.tolist()):
-            _add_group(channels, h, y, u, n_items, random_negatives, rng, groups)
+            cs = user_candidates(channels, h, u, random_negatives=random_negatives, rng=rng)
+            if cs is not None:
+                positives = y.indices[y.indptr[u] : y.indptr[u + 1]]
+                groups.append(cs.features, np.isin(cs.items, positives).astype(np.float32))
             if progress is not None and (done + 1) % 1000 == 0:
                 progress(f"ranker data: {done + 1}/{users.size} users")
     return groups.finish()
 
 
-def _add_group(
+def user_candidates(
     channels: Channels,
-    h: sp.csr_matrix,
-    y: sp.csr_matrix,
+    history: sp.csr_matrix,
     u: int,
-    n_items: int,
+    *,
     random_negatives: int,
     rng: np.random.Generator,
-    groups: GroupStore,
-) -> None:
-    lo, hi = h.indptr[u], h.indptr[u + 1]
-    items = h.indices[lo:hi].astype(np.int64)
+) -> CandidateSet | None:
+    """Row ``u`` of ``history``'s recalled candidates plus up to ``random_negatives`` random items
+    it does not hold (drawn from ``rng``), with features; None for an empty row."""
+    lo, hi = history.indptr[u], history.indptr[u + 1]
+    items = history.indices[lo:hi].astype(np.int64)
     if items.size == 0:
-        return
-    weights = h.data[lo:hi].astype(np.float32)
-    positives = y.indices[y.indptr[u] : y.indptr[u + 1]].astype(np.int64)
-    negatives = np.unique(rng.integers(0, n_items, size=random_negatives))
-    extra = negatives[~np.isin(negatives, items)]
-    cs = channels.candidates(items, weights, extra=extra)
-    groups.append(cs.features, np.isin(cs.items, positives).astype(np.float32))
+        return None
+    weights = history.data[lo:hi].astype(np.float32)
+    negatives = np.unique(rng.integers(0, history.shape[1], size=random_negatives))
+    return channels.candidates(items, weights, extra=negatives[~np.isin(negatives, items)])

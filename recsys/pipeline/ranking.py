@@ -47,8 +47,6 @@ from recsys.pipeline.recommenders import (
     PopularityRecommender,
     Recommender,
     TrainData,
-    binary,
-    gram_matrix,
 )
 from recsys.pipeline.rerank import RerankParams, rerank
 from recsys.pipeline.threads import single_threaded_blas
@@ -259,10 +257,7 @@ class PipelineRecommender(Recommender):
                     extra["ease_tuning"] = table
                 (progress or _silent)(f"ease: l2 {ease_fit.l2:g} ({table})")
             else:
-                ease_fit = EASERecommender(l2=p.ease_l2, min_item_users=p.ease_min_item_users)
-                x = binary(fit)
-                kept = ease_fit.supported_items(x)
-                ease_fit.fit_kept(gram_matrix(x, kept), kept, fit.shape[1])
+                ease_fit = EASERecommender(l2=p.ease_l2, min_item_users=p.ease_min_item_users).fit_matrix(fit)
         self.params = replace(p, ease_l2=ease_fit.l2)
         self._tuned_ease = ease_fit
         return ease_fit

@@ -304,9 +304,13 @@ class EASERecommender(Recommender):
         self.weights: FloatArray = np.zeros((0, 0), dtype=np.float32)
 
     def fit(self, train: TrainData) -> Self:
-        x = binary(train.matrix)
+        return self.fit_matrix(train.matrix)
+
+    def fit_matrix(self, matrix: sp.csr_matrix) -> Self:
+        """Fit on a users x items matrix (any positive entry counts as 1)."""
+        x = binary(matrix)
         kept = self.supported_items(x)
-        return self.fit_kept(gram_matrix(x, kept), kept, train.n_items)
+        return self.fit_kept(gram_matrix(x, kept), kept, matrix.shape[1])
 
     def supported_items(self, x: sp.csr_matrix) -> npt.NDArray[np.int32]:
         """The items that enter the model (:func:`~recsys.pipeline.arrays.supported_columns`)."""
