@@ -221,13 +221,16 @@ def tune_rerank(dataset: Any, seed: int) -> dict[str, Any]:
 def _prepared(dataset: Any, seed: int) -> tuple[Any, Any, list[tuple[int, Any]], Any]:
     """On the nested split: the ranker's training groups ``(features, labels, items)``, the
     channels fitted on the training rows and every validation user's candidates."""
+    from recsys.pipeline.params import PipelineParams
     from recsys.pipeline.ranker_data import user_candidates
-    from recsys.pipeline.ranking import PipelineParams, fit_channels
+    from recsys.pipeline.ranking import fit_channels
     from recsys.pipeline.recommenders import EASERecommender
 
     p = PipelineParams()
     fit, holdout, train, validation = _nested(dataset, seed)
-    ease_fit = EASERecommender(l2=p.ease_l2, min_item_users=p.ease_min_item_users).fit(fit)
+    ease_fit = EASERecommender(
+        l2=p.ease_l2, min_item_users=p.ease_min_item_users, dropout=p.ease_dropout
+    ).fit(fit)
     channels_fit = fit_channels(fit, params=p, seed=seed, ease=ease_fit)
     rng = np.random.default_rng(seed)
     h, y = fit.matrix.tocsr(), holdout.tocsr()

@@ -30,7 +30,15 @@ METRIC_KEYS: tuple[str, ...] = (
     "recall_norm@10",
     "recall_norm@20",
 )
-MODEL_ORDER: tuple[str, ...] = ("popularity", "itemknn", "ease", "ease_rerank", "deepwalk", "pipeline")
+MODEL_ORDER: tuple[str, ...] = (
+    "popularity",
+    "itemknn",
+    "ease",
+    "ease_rerank",
+    "edlae",
+    "deepwalk",
+    "pipeline",
+)
 
 ListFn = Callable[[sp.csr_matrix, int], tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]]
 Progress = Callable[[str], None]

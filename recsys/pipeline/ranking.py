@@ -27,14 +27,13 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recsys.pipeline.ann import AnnoyConfig
-from recsys.pipeline.candidates import CHANNELS, FEATURE_NAMES, CandidateSet, ChannelParams, Channels
+from recsys.pipeline.candidates import CHANNELS, FEATURE_NAMES, CandidateSet, Channels
 from recsys.pipeline.data import PART_HOLDOUT, ItemTable, assign_parts
-from recsys.pipeline.deepwalk import DeepWalkParams, DeepWalkRecommender
-from recsys.pipeline.ease_tuning import EASE_L2_GRID, tune_ease
-from recsys.pipeline.embeddings import Word2VecParams
+from recsys.pipeline.deepwalk import DeepWalkRecommender
+from recsys.pipeline.ease_tuning import baseline_l2, tune_ease
+from recsys.pipeline.params import PipelineParams, params_from_dict
 from recsys.pipeline.ranker import (
     Ranker,
-    RankerParams,
     TrainingHistory,
     history_dict,
     train_ranker,
@@ -48,7 +47,7 @@ from recsys.pipeline.recommenders import (
     Recommender,
     TrainData,
 )
-from recsys.pipeline.rerank import RerankParams, rerank
+from recsys.pipeline.rerank import rerank
 from recsys.pipeline.threads import single_threaded_blas
 
 FloatArray = npt.NDArray[np.float32]
@@ -67,23 +66,6 @@ def _silent(message: str) -> None:
 @contextmanager
 def _untimed(name: str) -> Iterator[None]:
     yield
-
-
-@dataclass(frozen=True)
-class PipelineParams:
-    """Every knob of the pipeline, stored with the model."""
-
-    # EASE's L2 weight where the grid walk starts (the last choice); with an empty grid, the weight.
-    ease_l2: float = 200.0
-    ease_min_item_users: int = 10
-    knn_neighbours: int = 100
-    deepwalk: DeepWalkParams = field(default_factory=DeepWalkParams)
-    channels: ChannelParams = field(default_factory=ChannelParams)
-    ranker: RankerParams = field(default_factory=RankerParams)
-    rerank: RerankParams = field(default_factory=RerankParams)
-    holdout_fraction: float = 0.2
-    random_negatives: int = 20
-    ease_l2_grid: tuple[float, ...] = EASE_L2_GRID
 
 
 @dataclass
@@ -140,7 +122,9 @@ def fit_channels(
     t.seconds["itemknn"] = time.perf_counter() - start
     start = time.perf_counter()
     if ease is None:
-        ease = EASERecommender(l2=params.ease_l2, min_item_users=params.ease_min_item_users).fit(train)
+        ease = EASERecommender(
+            l2=params.ease_l2, min_item_users=params.ease_min_item_users, dropout=params.ease_dropout
+        ).fit(train)
     t.seconds["ease"] = time.perf_counter() - start
     start = time.perf_counter()
     if deepwalk is None:
@@ -232,15 +216,17 @@ class PipelineRecommender(Recommender):
         extra: dict[str, Any] | None = None,
     ) -> EASERecommender:
         """Step 1 of :meth:`fit_split` on its own (it needs no item graph, so training runs it
-        while the graph job runs): EASE's L2 weight chosen on ``fit`` -> ``holdout``
-        (:func:`recsys.pipeline.ease_tuning.tune_ease`, the grid walked from ``params.ease_l2``;
-        an empty grid keeps ``params.ease_l2``). The next :meth:`fit_split` on the same ``fit``
-        rows uses the fitted model instead of tuning again.
+        while the graph job runs): EASE's L2 weight and EDLAE's dropout chosen on ``fit`` ->
+        ``holdout`` (:func:`recsys.pipeline.ease_tuning.tune_ease`, the grids walked from
+        ``params.ease_l2`` and ``params.ease_dropout``; an empty L2 grid keeps both, an empty
+        dropout grid is plain EASE). The next :meth:`fit_split` on the same ``fit`` rows uses the
+        fitted model instead of tuning again.
 
         Returns
         -------
         EASERecommender
-            Fitted on ``fit`` with the chosen weight (also ``params.ease_l2``).
+            Fitted on ``fit`` with the chosen pair (also ``params.ease_l2``,
+            ``params.ease_dropout``; plain EASE's own choice is ``params.ease_baseline_l2``).
         """
         p = self.params
         with stage("ease_tuning"):
@@ -252,13 +238,24 @@ class PipelineRecommender(Recommender):
                     min_item_users=p.ease_min_item_users,
                     seed=self.seed,
                     start=p.ease_l2,
+                    dropout_grid=p.ease_dropout_grid or (0.0,),
+                    dropout_start=p.ease_dropout,
                 )
+                baseline = baseline_l2(table)
                 if extra is not None:
                     extra["ease_tuning"] = table
-                (progress or _silent)(f"ease: l2 {ease_fit.l2:g} ({table})")
+                (progress or _silent)(
+                    f"ease: l2 {ease_fit.l2:g} dropout {ease_fit.dropout:.2f}, "
+                    f"plain EASE l2 {baseline:g} ({table})"
+                )
             else:
-                ease_fit = EASERecommender(l2=p.ease_l2, min_item_users=p.ease_min_item_users).fit_matrix(fit)
-        self.params = replace(p, ease_l2=ease_fit.l2)
+                ease_fit = EASERecommender(
+                    l2=p.ease_l2, min_item_users=p.ease_min_item_users, dropout=p.ease_dropout
+                ).fit_matrix(fit)
+                baseline = p.ease_baseline_l2
+        self.params = replace(
+            p, ease_l2=ease_fit.l2, ease_dropout=ease_fit.dropout, ease_baseline_l2=baseline
+        )
         self._tuned_ease = ease_fit
         return ease_fit
 
@@ -307,7 +304,7 @@ class PipelineRecommender(Recommender):
         Returns
         -------
         PipelineRecommender
-            ``self``, fitted; ``params.ease_l2`` is the chosen weight.
+            ``self``, fitted; ``params.ease_l2`` / ``params.ease_dropout`` are the chosen pair.
         """
         say = progress or _silent
         info = extra if extra is not None else {}
@@ -564,29 +561,3 @@ class PipelineRecommender(Recommender):
         model.channels = Channels.load(directory / "channels", items)
         model.ranker = Ranker.load(directory / "ranker")
         return model
-
-
-def params_from_dict(raw: dict[str, Any]) -> PipelineParams:
-    """Rebuild :class:`PipelineParams` from its ``asdict`` form (as stored in ``pipeline.json``)."""
-    dw = dict(raw.get("deepwalk", {}))
-    deepwalk = DeepWalkParams(
-        walks_per_node=int(dw.get("walks_per_node", 5)),
-        walk_length=int(dw.get("walk_length", 20)),
-        word2vec=Word2VecParams(**dw.get("word2vec", {})),
-        min_item_users=int(dw.get("min_item_users", 5)),
-        annoy=AnnoyConfig(**dw["annoy"]) if "annoy" in dw else AnnoyConfig(25, -1),
-    )
-    ranker = dict(raw.get("ranker", {}))
-    if "hidden" in ranker:
-        ranker["hidden"] = tuple(ranker["hidden"])
-    nested = {"deepwalk", "channels", "ranker", "rerank"}
-    scalars = {k: v for k, v in raw.items() if k not in nested}
-    if "ease_l2_grid" in scalars:
-        scalars["ease_l2_grid"] = tuple(float(v) for v in scalars["ease_l2_grid"])
-    return PipelineParams(
-        **scalars,
-        deepwalk=deepwalk,
-        channels=ChannelParams(**raw.get("channels", {})),
-        ranker=RankerParams(**ranker),
-        rerank=RerankParams(**raw.get("rerank", {})),
-    )

@@ -284,7 +284,13 @@ class ItemKNNRecommender(Recommender):
 
 class EASERecommender(Recommender):
     """EASE (Steck, "Embarrassingly Shallow Autoencoders", 2019): ``B = I - P / diag(P)``,
-    ``P = (X^T X + lambda I)^-1``, with a zero diagonal.
+    ``P = (X^T X + Lambda)^-1``, with a zero diagonal.
+
+    ``Lambda = l2 I`` is EASE. With ``dropout`` ``p > 0`` it is the emphasised-denoising
+    regulariser of EDLAE (Steck, "Autoencoders that don't overfit towards the Identity", NeurIPS
+    2020, eq. 7, zero-diagonal form): ``Lambda = l2 I + p / (1 - p) diagMat(diag(X^T X))``, the
+    closed form of training the same linear model on inputs with each entry dropped with
+    probability ``p``. Popular items get more weight decay than rare ones.
 
     Only items with at least ``min_item_users`` users enter the model, at most ``max_items`` (the
     most supported): ``B`` costs ``4 n^2`` bytes and its inverse ``n^3`` operations, so the kept
@@ -294,8 +300,13 @@ class EASERecommender(Recommender):
 
     name = "ease"
 
-    def __init__(self, l2: float = 200.0, min_item_users: int = 10, max_items: int = 10_000) -> None:
+    def __init__(
+        self, l2: float = 200.0, min_item_users: int = 10, max_items: int = 10_000, dropout: float = 0.0
+    ) -> None:
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.l2 = l2
+        self.dropout = dropout
         self.min_item_users = min_item_users
         self.max_items = max_items
         self.n_items_total = 0
@@ -326,7 +337,8 @@ class EASERecommender(Recommender):
             self.weights = np.zeros((0, 0), dtype=np.float32)
             return self
         g = np.array(gram, dtype=np.float32)
-        g[np.diag_indices_from(g)] += np.float32(self.l2)
+        diagonal = np.diag_indices_from(g)
+        g[diagonal] += np.float32(self.l2) + np.float32(self.dropout / (1.0 - self.dropout)) * g[diagonal]
         p = spd_inverse(g)
         p /= (-np.diag(p))[None, :]
         p[np.diag_indices_from(p)] = 0.0
@@ -363,6 +375,7 @@ class EASERecommender(Recommender):
             {
                 "model": self.name,
                 "l2": self.l2,
+                "dropout": self.dropout,
                 "min_item_users": self.min_item_users,
                 "max_items": self.max_items,
                 "n_items": self.n_items_total,
@@ -378,6 +391,7 @@ class EASERecommender(Recommender):
             l2=float(meta["l2"]),
             min_item_users=int(meta["min_item_users"]),
             max_items=int(meta.get("max_items", 10_000)),
+            dropout=float(meta.get("dropout", 0.0)),
         )
         model.n_items_total = int(meta["n_items"])
         model.kept = np.asarray(load_array(directory, "kept"), dtype=np.int32)

@@ -54,8 +54,9 @@ from recsys.pipeline.evaluation import (
     score_lists,
     write_evaluation,
 )
-from recsys.pipeline.ranking import PipelineParams, PipelineRecommender
-from recsys.pipeline.recommenders import TrainData
+from recsys.pipeline.params import PipelineParams
+from recsys.pipeline.ranking import PipelineRecommender
+from recsys.pipeline.recommenders import EASERecommender, TrainData
 from recsys.pipeline.rerank import RerankParams, rerank
 from recsys.pipeline.spark_graph import DATASET_PARTS
 from recsys.pipeline.walks import EdgeList, sequence_edges
@@ -149,6 +150,15 @@ def reranked_lists(model: Any, channels: Any, params: RerankParams) -> Any:
     return recommend
 
 
+def _plain_ease(channel: EASERecommender, train: sp.csr_matrix, l2: float) -> EASERecommender:
+    """The baseline: ``channel`` itself when it is plain EASE, else plain EASE (dropout 0) at weight
+    ``l2`` on the same rows and items."""
+    if channel.dropout == 0.0:
+        return channel
+    plain = EASERecommender(l2=l2, min_item_users=channel.min_item_users, max_items=channel.max_items)
+    return plain.fit_matrix(train)
+
+
 def _evaluate_all(
     *,
     channels_train: Any,
@@ -168,22 +178,23 @@ def _evaluate_all(
         clock.progress(
             f"  {name}: recall@20 {metrics[name]['recall@20']:.4f} ndcg@20 {metrics[name]['ndcg@20']:.4f}"
         )
-    # The best baseline, and the same lists under the served list's rule (one entry per franchise:
-    # like for like), from one scoring pass.
-    ease_lists = reranked_lists(channels_train.ease, channels_train, pipeline.params.rerank)
+    # The best baseline (plain EASE at its own weight), the same lists under the served list's rule
+    # (one entry per franchise: like for like) and the pipeline's EASE channel alone (EDLAE), from
+    # one pass over the users.
+    channel = channels_train.ease
+    baseline = _plain_ease(channel, train, pipeline.params.ease_baseline_l2)
+    ease_lists = reranked_lists(baseline, channels_train, pipeline.params.rerank)
+    names = ("ease", "ease_rerank") + (("edlae",) if baseline is not channel else ())
 
-    def ease_both(rows: sp.csr_matrix, k: int) -> dict[str, npt.NDArray[np.int64]]:
+    def ease_all(rows: sp.csr_matrix, k: int) -> dict[str, npt.NDArray[np.int64]]:
         lists = ease_lists(rows, k)
-        return {"ease": lists["plain"], "ease_rerank": lists["reranked"]}
+        out = {"ease": lists["plain"], "ease_rerank": lists["reranked"]}
+        if baseline is not channel:
+            out["edlae"] = channel.recommend(rows, k)[0]
+        return out
 
-    both = evaluate_streams(
-        ease_both,
-        train,
-        test,
-        label="ease",
-        progress=clock.progress,
-    )
-    for name in ("ease", "ease_rerank"):
+    both = evaluate_streams(ease_all, train, test, label="ease", progress=clock.progress)
+    for name in names:
         metrics[name] = both[name]
         clock.progress(
             f"  {name}: recall@20 {metrics[name]['recall@20']:.4f} ndcg@20 {metrics[name]['ndcg@20']:.4f}"

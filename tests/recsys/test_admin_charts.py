@@ -40,3 +40,22 @@ def test_the_models_chart_fits_a_long_version_name():
     title = "v20260101-000000-abcd: models vs baselines"
     assert f"{title}</text>" in svg
     assert _svg_width(svg) >= 40 + len(title) * 7 + 10
+
+
+def test_the_pipelines_own_ease_channel_counts_as_a_baseline():
+    # given: EDLAE (the pipeline's EASE channel on its own) scores above plain EASE
+    from recsys.admin import ModelVersionAdmin
+
+    mv = ModelVersion(
+        version="v20260101-000000-abcd",
+        metrics={
+            "ease": {"ndcg@20": 0.40},
+            "edlae": {"ndcg@20": 0.44},
+            "pipeline": {"ndcg@20": 0.462},
+        },
+    )
+    view = ModelVersionAdmin(ModelVersion, None)  # type: ignore[arg-type]
+
+    # then: the pipeline is measured against the stronger of the two
+    assert view.best_baseline_ndcg(mv) == "0.4400 (edlae)"
+    assert "+5.0%" in view.vs_best_baseline(mv)

@@ -1,4 +1,4 @@
-"""EASE's L2 search: the grid walk finds the sweep's choice with fewer inverses."""
+"""EASE's L2 and EDLAE's dropout search: the grid walk finds the sweep's choice with fewer inverses."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recsys.pipeline.ease_tuning import hill_climb, tune_ease, tuning_value
+from recsys.pipeline.ease_tuning import baseline_l2, hill_climb, tune_ease, tuning_value
+from recsys.pipeline.params import PipelineParams, params_from_dict
 
 
 def _counting(values: list[float]) -> tuple[list[int], object]:
@@ -85,3 +86,40 @@ def test_tune_ease_agrees_with_the_full_sweep():
     assert tuning_value(next(r for r in table if r["l2"] == model.l2)) == pytest.approx(max(swept.values()))
     assert [r["l2"] for r in table] == sorted(r["l2"] for r in table)
     assert len(table) <= len(grid)
+
+
+def test_tune_ease_walks_the_dropout_and_keeps_plain_ease_choice():
+    fit, hold = _blocks(seed=1)
+    grid = (0.5, 2.0, 8.0, 32.0, 128.0)
+    dropouts = (0.0, 0.2, 1 / 3, 0.5, 2 / 3, 0.8)
+    plain_model, plain_table = tune_ease(fit, hold, grid=grid, min_item_users=1, start=8.0)
+    model, table = tune_ease(
+        fit, hold, grid=grid, min_item_users=1, start=8.0, dropout_grid=dropouts, dropout_start=0.5
+    )
+    # plain EASE's own walk is the first walk of the joint one: the baseline's weight is the same
+    assert baseline_l2(table) == plain_model.l2
+    assert [r for r in table if r["dropout"] == 0.0] == plain_table
+    # the choice is the best pair measured, dropout included
+    chosen = next(r for r in table if r["l2"] == model.l2 and r["dropout"] == pytest.approx(model.dropout))
+    assert tuning_value(chosen) == pytest.approx(max(tuning_value(r) for r in table))
+    assert tuning_value(chosen) >= tuning_value(max(plain_table, key=tuning_value))
+    # the dropout walk measured the neighbours of its choice at plain EASE's weight
+    at_plain = {r["dropout"] for r in table if r["l2"] == plain_model.l2}
+    assert {0.0, 0.5} <= at_plain and len(at_plain) >= 3
+    assert [(r["dropout"], r["l2"]) for r in table] == sorted((r["dropout"], r["l2"]) for r in table)
+
+
+def test_baseline_l2_needs_a_plain_row():
+    with pytest.raises(ValueError, match="dropout-0"):
+        baseline_l2([{"l2": 1.0, "dropout": 0.5, "ndcg@20": 0.1, "recall@20": 0.1}])
+
+
+def test_params_stored_before_edlae_read_as_plain_ease():
+    old = {"ease_l2": 400.0, "ease_l2_grid": [100, 200, 400, 800]}
+    p = params_from_dict(old)
+    assert (p.ease_l2, p.ease_dropout, p.ease_baseline_l2) == (400.0, 0.0, 400.0)
+    assert p.ease_l2_grid == (100.0, 200.0, 400.0, 800.0)
+    new = PipelineParams(ease_l2=200.0, ease_dropout=0.5, ease_baseline_l2=400.0)
+    from dataclasses import asdict
+
+    assert params_from_dict(asdict(new)) == new

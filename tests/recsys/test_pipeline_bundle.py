@@ -21,8 +21,8 @@ from recsys.pipeline.candidates import ChannelParams
 from recsys.pipeline.contract import Bundle, HistoryItem, TrainReport
 from recsys.pipeline.deepwalk import DeepWalkParams
 from recsys.pipeline.embeddings import Word2VecParams
+from recsys.pipeline.params import PipelineParams
 from recsys.pipeline.ranker import RankerParams
-from recsys.pipeline.ranking import PipelineParams
 from recsys.pipeline.source import prepare_dataset
 from recsys.pipeline.synthetic import synthetic_dataset
 from recsys.pipeline.train import run_training
@@ -76,23 +76,34 @@ def test_training_writes_report_metrics_and_artifacts(trained):
 
 def test_served_model_comes_from_the_one_training_recipe(trained):
     out, report = trained
-    # EASE's L2 was chosen by fit_split on fit -> holdout by walking the grid, and the served
-    # model carries the chosen value and the ranker that recipe trained
-    from recsys.pipeline.ease_tuning import tuning_value
-    from recsys.pipeline.ranking import EASE_L2_GRID, PipelineRecommender
+    # EASE's L2 and EDLAE's dropout were chosen by fit_split on fit -> holdout by walking the
+    # grids, and the served model carries the chosen pair, plain EASE's own weight (the baseline)
+    # and the ranker that recipe trained
+    from recsys.pipeline.ease_tuning import EASE_L2_GRID, EDLAE_DROPOUT_GRID, baseline_l2, tuning_value
+    from recsys.pipeline.ranking import PipelineRecommender
 
     table = report.extra["ease_tuning"]
-    measured = [row["l2"] for row in table]
-    assert measured == sorted(measured) and set(measured) <= set(EASE_L2_GRID)
+    assert {row["dropout"] for row in table} <= set(EDLAE_DROPOUT_GRID)
+    assert {row["l2"] for row in table} <= set(EASE_L2_GRID)
     assert all(0 <= row["recall@20"] <= row["recall_norm@20"] <= 1 for row in table)
     best = max(table, key=tuning_value)
     served = PipelineRecommender.load(out / "model")
     assert served.params.ease_l2 == best["l2"] == report.params["ease_l2"]
-    # the choice's neighbours on the grid were measured: it is interior unless at the grid's end
-    i = EASE_L2_GRID.index(best["l2"])
-    for j in (i - 1, i + 1):
-        if 0 <= j < len(EASE_L2_GRID):
-            assert EASE_L2_GRID[j] in measured
+    assert served.params.ease_dropout == best["dropout"] == report.params["ease_dropout"]
+    assert served.channels is not None and served.channels.ease.dropout == best["dropout"]
+    assert served.params.ease_baseline_l2 == baseline_l2(table)
+    # each walk's choice had its neighbours on the grid measured: interior unless at an end
+    # (the weight at the chosen dropout; the dropout at plain EASE's weight; plain EASE's weight)
+    plain = served.params.ease_baseline_l2
+    for grid, line, chosen in (
+        (EASE_L2_GRID, {r["l2"] for r in table if r["dropout"] == best["dropout"]}, best["l2"]),
+        (EDLAE_DROPOUT_GRID, {r["dropout"] for r in table if r["l2"] == plain}, best["dropout"]),
+        (EASE_L2_GRID, {r["l2"] for r in table if r["dropout"] == 0.0}, plain),
+    ):
+        i = grid.index(chosen)
+        assert {grid[j] for j in (i - 1, i + 1) if 0 <= j < len(grid)} <= line
+    if best["dropout"] > 0:
+        assert "edlae" in report.metrics
     assert {"ease_tuning", "channels_fit", "ranker_data", "ranker_train", "channels_train"} <= set(
         report.timings
     )

@@ -15,8 +15,9 @@ from recsys.pipeline.data import PART_TEST, assign_parts
 from recsys.pipeline.deepwalk import DeepWalkParams, DeepWalkRecommender
 from recsys.pipeline.embeddings import Word2VecParams
 from recsys.pipeline.metrics import evaluate_lists
+from recsys.pipeline.params import PipelineParams
 from recsys.pipeline.ranker import RankerParams
-from recsys.pipeline.ranking import PipelineParams, PipelineRecommender
+from recsys.pipeline.ranking import PipelineRecommender
 from recsys.pipeline.recommenders import (
     EASERecommender,
     ItemKNNRecommender,
@@ -159,6 +160,38 @@ def test_ease_matches_the_closed_form():
     np.fill_diagonal(expected, 0.0)
     assert np.allclose(model.weights, expected, atol=1e-5)
     assert np.allclose(model.score(x[:1]), x[:1].toarray() @ expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("dropout", [0.2, 0.5, 0.8])
+def test_edlae_matches_the_closed_form(dropout, tmp_path):
+    """EDLAE (Steck 2020): Lambda = l2 I + p / (1 - p) diagMat(diag(X^T X)), zero diagonal."""
+    x = sp.csr_matrix(
+        np.array([[1, 1, 0, 0], [0, 1, 1, 0], [1, 0, 1, 1], [1, 1, 1, 0], [0, 0, 1, 1]], dtype=np.float32)
+    )
+    from recsys.pipeline.data import ItemTable
+
+    model = EASERecommender(l2=2.0, min_item_users=1, dropout=dropout).fit(
+        TrainData(matrix=x, items=ItemTable.bare(range(4)))
+    )
+
+    g = (x.T @ x).toarray().astype(np.float64)
+    p = np.linalg.inv(g + np.diag(2.0 + dropout / (1 - dropout) * np.diag(g)))
+    expected = -p / np.diag(p)[None, :]
+    np.fill_diagonal(expected, 0.0)
+    assert np.allclose(model.weights, expected, atol=1e-5)
+    plain = EASERecommender(l2=2.0, min_item_users=1).fit(TrainData(matrix=x, items=ItemTable.bare(range(4))))
+    assert not np.allclose(model.weights, plain.weights, atol=1e-3)
+
+    model.save(tmp_path)
+    loaded = EASERecommender.load(tmp_path)
+    assert loaded.dropout == pytest.approx(dropout)
+    assert np.allclose(loaded.weights, model.weights)
+
+
+@pytest.mark.parametrize("dropout", [-0.1, 1.0, 1.5])
+def test_edlae_dropout_outside_0_1_is_an_error(dropout):
+    with pytest.raises(ValueError, match="dropout"):
+        EASERecommender(dropout=dropout)
 
 
 def test_itemknn_uses_cosine_similarity():
