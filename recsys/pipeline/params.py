@@ -29,8 +29,9 @@ class PipelineParams:
     holdout_fraction: float = 0.2
     random_negatives: int = 20
     ease_l2_grid: tuple[float, ...] = EASE_L2_GRID
-    # EDLAE's dropout (Steck 2020) where its walk starts; with an empty grid, plain EASE (0).
-    ease_dropout: float = 0.5
+    # EDLAE's dropout (Steck 2020) where its walk starts (the last choice); with an empty grid,
+    # plain EASE (0).
+    ease_dropout: float = 0.2
     ease_dropout_grid: tuple[float, ...] = EDLAE_DROPOUT_GRID
     # Plain EASE's weight (dropout 0) on the same walk: the baseline the pipeline is measured against.
     ease_baseline_l2: float = 200.0
