@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from accounts.selectors import user_profile
 from accounts.services import user_login, user_logout, user_register_and_login
 from accounts.throttles import LoginIPThrottle, LoginUsernameThrottle, RegisterIPThrottle
+from animesite.fields import StrictCharField
 
 
 class _CsrfCheckedAPIView(APIView):
@@ -58,10 +59,10 @@ class RegisterApi(_CsrfCheckedAPIView):
     throttle_classes = [RegisterIPThrottle]
 
     class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
+        username = StrictCharField(max_length=150)
         email = serializers.EmailField(required=False, allow_blank=True, default="")
-        password = serializers.CharField(max_length=128, trim_whitespace=False)
-        password_confirm = serializers.CharField(max_length=128, trim_whitespace=False)
+        password = StrictCharField(max_length=128, trim_whitespace=False)
+        password_confirm = StrictCharField(max_length=128, trim_whitespace=False)
 
         class Meta:
             ref_name = "RegisterInput"
@@ -84,8 +85,8 @@ class LoginApi(_CsrfCheckedAPIView):
     throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
 
     class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
-        password = serializers.CharField(max_length=128, trim_whitespace=False)
+        username = StrictCharField(max_length=150)
+        password = StrictCharField(max_length=128, trim_whitespace=False)
 
         class Meta:
             ref_name = "LoginInput"

@@ -80,7 +80,8 @@ class LoginUsernameThrottle(_SettingsRateThrottle):
         username = login_username_key(raw) if isinstance(raw, str) else ""
         if not username:
             return None
-        digest = hashlib.sha256(username.encode("utf-8")).hexdigest()
+        # "surrogatepass": a body parser that let a lone surrogate through must not make this a 500.
+        digest = hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": digest}
 
 

@@ -1,10 +1,11 @@
-"""Request body parsing with limits: a JSON body over ``JSON_MAX_BYTES`` or nested deeper than
-``JSON_MAX_DEPTH`` is a 400, never a 500 (Python's parser would otherwise recurse until
-``RecursionError``)."""
+"""Request body parsing with limits: a JSON body over ``JSON_MAX_BYTES``, nested deeper than
+``JSON_MAX_DEPTH`` (Python's parser would otherwise recurse until ``RecursionError``) or holding a
+lone surrogate (an error message echoing it could not be encoded) is a 400, never a 500."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import IO, Any
 
@@ -17,20 +18,26 @@ from rest_framework.parsers import JSONParser
 JSON_MAX_DEPTH = 32
 
 
-def _depth_exceeds(value: Any, limit: int) -> bool:
-    """Whether ``value`` nests containers deeper than ``limit`` levels (iterative, no recursion)."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refusal(value: Any, limit: int) -> str | None:
+    """Why a parsed body is refused, or None: containers nested deeper than ``limit`` levels, or a
+    string (value or key) holding a lone UTF-16 surrogate (``"\\ud800"`` is valid JSON but no
+    Unicode text: nothing can store or echo it). Iterative, no recursion."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        if isinstance(item, dict | list) and depth > limit:
+            return _("The JSON body is nested deeper than %(n)d levels.") % {"n": limit}
         if isinstance(item, dict):
-            if depth > limit:
-                return True
+            stack.extend((key, depth + 1) for key in item)
             stack.extend((child, depth + 1) for child in item.values())
         elif isinstance(item, list):
-            if depth > limit:
-                return True
             stack.extend((child, depth + 1) for child in item)
-    return False
+        elif isinstance(item, str) and _SURROGATE.search(item):
+            return _("The JSON body holds a lone surrogate (\\ud800-\\udfff), which is not text.")
+    return None
 
 
 def _nesting_before_parse(raw: bytes, limit: int) -> bool:
@@ -76,8 +83,9 @@ class LimitedJSONParser(JSONParser):
             data = json.loads(raw.decode(encoding), parse_constant=_refuse_constant)
         except (ValueError, RecursionError) as exc:
             raise ParseError(_("JSON parse error - %(e)s") % {"e": exc}) from exc
-        if _depth_exceeds(data, JSON_MAX_DEPTH):
-            raise ParseError(_("The JSON body is nested deeper than %(n)d levels.") % {"n": JSON_MAX_DEPTH})
+        refusal = _refusal(data, JSON_MAX_DEPTH)
+        if refusal is not None:
+            raise ParseError(refusal)
         return data
 
 

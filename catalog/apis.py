@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -17,7 +18,7 @@ from rest_framework.views import APIView
 
 from animesite.pagination import PageNumberPagination, page_openapi_parameters
 from catalog.etl import seasons
-from catalog.filters import CatalogFilterSerializer, types_parse
+from catalog.filters import MAX_YEAR, MIN_YEAR, CatalogFilterSerializer, types_parse
 from catalog.models import Anime
 from catalog.selectors import (
     ANIME_ORDERINGS,
@@ -264,6 +265,15 @@ class CalendarApi(APIView):
 
         class Meta:
             ref_name = "CalendarInput"
+
+        def validate_week_of(self, value: dt.date) -> dt.date:
+            # The week around the day must stay inside Python's dates (year 1 ... 9999).
+            if not MIN_YEAR <= value.year <= MAX_YEAR:
+                raise serializers.ValidationError(
+                    _("“%(value)s” is not a date between %(min)d and %(max)d.")
+                    % {"value": value.isoformat(), "min": MIN_YEAR, "max": MAX_YEAR}
+                )
+            return value
 
         def validate_tz(self, value: str) -> ZoneInfo:
             try:

@@ -181,7 +181,7 @@ def types_parse(raw: str, *, multiple: bool = True) -> list[str]:
 def years_parse(raw: str, *, multiple: bool = True) -> list[int]:
     years: list[int] = []
     for part in _one(comma_separated(raw), multiple=multiple):
-        if not part.isdigit() or not MIN_YEAR <= int(part) <= MAX_YEAR:
+        if not (part.isascii() and part.isdigit()) or not MIN_YEAR <= int(part) <= MAX_YEAR:
             raise serializers.ValidationError(
                 _("“%(value)s” is not a year between %(min)d and %(max)d.")
                 % {"value": part, "min": MIN_YEAR, "max": MAX_YEAR}

@@ -32,7 +32,7 @@ from catalog.selectors import anime_card
 from favorites.mal_import import mal_import_start
 from favorites.mal_writer import mal_export_write
 from favorites.mal_xml import MAX_UPLOAD_BYTES
-from favorites.models import MAX_REWATCH_COUNT, CollectionEntry, ImportJob, WatchStatus
+from favorites.models import MAX_EPISODES_WATCHED, MAX_REWATCH_COUNT, CollectionEntry, ImportJob, WatchStatus
 from favorites.selectors import (
     COLLECTION_ORDERINGS,
     collection_anime_get,
@@ -114,7 +114,9 @@ class CollectionListCreateApi(APIView):
         status = serializers.ChoiceField(choices=WatchStatus.choices, required=False, allow_blank=True)
         score = serializers.IntegerField(min_value=1, max_value=10, required=False, allow_null=True)
         is_favorite = serializers.BooleanField(required=False, allow_null=True, default=None)
-        episodes_watched = serializers.IntegerField(min_value=0, required=False)
+        episodes_watched = serializers.IntegerField(
+            min_value=0, max_value=MAX_EPISODES_WATCHED, required=False
+        )
         rewatch_count = serializers.IntegerField(min_value=0, max_value=MAX_REWATCH_COUNT, required=False)
         start_date = serializers.DateField(required=False, allow_null=True)
         finish_date = serializers.DateField(required=False, allow_null=True)
@@ -180,7 +182,7 @@ class CollectionEntryApi(APIView):
         status = serializers.ChoiceField(choices=WatchStatus.choices, default="", allow_blank=True)
         score = serializers.IntegerField(min_value=1, max_value=10, default=None, allow_null=True)
         is_favorite = serializers.BooleanField(default=False)
-        episodes_watched = serializers.IntegerField(min_value=0, default=0)
+        episodes_watched = serializers.IntegerField(min_value=0, max_value=MAX_EPISODES_WATCHED, default=0)
         rewatch_count = serializers.IntegerField(min_value=0, max_value=MAX_REWATCH_COUNT, default=0)
         start_date = serializers.DateField(default=None, allow_null=True)
         finish_date = serializers.DateField(default=None, allow_null=True)
@@ -190,7 +192,9 @@ class CollectionEntryApi(APIView):
         status = serializers.ChoiceField(choices=WatchStatus.choices, required=False, allow_blank=True)
         score = serializers.IntegerField(min_value=1, max_value=10, required=False, allow_null=True)
         is_favorite = serializers.BooleanField(required=False, allow_null=True, default=None)
-        episodes_watched = serializers.IntegerField(min_value=0, required=False)
+        episodes_watched = serializers.IntegerField(
+            min_value=0, max_value=MAX_EPISODES_WATCHED, required=False
+        )
         rewatch_count = serializers.IntegerField(min_value=0, max_value=MAX_REWATCH_COUNT, required=False)
         start_date = serializers.DateField(required=False, allow_null=True)
         finish_date = serializers.DateField(required=False, allow_null=True)

@@ -49,7 +49,7 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from defusedxml.expatreader import DefusedExpatParser
 from django.utils.translation import gettext as _
 
-from favorites.models import MAX_REWATCH_COUNT, WatchStatus
+from favorites.models import MAX_EPISODES_WATCHED, MAX_REWATCH_COUNT, WatchStatus
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_XML_BYTES = 50 * 1024 * 1024
@@ -175,13 +175,28 @@ class MalEntry:
         )
 
 
+# The largest MAL id and Unix time an entry may carry: a signed 32-bit id, and 9999-12-31 23:59:59 UTC
+# (the last second Python's dates hold).
+MAX_MAL_ID = 2**31 - 1
+MAX_UNIX_TIME = 253_402_300_799
+
+
+def _whole(raw: str, maximum: int) -> int | None:
+    """``raw`` as a whole number from 0 to ``maximum`` written in ASCII digits, else None
+    (``str.isdigit`` also accepts superscripts such as ``²``, which ``int`` refuses)."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw.lstrip("0")) > len(str(maximum)):
+        return None
+    value = int(raw)
+    return value if value <= maximum else None
+
+
 def _mal_date(raw: str) -> date | str | None:
     """A MyAnimeList date: the date, None when unknown (or partly unknown), the text when invalid."""
     raw = raw.strip()
     if not raw or raw == MAL_UNKNOWN_DATE:
         return None
     parts = raw.split("-")
-    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
         return raw
     year, month, day = (int(part) for part in parts)
     if year == 0 or month == 0 or day == 0:
@@ -304,7 +319,8 @@ class _ExportHandler(ContentHandler):
 
     def _entry_finish(self, fields: dict[str, str]) -> None:
         raw_id = fields.get("series_animedb_id", "")
-        if not raw_id.isdigit() or int(raw_id) == 0:
+        mal_id = _whole(raw_id, MAX_MAL_ID)
+        if not mal_id:
             self._skip(fields, raw_id, _("series_animedb_id %(v)r is not a MAL id.") % {"v": raw_id})
             return
         raw_status = fields.get("my_status", "").strip().lower()
@@ -313,23 +329,28 @@ class _ExportHandler(ContentHandler):
             self._skip(fields, raw_id, _("unknown my_status %(v)r.") % {"v": raw_status})
             return
         raw_score = fields.get("my_score", "") or "0"
-        if not raw_score.isdigit() or int(raw_score) > 10:
+        score = _whole(raw_score, 10)
+        if score is None:
             self._skip(fields, raw_id, _("my_score %(v)r is not 0-10.") % {"v": raw_score})
             return
         raw_updated = fields.get("my_last_updated", "") or "0"
-        if not raw_updated.isdigit():
+        updated = _whole(raw_updated, MAX_UNIX_TIME)
+        if updated is None:
             self._skip(fields, raw_id, _("my_last_updated %(v)r is not a Unix time.") % {"v": raw_updated})
             return
         raw_episodes = fields.get("my_watched_episodes", "") or "0"
-        if not raw_episodes.isdigit():
+        episodes = _whole(raw_episodes, MAX_EPISODES_WATCHED)
+        if episodes is None:
             self._skip(
                 fields,
                 raw_id,
-                _("my_watched_episodes %(v)r is not a number of episodes.") % {"v": raw_episodes},
+                _("my_watched_episodes %(v)r is not a number of episodes (0-%(max)d).")
+                % {"v": raw_episodes, "max": MAX_EPISODES_WATCHED},
             )
             return
         raw_rewatches = fields.get("my_times_watched", "") or "0"
-        if not raw_rewatches.isdigit() or int(raw_rewatches) > MAX_REWATCH_COUNT:
+        rewatches = _whole(raw_rewatches, MAX_REWATCH_COUNT)
+        if rewatches is None:
             self._skip(
                 fields,
                 raw_id,
@@ -359,13 +380,13 @@ class _ExportHandler(ContentHandler):
             return
         self.entries.append(
             MalEntry(
-                mal_id=int(raw_id),
+                mal_id=mal_id,
                 title=fields.get("series_title", "")[:255],
                 status=status,
-                score=int(raw_score) or None,
-                last_updated=int(raw_updated) or None,
-                episodes_watched=int(raw_episodes),
-                rewatch_count=int(raw_rewatches),
+                score=score or None,
+                last_updated=updated or None,
+                episodes_watched=episodes,
+                rewatch_count=rewatches,
                 start_date=start,
                 finish_date=finish,
             )

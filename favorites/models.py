@@ -8,6 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from activity.models import Source
 
 MAX_REWATCH_COUNT = 999
+# More than any anime has (Sazae-san, the longest, has about 2,800 episodes), far below the column's
+# limit: an entry of an anime whose episode count is unknown is capped here.
+MAX_EPISODES_WATCHED = 100_000
 
 
 class WatchStatus(models.TextChoices):
@@ -24,8 +27,8 @@ class CollectionEntry(models.Model):
 
     Data-set list entries carry no watch status (the source does not say), so ``status`` may be
     blank for them. ``episodes_watched`` never exceeds the anime's episode count when that is
-    known (checked by ``favorites.services``); ``rewatch_count`` is MyAnimeList's
-    ``my_times_watched`` (completed viewings after the first).
+    known, nor ``MAX_EPISODES_WATCHED`` (checked by ``favorites.services``); ``rewatch_count`` is
+    MyAnimeList's ``my_times_watched`` (completed viewings after the first).
     """
 
     user = models.ForeignKey(
@@ -39,7 +42,9 @@ class CollectionEntry(models.Model):
     score = models.PositiveSmallIntegerField(
         _("score"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
-    episodes_watched = models.PositiveIntegerField(_("episodes watched"), default=0)
+    episodes_watched = models.PositiveIntegerField(
+        _("episodes watched"), default=0, validators=[MaxValueValidator(MAX_EPISODES_WATCHED)]
+    )
     rewatch_count = models.PositiveSmallIntegerField(
         _("times rewatched"), default=0, validators=[MaxValueValidator(MAX_REWATCH_COUNT)]
     )

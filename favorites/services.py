@@ -32,7 +32,7 @@ from activity.services import Event, SyncCounts, event_record, events_record
 from animesite.exceptions import ApplicationError
 from animesite.fingerprint import Wanted, sync_plan, table_fingerprint, wanted_fingerprint
 from catalog.models import Anime
-from favorites.models import MAX_REWATCH_COUNT, CollectionEntry, WatchStatus
+from favorites.models import MAX_EPISODES_WATCHED, MAX_REWATCH_COUNT, CollectionEntry, WatchStatus
 
 
 class Unset(enum.Enum):
@@ -88,9 +88,11 @@ def collection_values_validate(
         if (
             isinstance(episodes_watched, bool)
             or not isinstance(episodes_watched, int)
-            or episodes_watched < 0
+            or not 0 <= episodes_watched <= MAX_EPISODES_WATCHED
         ):
-            fields["episodes_watched"] = [_("Episodes watched is a whole number from 0.")]
+            fields["episodes_watched"] = [
+                _("Episodes watched is a whole number from 0 to %(max)d.") % {"max": MAX_EPISODES_WATCHED}
+            ]
         elif anime is not None and anime.episodes and episodes_watched > anime.episodes:
             fields["episodes_watched"] = [
                 _("This anime has %(episodes)d episodes; at most %(episodes)d can be watched.")
@@ -242,7 +244,8 @@ class EpisodeProgress:
 def collection_episode_increment(*, user: User, anime: Anime, today: date | None = None) -> EpisodeProgress:
     """One more episode watched (the "+1" button); adds the anime to the list when needed.
 
-    The count stops at the episode count (a +1 past it changes nothing). The first episode of an
+    The count stops at the episode count, or at ``MAX_EPISODES_WATCHED`` when that is unknown (a +1
+    past it changes nothing). The first episode of an
     entry that is not yet being watched marks it ``watching`` and, when no start date is set,
     starts it today. Reaching the last episode does not complete the entry by itself: the answer
     offers it (``offer_complete``) and the user confirms with a status change.
@@ -254,6 +257,8 @@ def collection_episode_increment(*, user: User, anime: Anime, today: date | None
     if anime.episodes and watched >= anime.episodes:
         change = collection_entry_upsert(user=user, anime=anime)
         return EpisodeProgress(change=change, offer_complete=status != WatchStatus.COMPLETED)
+    if watched >= MAX_EPISODES_WATCHED:
+        return EpisodeProgress(change=collection_entry_upsert(user=user, anime=anime), offer_complete=False)
     values: dict[str, Any] = {"episodes_watched": watched + 1}
     if status in ("", WatchStatus.WANT_TO_WATCH, WatchStatus.ON_HOLD):
         values["status"] = WatchStatus.WATCHING
