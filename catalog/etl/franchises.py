@@ -11,7 +11,7 @@ Method (union-find over three signals; an entry alone is a franchise of one):
 2. **Title stems across scripts.** Each title (MyAnimeList romaji, bangumi-data's original
    Japanese title, bangumi.tv's Japanese and Chinese names) is reduced to a stem: width and case
    folded, bracketed notes, film prefixes (劇場版, 剧场版, Gekijouban, Movie), season and part
-   markers (第2期, 第二季, Season 2, 2nd Season, Part 2, Final Season, II, trailing numbers) and
+   markers (第2期, 第二季, Season 2, 2nd Season, Part 2, Final Season, Movie 2, II, trailing numbers) and
    subtitles (after ``:``, ``～``, `` - ``; after the first space of a Japanese title) removed,
    punctuation and spaces dropped. Entries with the same stem in the same script are joined.
 3. **Stem prefixes** (the bangumi-data and MyAnimeList naming of sequels: ドラゴンボール ->
@@ -80,6 +80,8 @@ _SEASON_MARKERS = [
         r"\bs[0-9]+\b",
         r"(?:ファイナルシーズン|シーズン\s*[0-9]+|season[0-9]+)",
         r"\b(?:tv|ova|oad|ona|specials?|sp|recap|the animation|劇場版)\b",
+        # MyAnimeList's film titles: "Gintama Movie 1: ...", "... the Movie 2: ..."
+        r"\b(?:the\s+)?(?:movie|film)s?\b",
         r"(?:完結編|最終章|続編|新章|总集篇|総集編|特別編|特别篇)",
     )
 ]

@@ -16,7 +16,7 @@ from recsys.serving.bundles import ActiveModel, active_model
 from recsys.serving.cards import cards_for
 from recsys.serving.content import content_similar
 from recsys.serving.exact import exact_vectors
-from recsys.serving.franchises import franchise_map
+from recsys.serving.franchises import FranchiseMap, franchise_map
 from recsys.serving.freshness import catalogue_check
 from recsys.serving.popularity import hidden_anime_ids
 
@@ -38,8 +38,9 @@ FANS_DAMPING = 0.05
 @dataclass(frozen=True)
 class SimilarResult:
     """``items`` ("fans also liked"): anime cards with a ``similarity`` (the model's score, or
-    Jaccard for ``content``), none from the anime's own franchise; ``related``: cards of the other
-    entries of its catalogue franchise, in air order (undated last), empty without one."""
+    Jaccard for ``content``), none from the anime's own franchise and one per other franchise;
+    ``related``: cards of the other entries of its catalogue franchise, in air order (undated
+    last), empty without one."""
 
     items: list[dict[str, Any]]
     degraded: bool
@@ -66,7 +67,8 @@ def similar_for_anime(*, anime_id: int, limit: int, language: str | None) -> Sim
     entries (its catalogue franchise); hidden anime never appear.
 
     "Fans also liked" leaves out the anime's franchise (:mod:`recsys.serving.franchises`: the
-    catalogue franchise, else the title stem), which "related" shows instead. Its sources, in order
+    catalogue franchise, else the title stem), which "related" shows instead, and shows one entry
+    of each other franchise (its best-placed). Its sources, in order
     of preference:
 
     - ``cooccurrence``: the anime most often liked by the same users (the model's ItemKNN
@@ -86,13 +88,34 @@ def similar_for_anime(*, anime_id: int, limit: int, language: str | None) -> Sim
     )
 
 
+def fans_filter(
+    neighbours: list[tuple[int, float]],
+    anime_id: int,
+    *,
+    hidden: frozenset[int],
+    groups: FranchiseMap | None,
+) -> list[tuple[int, float]]:
+    """The neighbours "fans also liked" may show, in the given order: not hidden, not ``anime_id``
+    and, with ``groups``, not of its franchise and one per other franchise (the first, best-placed,
+    of each); ``groups=None`` applies no franchise rule."""
+    seen = {groups.key(anime_id)} if groups is not None else set()
+    out: list[tuple[int, float]] = []
+    for i, s in neighbours:
+        if i == anime_id or i in hidden:
+            continue
+        if groups is not None:
+            key = groups.key(i)
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append((i, s))
+    return out
+
+
 def _visible(
     neighbours: list[tuple[int, float]], anime_id: int, hidden: frozenset[int]
 ) -> list[tuple[int, float]]:
-    """Neighbours that are not hidden and not of ``anime_id``'s franchise (itself included)."""
-    groups = franchise_map()
-    own = groups.key(anime_id)
-    return [(i, s) for i, s in neighbours if i not in hidden and groups.key(i) != own]
+    return fans_filter(neighbours, anime_id, hidden=hidden, groups=franchise_map())
 
 
 def _related(anime_id: int, hidden: frozenset[int], limit: int, language: str | None) -> list[dict[str, Any]]:
@@ -103,8 +126,8 @@ def _related(anime_id: int, hidden: frozenset[int], limit: int, language: str | 
 
 def _similar(model: ActiveModel, *, anime_id: int, limit: int, language: str | None) -> SimilarResult:
     hidden = hidden_anime_ids()
-    # enough neighbours to fill the list once the anime itself and its franchise are left out
-    wanted = limit + _SLACK + 1 + len(franchise_map().mates(anime_id))
+    # enough neighbours to fill the list once the franchise and repeats of other franchises go
+    wanted = 3 * limit + _SLACK + 1 + len(franchise_map().mates(anime_id))
     neighbours: list[tuple[int, float]] = []
     degraded = model.degraded
     method = METHOD_COOCCURRENCE
@@ -128,7 +151,7 @@ def _similar(model: ActiveModel, *, anime_id: int, limit: int, language: str | N
     if not neighbours:
         method = METHOD_CONTENT
         neighbours = _visible(
-            content_similar(anime_id=anime_id, k=limit + _SLACK, exclude=set(hidden)), anime_id, hidden
+            content_similar(anime_id=anime_id, k=3 * limit + _SLACK, exclude=set(hidden)), anime_id, hidden
         )
     similarity = dict(neighbours)
     cards = cards_for(anime_ids=[i for i, _ in neighbours], language=language)

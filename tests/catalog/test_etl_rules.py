@@ -175,6 +175,12 @@ def test_chinese_display_falls_back_to_japanese_then_the_main_title() -> None:
         ("Mob Psycho 100 II", "mob psycho 100"),
         ("Re:Zero kara Hajimeru Isekai Seikatsu", "re zero kara hajimeru isekai seikatsu"),
         ("Code:Breaker", "code breaker"),
+        ("Gintama Movie 1: Shinyaku Benizakura-hen", "gintama"),
+        ("Gintama Movie 2: Kanketsu-hen - Yorozuya yo Eien Nare", "gintama"),
+        ("Boku no Hero Academia the Movie 2: Heroes:Rising", "boku no hero academia"),
+        ("Detective Conan Movie 01: The Timed Skyscraper", "detective conan"),
+        ("Kara no Kyoukai Movie 1: Fukan Fuukei", "kara no kyoukai"),
+        ("K-On! Movie", None),
         ("K", None),
     ],
 )

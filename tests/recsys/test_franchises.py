@@ -256,6 +256,25 @@ def test_fans_also_liked_leaves_out_the_franchise_hidden_and_itself(world):
 
 
 @pytest.mark.django_db
+def test_fans_also_liked_shows_each_other_franchise_once(world, monkeypatch):
+    # given: Mushishi's co-occurrence neighbours hold three Dragon Ball entries and two of Natsume
+    titled: dict[str, Anime] = world["titled"]
+    mushishi = titled["Mushishi"]
+    order = ["Dragon Ball Z", "Dragon Ball", NATSUME[0], "Dragon Ball GT", "Haikyuu!!", NATSUME[1], "Monster"]
+    taste = {mushishi.id: [(titled[t].id, 0.9 - 0.1 * n) for n, t in enumerate(order)]}
+    monkeypatch.setattr(FakeBundle, "cooccurrence", taste)
+
+    # when
+    body = APIClient().get(f"/api/anime/{mushishi.id}/similar/", {"limit": 5}).json()
+
+    # then: the best-placed entry of each franchise, in order (four franchises for five places)
+    expected = ["Dragon Ball Z", NATSUME[0], "Haikyuu!!", "Monster"]
+    assert _ids(body) == [titled[t].id for t in expected]
+    groups = franchise_map()
+    assert len({groups.key(i) for i in _ids(body)}) == len(_ids(body))
+
+
+@pytest.mark.django_db
 def test_similar_popularity_command_needs_a_model_version(tmp_path):
     from django.core.management import CommandError, call_command
 

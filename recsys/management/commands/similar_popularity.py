@@ -31,7 +31,7 @@ from favorites.models import CollectionEntry
 from recsys.models import ModelVersion
 from recsys.serving.franchises import FranchiseMap, franchise_map
 from recsys.serving.popularity import hidden_anime_ids
-from recsys.serving.similar import FANS_DAMPING
+from recsys.serving.similar import FANS_DAMPING, fans_filter
 
 
 @dataclass(frozen=True)
@@ -73,15 +73,8 @@ def fans_also_liked(
     hidden: frozenset[int],
     groups: FranchiseMap | None,
 ) -> list[int]:
-    """The first ``limit`` neighbours that are not hidden, not ``anime_id`` and (with ``groups``)
-    not of its franchise."""
-    own = groups.key(anime_id) if groups is not None else None
-    out = [
-        i
-        for i, _ in neighbours
-        if i != anime_id and i not in hidden and (groups is None or groups.key(i) != own)
-    ]
-    return out[:limit]
+    """The first ``limit`` ids "fans also liked" shows (:func:`recsys.serving.similar.fans_filter`)."""
+    return [i for i, _ in fans_filter(neighbours, anime_id, hidden=hidden, groups=groups)[:limit]]
 
 
 class Command(BaseCommand):
