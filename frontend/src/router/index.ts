@@ -96,15 +96,26 @@ export function pageTitle(route: RouteLocationNormalized): string {
   return route.meta.titleKey ? `${t(route.meta.titleKey)} · ${name}` : name
 }
 
+/**
+ * Where a navigation scrolls: back/forward restore the saved position; another page, or another
+ * page of the same list (`page` in the query), starts at the top; any other change of the same
+ * page (a filter, a tab, a sort) keeps the position.
+ */
+export function scrollFor(
+  to: Pick<RouteLocationNormalized, 'path' | 'query'>,
+  from: Pick<RouteLocationNormalized, 'path' | 'query'>,
+  saved: { left: number; top: number } | null,
+): { left?: number; top: number } | false {
+  if (saved) return saved
+  if (to.path !== from.path) return { top: 0 }
+  return (to.query.page ?? '1') !== (from.query.page ?? '1') ? { top: 0 } : false
+}
+
 export function createAppRouter() {
   const router = createRouter({
     history: createWebHistory('/'),
     routes,
-    scrollBehavior(to, from, saved) {
-      if (saved) return saved
-      if (to.path === from.path) return false
-      return { top: 0 }
-    },
+    scrollBehavior: scrollFor,
   })
 
   router.beforeEach(async (to) => {

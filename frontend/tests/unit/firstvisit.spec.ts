@@ -9,7 +9,7 @@ import AnimeDetailView from '@/views/AnimeDetailView.vue'
 import CollectionView from '@/views/CollectionView.vue'
 import RegisterView from '@/views/RegisterView.vue'
 
-import { mockFetch, pathOf, testRouter } from './helpers'
+import { mockFetch, pathOf, queryOf, testRouter } from './helpers'
 
 vi.mock('element-plus', async (importOriginal) => {
   const original = await importOriginal<typeof import('element-plus')>()
@@ -171,6 +171,24 @@ describe('AnimeDetailView', () => {
   })
 })
 
+describe('AnimeDetailView of an anime that does not exist', () => {
+  it('says so, names the tab after it and offers the way home', async () => {
+    backendMissing()
+    const { wrapper } = await mountAt(AnimeDetailView, '/anime/99999999', { id: 99999999 })
+    expect(wrapper.find('[data-testid="not-found"]').text()).toContain('This anime does not exist or is not available.')
+    expect(wrapper.find('[data-testid="not-found"] a').attributes('href')).toBe('/')
+    expect(document.title).toContain('Page not found')
+    wrapper.unmount()
+  })
+
+  function backendMissing() {
+    return mockFetch((req) => {
+      if (pathOf(req.url) === '/api/auth/me/') return { body: { is_authenticated: false } }
+      return { status: 404, body: { code: 'not_found', message: 'No.', extra: {} } }
+    })
+  }
+})
+
 describe('CollectionView', () => {
   it('shows the number of entries on every tab', async () => {
     mockFetch((req) => {
@@ -188,6 +206,78 @@ describe('CollectionView', () => {
     const { wrapper } = await mountAt(CollectionView, '/collection')
     const tabs = wrapper.findAll('.el-tabs__item').map((tab) => tab.text())
     expect(tabs).toEqual(['All (5)', 'Favourites (2)', 'Watching (2)', 'Want to watch (1)', 'Completed (1)', 'On hold (0)', 'Dropped (1)'])
+    wrapper.unmount()
+  })
+})
+
+describe('CollectionView after an edit', () => {
+  const card = { id: 7, title: 'Mushishi', cover_url: '', type: 'TV', year: 2005, episodes: 26 }
+  const entry = (favourite: boolean) => ({
+    anime: card, status: 'completed', score: 9, is_favorite: favourite, episodes_watched: 26, rewatch_count: 0,
+    start_date: null, finish_date: null, source: 'site', created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z',
+  })
+
+  function backend(state: { favourite: boolean; deleted: boolean }) {
+    return mockFetch((req) => {
+      const path = pathOf(req.url)
+      if (path === '/api/auth/me/') return { body: { is_authenticated: true, id: 1, username: 'yuki' } }
+      if (path === '/api/collection/7/' && req.method === 'DELETE') {
+        state.deleted = true
+        return { status: 204, body: null }
+      }
+      if (path === '/api/collection/' && req.method === 'POST') {
+        state.favourite = false
+        return { body: entry(false) }
+      }
+      const favourites = state.favourite && !state.deleted ? 1 : 0
+      const all = state.deleted ? 0 : 1
+      const onTab = queryOf(req.url).get('favorite') === 'true' ? favourites : all
+      return {
+        body: {
+          count: onTab, next: null, previous: null,
+          results: onTab && queryOf(req.url).get('page_size') !== '1' ? [entry(state.favourite)] : [],
+          counts: { all, favorite: favourites, want_to_watch: 0, watching: 0, completed: all, on_hold: 0, dropped: 0 },
+        },
+      }
+    })
+  }
+
+  it('takes an unfavourited entry off the Favourites tab and counts again', async () => {
+    backend({ favourite: true, deleted: false })
+    const { wrapper } = await mountAt(CollectionView, '/collection?tab=favorites')
+    expect(wrapper.findAll('[data-testid="collection-entry"]')).toHaveLength(1)
+    expect(wrapper.find('.muted').text()).toBe('1 entry')
+
+    await wrapper.find('[data-testid="entry-favorite"]').trigger('click')
+    await flushPromises()
+
+    expect(wrapper.findAll('[data-testid="collection-entry"]')).toHaveLength(0)
+    expect(wrapper.text()).not.toContain('1 entry')
+    expect(wrapper.findAll('.el-tabs__item').map((tab) => tab.text())).toContain('Favourites (0)')
+    wrapper.unmount()
+  })
+
+  it('asks before removing an entry, and removes nothing when the user keeps it', async () => {
+    const { ElMessageBox } = await import('element-plus')
+    const state = { favourite: false, deleted: false }
+    const { calls } = backend(state)
+    const confirm = vi.spyOn(ElMessageBox, 'confirm').mockRejectedValueOnce('cancel')
+    const { wrapper } = await mountAt(CollectionView, '/collection')
+
+    await wrapper.find('[data-testid="entry-remove"]').trigger('click')
+    await flushPromises()
+    expect(confirm).toHaveBeenCalledOnce()
+    expect(calls.some((c) => c.method === 'DELETE')).toBe(false)
+    expect(wrapper.findAll('[data-testid="collection-entry"]')).toHaveLength(1)
+
+    confirm.mockResolvedValueOnce('confirm' as never)
+    await wrapper.find('[data-testid="entry-remove"]').trigger('click')
+    await flushPromises()
+    expect(state.deleted).toBe(true)
+    expect(wrapper.findAll('[data-testid="collection-entry"]')).toHaveLength(0)
+    expect(wrapper.text()).not.toContain('1 entry')
+    expect(wrapper.findAll('.el-tabs__item').map((tab) => tab.text())).toContain('All (0)')
+    confirm.mockRestore()
     wrapper.unmount()
   })
 })

@@ -172,6 +172,32 @@ describe('SearchBox typing', () => {
     wrapper.unmount()
   })
 
+  it('shows no spinner for text it was given rather than typed, and asks nothing for it', async () => {
+    vi.useFakeTimers()
+    const { calls } = mockFetch((req) => ({ body: answer(queryOf(req.url).get('q') ?? '') }))
+    const wrapper = mount(SearchBox, { props: { modelValue: 'frieren', debounceMs: 100 }, global, attachTo: document.body })
+    const spinner = () => wrapper.find('[data-testid="suggest-spinner"]').exists()
+    expect((wrapper.find('input').element as HTMLInputElement).value).toBe('frieren')
+    expect(spinner()).toBe(false)
+
+    // the page's query changes (back button, a link): still nothing typed, nothing loading
+    await wrapper.setProps({ modelValue: 'naruto' })
+    vi.advanceTimersByTime(1000)
+    await flushPromises()
+    expect(spinner()).toBe(false)
+    expect(wrapper.find('[role="listbox"]').isVisible()).toBe(false)
+    expect(calls).toHaveLength(0)
+
+    // typing after that asks as usual
+    await typeInto(wrapper, 'narutoo')
+    expect(spinner()).toBe(true)
+    vi.advanceTimersByTime(100)
+    await flushPromises()
+    expect(calls).toHaveLength(1)
+    expect(spinner()).toBe(false)
+    wrapper.unmount()
+  })
+
   it('answers a prefix seen before from memory, without a request or a wait', async () => {
     vi.useFakeTimers()
     const { calls } = mockFetch((req) => ({ body: answer(queryOf(req.url).get('q') ?? '') }))

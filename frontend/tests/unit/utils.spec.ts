@@ -56,3 +56,17 @@ describe('catalogue helpers', () => {
     expect(intParam(undefined)).toBeUndefined()
   })
 })
+
+describe('scrollFor', () => {
+  const at = (path: string, query: Record<string, string> = {}) => ({ path, query })
+
+  it('starts a new page of a list at the top, keeps the place for a filter or tab', async () => {
+    const { scrollFor } = await import('@/router')
+    expect(scrollFor(at('/search', { q: 'naruto', page: '2' }), at('/search', { q: 'naruto' }), null)).toEqual({ top: 0 })
+    expect(scrollFor(at('/search', { q: 'naruto' }), at('/search', { q: 'naruto', page: '3' }), null)).toEqual({ top: 0 })
+    expect(scrollFor(at('/search', { q: 'naruto', page: '1' }), at('/search', { q: 'naruto' }), null)).toBe(false)
+    expect(scrollFor(at('/search', { q: 'naruto', type: 'TV' }), at('/search', { q: 'naruto' }), null)).toBe(false)
+    expect(scrollFor(at('/anime/2'), at('/search'), null)).toEqual({ top: 0 })
+    expect(scrollFor(at('/search', { page: '2' }), at('/search'), { left: 0, top: 900 })).toEqual({ left: 0, top: 900 })
+  })
+})

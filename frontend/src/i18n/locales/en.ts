@@ -303,6 +303,8 @@ const en = {
     removed: '“{title}” removed from your list.',
     remove: 'Remove {title} from your list',
     removeShort: 'Remove',
+    removeConfirm: 'Remove “{title}” from your list? Its score, progress and dates go with it.',
+    keep: 'Keep',
     import: {
       title: 'Import from MyAnimeList',
       hint: 'Export your list on MyAnimeList (animelist.xml or .xml.gz) and upload it here. Scores of 0 count as "no score".',
@@ -393,7 +395,7 @@ const en = {
     sortStartDate: 'Start date',
     scopeNew: 'Began this season',
     scopeAiring: 'Airing this season',
-    counts: '{new} began this season, {airing} airing',
+    counts: '{new} began this season, {airing} airing.',
     empty: 'No anime in this season yet.',
     dataUntil: 'The data runs to {date}.',
     noScore: 'No score',

@@ -305,6 +305,8 @@ const zhCN: typeof en = {
     removed: '已将《{title}》移出片单。',
     remove: '将《{title}》移出片单',
     removeShort: '移除',
+    removeConfirm: '将《{title}》移出片单？其评分、进度和日期将一并删除。',
+    keep: '保留',
     import: {
       title: '从 MyAnimeList 导入',
       hint: '在 MyAnimeList 导出你的列表（animelist.xml 或 .xml.gz）后上传。评分为 0 视为“未评分”。',
@@ -395,7 +397,7 @@ const zhCN: typeof en = {
     sortStartDate: '开播日期',
     scopeNew: '本季开播',
     scopeAiring: '本季播出中',
-    counts: '本季开播 {new} 部，播出中 {airing} 部',
+    counts: '本季开播 {new} 部，播出中 {airing} 部。',
     empty: '这一季还没有动画。',
     dataUntil: '数据截至 {date}。',
     noScore: '暂无评分',
