@@ -88,6 +88,12 @@ def similar_for_anime(*, anime_id: int, limit: int, language: str | None) -> Sim
     )
 
 
+def neighbours_wanted(limit: int, mates: int) -> int:
+    """How many neighbours to ask the model for so that ``limit`` places are filled once the anime,
+    its ``mates`` (franchise entries) and repeats of other franchises are left out."""
+    return 3 * limit + _SLACK + 1 + mates
+
+
 def fans_filter(
     neighbours: list[tuple[int, float]],
     anime_id: int,
@@ -126,8 +132,7 @@ def _related(anime_id: int, hidden: frozenset[int], limit: int, language: str | 
 
 def _similar(model: ActiveModel, *, anime_id: int, limit: int, language: str | None) -> SimilarResult:
     hidden = hidden_anime_ids()
-    # enough neighbours to fill the list once the franchise and repeats of other franchises go
-    wanted = 3 * limit + _SLACK + 1 + len(franchise_map().mates(anime_id))
+    wanted = neighbours_wanted(limit, len(franchise_map().mates(anime_id)))
     neighbours: list[tuple[int, float]] = []
     degraded = model.degraded
     method = METHOD_COOCCURRENCE

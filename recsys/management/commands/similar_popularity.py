@@ -31,7 +31,7 @@ from favorites.models import CollectionEntry
 from recsys.models import ModelVersion
 from recsys.serving.franchises import FranchiseMap, franchise_map
 from recsys.serving.popularity import hidden_anime_ids
-from recsys.serving.similar import FANS_DAMPING, fans_filter
+from recsys.serving.similar import FANS_DAMPING, fans_filter, neighbours_wanted
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ class Command(BaseCommand):
         filtered: list[list[int]] = []
         damped: list[list[int]] = []
         for anime_id in counts[:n_anime]:
-            wanted = limit + 6 + len(groups.mates(anime_id))
+            wanted = neighbours_wanted(limit, len(groups.mates(anime_id)))
             neighbours = bundle.similar_cooccurrence(anime_id, wanted)
             raw.append(fans_also_liked(neighbours, anime_id, limit=limit, hidden=hidden, groups=None))
             filtered.append(fans_also_liked(neighbours, anime_id, limit=limit, hidden=hidden, groups=groups))
