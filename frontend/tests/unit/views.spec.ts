@@ -272,6 +272,39 @@ describe('SearchView facets', () => {
   })
 })
 
+describe('SearchView with a hand-edited address', () => {
+  function backend() {
+    return mockFetch((req) => {
+      if (pathOf(req.url) === '/api/auth/me/') return { body: { is_authenticated: false } }
+      const query = queryOf(req.url)
+      if (query.get('type') === 'Bogus') {
+        return { status: 400, body: { code: 'invalid', message: 'Invalid input.', extra: { fields: { type: ['Unknown type: Bogus.'] } } } }
+      }
+      if (Number(query.get('page') ?? 1) > 5) return { status: 404, body: { code: 'not_found', message: 'This was not found.', extra: {} } }
+      const empty = { genre: [], type: [], year: [], season: [] }
+      return { body: { count: 100, next: null, previous: null, degraded: false, facets: empty, results: [card(1, 'Naruto')] } }
+    })
+  }
+
+  it('drops a filter the server does not know instead of showing an error', async () => {
+    backend()
+    const { wrapper, router } = await mountView(SearchView, '/search?q=naruto&type=Bogus&genre=action')
+    await flushPromises()
+    expect(router.currentRoute.value.query).toEqual({ q: 'naruto', genre: 'action' })
+    expect(wrapper.find('.result-title').text()).toContain('Naruto')
+    wrapper.unmount()
+  })
+
+  it('goes back to the first page from a page past the last', async () => {
+    backend()
+    const { wrapper, router } = await mountView(SearchView, '/search?q=naruto&page=999')
+    await flushPromises()
+    expect(router.currentRoute.value.query).toEqual({ q: 'naruto' })
+    expect(wrapper.find('.result-title').text()).toContain('Naruto')
+    wrapper.unmount()
+  })
+})
+
 describe('OnboardingView', () => {
   /** A backend with three suggested anime; `favorites` are the anime already saved as favourites. */
   function backend(favorites: number[] = []) {
