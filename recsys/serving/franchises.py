@@ -19,6 +19,7 @@ from typing import Any
 from animesite.process_cache import process_cache
 from catalog.models import Anime
 from recsys.pipeline.data import item_franchise_key
+from recsys.preferences import Preference, preferences_by_anime
 
 PROCESS_TTL_SECONDS = 3600
 
@@ -76,6 +77,17 @@ def _load() -> FranchiseMap:
 def franchise_map() -> FranchiseMap:
     """The catalogue's grouping, cached per process until the catalogue changes."""
     return process_cache.get_or_set("franchise_map", PROCESS_TTL_SECONDS, _load)
+
+
+def planned_only(history: Sequence[Any]) -> set[int]:
+    """The plan-to-watch anime of franchises the user has not started (every list entry of the
+    franchise is plan-to-watch: :attr:`recsys.preferences.Preference.INTENT`). Recommending
+    another entry of such a franchise (Code Geass R2 to a user who plans to watch Code Geass)
+    would skip the entry the user chose to start with; lists leave the franchise out."""
+    prefs = preferences_by_anime(history)
+    groups = franchise_map()
+    started = {groups.key(a) for a, p in prefs.items() if p is not Preference.INTENT}
+    return {a for a, p in prefs.items() if p is Preference.INTENT and groups.key(a) not in started}
 
 
 def one_per_franchise(

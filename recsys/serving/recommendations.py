@@ -25,7 +25,7 @@ from recsys.serving.bodies import json_body
 from recsys.serving.bundles import ActiveModel, active_model
 from recsys.serving.cards import cards_for
 from recsys.serving.exact import exact_vectors
-from recsys.serving.franchises import one_per_franchise
+from recsys.serving.franchises import one_per_franchise, planned_only
 from recsys.serving.freshness import catalogue_check
 from recsys.serving.new_anime import new_anime_for_user
 from recsys.serving.popularity import (
@@ -256,6 +256,9 @@ def _fresh(
     history = state.history
     exclude = history.anime_ids | state.not_interested | hidden_anime_ids()
     avoided = disliked_anime_ids(history.items) | state.not_interested
+    # The list also leaves out franchises the user has only planned to watch (their planned entry
+    # is where the user starts); the content channel's notion of "avoided" stays the dislikes.
+    unlisted = avoided | planned_only(history.items)
     degraded = model.degraded
     items: list[dict[str, Any]] = []
     if model.bundle is not None:
@@ -273,7 +276,7 @@ def _fresh(
                 candidates=candidates, history=history, limit=limit + _SLACK, language=language
             )
             items = _blend_new(
-                one_per_franchise(items, avoided=avoided),
+                one_per_franchise(items, avoided=unlisted),
                 model=model,
                 history=history,
                 exclude=exclude,
@@ -290,15 +293,16 @@ def _fresh(
         items = _exact_items(
             model.version, user_id=user_id, history=history, exclude=exclude, limit=limit, language=language
         )
-    # One entry per franchise, none from a disliked or "not interested" anime's franchise, by the
-    # catalogue's current grouping (the model's own re-rank used the grouping it was trained with).
-    items = one_per_franchise(items, avoided=avoided)
+    # One entry per franchise, none from a disliked, "not interested" or only planned anime's
+    # franchise, by the catalogue's current grouping (the model's own re-rank used the grouping it
+    # was trained with).
+    items = one_per_franchise(items, avoided=unlisted)
     if len(items) < limit:
         shown = exclude | {item["id"] for item in items}
         items += _genre_popular_items(
             history=history, exclude=shown, limit=limit + _SLACK - len(items), language=language
         )
-        items = one_per_franchise(items, avoided=avoided)
+        items = one_per_franchise(items, avoided=unlisted)
     return items[:limit], degraded
 
 

@@ -181,6 +181,30 @@ def test_not_interested_hides_franchise_mates_whose_titles_share_no_stem(world):
 
 
 @pytest.mark.django_db
+def test_a_franchise_only_planned_is_not_recommended_until_started(world):
+    titled: dict[str, Anime] = world["titled"]
+    dragon_ball = {titled[t].id for t in DRAGON_BALL}
+    user = UserFactory.create()
+    CollectionEntryFactory.create(user=user, anime=titled["Mushishi"], score=9)
+    client = APIClient()
+    client.force_login(user)
+    assert dragon_ball & set(_ids(client.get("/api/recommendations/", {"limit": 6}).json()))
+
+    # when: the user plans to watch Dragon Ball (no score): Z and GT would skip where they start
+    CollectionEntryFactory.create(user=user, anime=titled["Dragon Ball"], status="want_to_watch", score=None)
+
+    # then
+    ids = _ids(client.get("/api/recommendations/", {"limit": 6}).json())
+    assert not dragon_ball & set(ids)
+    assert len(ids) == 6
+
+    # once an entry is watched the franchise is started: its other entries may come back
+    CollectionEntryFactory.create(user=user, anime=titled["Dragon Ball Z"], status="completed", score=8)
+    ids = _ids(client.get("/api/recommendations/", {"limit": 6}).json())
+    assert titled["Dragon Ball GT"].id in ids
+
+
+@pytest.mark.django_db
 def test_an_operator_merge_reaches_the_lists_without_retraining(world):
     titled: dict[str, Anime] = world["titled"]
     # Kino no Tabi and Monster are two franchises until an operator puts them in one
