@@ -67,6 +67,12 @@ class Franchise(models.Model):
         return self.name_en or self.name_zh or self.key
 
 
+# Genres of explicit adult titles (MyAnimeList's "Hentai"). The catalogue loads such an anime hidden,
+# as the site is for a general audience; operators can show it in the admin, and a later load keeps
+# their choice (catalog.loading.catalogue).
+ADULT_GENRES: frozenset[str] = frozenset({"Hentai"})
+
+
 class AnimeQuerySet(models.QuerySet["Anime"]):
     def visible(self) -> AnimeQuerySet:
         return self.filter(is_hidden=False)

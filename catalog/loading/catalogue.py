@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from catalog.etl import transforms as tf
 from catalog.loading.base import LoadContext, batches, read_columns, read_table
-from catalog.models import Anime, AnimeTitle, ExternalId, Franchise, Genre, Tag
+from catalog.models import ADULT_GENRES, Anime, AnimeTitle, ExternalId, Franchise, Genre, Tag
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +125,8 @@ class CatalogueLoader:
         new: list[Anime] = []
         changed: list[Anime] = []
         now = timezone.now()
+        genre_keys, genre_names = read_columns(self.context.etl_dir, "anime_genres", ["anime_key", "genre"])
+        adult = {k for k, g in zip(genre_keys, genre_names, strict=True) if g in ADULT_GENRES}
         for row in rows:
             key = row["anime_key"]
             values = anime_values(row)
@@ -135,7 +137,9 @@ class CatalogueLoader:
             )
             if current is None:
                 stats.created += 1
-                new.append(Anime(catalog_key=key, **values))
+                # Explicit adult titles arrive hidden (catalog.models.ADULT_GENRES); is_hidden is
+                # not a data field, so a reload never changes an operator's choice.
+                new.append(Anime(catalog_key=key, is_hidden=key in adult, **values))
             elif current["catalog_key"] == key and all(_same(current[k], v) for k, v in values.items()):
                 stats.unchanged += 1
             else:

@@ -565,3 +565,44 @@ def test_reload_keeps_a_franchise_an_operator_edited(etl_dir: Path) -> None:
 
     assert Anime.objects.get(catalog_key="bgm:500123").franchise == own
     assert report.tables["anime franchises"].updated == 0
+
+
+def test_explicit_adult_titles_arrive_hidden_and_an_operator_may_show_them(etl_dir: Path) -> None:
+    # given: a new anime of the "Hentai" genre next to the others
+    tables = _tables()
+    tables["anime"].append(_anime_row(3003, "Some Adult OVA", type="OVA", members=50_000))
+    tables["anime_genres"].append({"anime_key": "mal:3003", "position": 0, "genre": "Hentai"})
+    tables["franchises"].append(
+        {"franchise_key": "mal:3003", "name_en": "Some Adult OVA", "name_zh": "", "size": 1}
+    )
+    write_etl_output(etl_dir, tables)
+
+    # when
+    _load(etl_dir)
+
+    # then: hidden from visitors, the rest visible
+    assert Anime.objects.get(mal_id=3003).is_hidden is True
+    assert set(Anime.objects.visible().values_list("mal_id", flat=True)) == {2001, 1002, 2002}
+
+    # an operator shows it; a reload with changed data keeps the operator's choice
+    Anime.objects.filter(mal_id=3003).update(is_hidden=False)
+    tables["anime"][-1]["members"] = 60_000
+    write_etl_output(etl_dir, tables)
+    _load(etl_dir)
+    assert Anime.objects.get(mal_id=3003).is_hidden is False
+
+
+def test_the_migration_hides_adult_titles_already_loaded(etl_dir: Path) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("catalog.migrations.0003_hide_adult_titles")
+    _load(etl_dir)
+    aot = Anime.objects.get(mal_id=2001)
+    aot.genres.add(Genre.objects.create(name="Hentai", slug="hentai"))
+
+    migration.hide_adult_titles(apps, None)
+
+    assert Anime.objects.get(mal_id=2001).is_hidden is True
+    assert Anime.objects.get(mal_id=1002).is_hidden is False

@@ -8,6 +8,15 @@ export const GENRES = [
   'Supernatural', 'Thriller', 'Vampire', 'Yaoi', 'Yuri',
 ] as const
 
+/**
+ * Genres of explicit adult titles: the catalogue hides those anime (catalog.models.ADULT_GENRES),
+ * so filters do not offer the genre.
+ */
+export const ADULT_GENRES: readonly string[] = ['Hentai']
+
+/** The genres filters offer. */
+export const LISTED_GENRES = GENRES.filter((name) => !ADULT_GENRES.includes(name))
+
 export const ANIME_TYPES = ['TV', 'Movie', 'OVA', 'ONA', 'Special', 'Music'] as const
 
 export const SEASONS = ['winter', 'spring', 'summer', 'fall'] as const

@@ -70,3 +70,12 @@ describe('scrollFor', () => {
     expect(scrollFor(at('/search', { page: '2' }), at('/search'), { left: 0, top: 900 })).toEqual({ left: 0, top: 900 })
   })
 })
+
+describe('genre filters', () => {
+  it('do not offer the genre of the hidden adult titles', async () => {
+    const { GENRES, LISTED_GENRES } = await import('@/constants/catalog')
+    expect(LISTED_GENRES).not.toContain('Hentai')
+    expect(LISTED_GENRES).toContain('Yuri')
+    expect(LISTED_GENRES).toHaveLength(GENRES.length - 1)
+  })
+})
