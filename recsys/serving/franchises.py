@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -33,11 +33,14 @@ def _title_key(title: str) -> str:
 class FranchiseMap:
     """``franchise_of``: anime id -> catalogue franchise id (anime with one only); ``titles``: anime
     id -> main title (the others); ``members``: catalogue franchise id -> its anime ids in air order
-    (undated last, then the catalogue's franchise position, then id)."""
+    (undated last, then the catalogue's franchise position, then id); ``followers``: franchise
+    member -> MyAnimeList members (0 when unknown); ``kinds``: franchise member -> type (TV, ...)."""
 
     franchise_of: Mapping[int, int]
     titles: Mapping[int, str]
     members: Mapping[int, tuple[int, ...]]
+    followers: Mapping[int, int] = field(default_factory=dict)
+    kinds: Mapping[int, str] = field(default_factory=dict)
 
     def key(self, anime_id: int) -> str:
         """The anime's grouping key; ``"#<id>"`` (a group of its own) for an unknown id."""
@@ -46,6 +49,26 @@ class FranchiseMap:
             return f"f{franchise}"
         title = self.titles.get(anime_id)
         return (_title_key(title) if title is not None else "") or f"#{anime_id}"
+
+    def entry_point(self, anime_id: int) -> int:
+        """Where a newcomer to ``anime_id``'s franchise starts: among the entries aired before it,
+        the most followed when it is followed more than ``anime_id`` itself (My Hero Academia for
+        its final season, Bakemonogatari for Nisemonogatari, but Kanon 2006 stays before the less
+        followed 2002 version, and a series before its episode-0 special); when nothing before it
+        has a members figure (new anime), the first TV entry before it; else ``anime_id``."""
+        franchise = self.franchise_of.get(anime_id)
+        if franchise is None:
+            return anime_id
+        order = self.members.get(franchise, ())
+        earlier = order[: order.index(anime_id)] if anime_id in order else ()
+        if not earlier:
+            return anime_id
+        best = max(earlier, key=lambda a: self.followers.get(a, 0))
+        if self.followers.get(best, 0) > self.followers.get(anime_id, 0):
+            return best
+        if self.followers.get(best, 0) == 0 == self.followers.get(anime_id, 0):
+            return next((a for a in earlier if self.kinds.get(a) == "TV"), anime_id)
+        return anime_id
 
     def mates(self, anime_id: int) -> tuple[int, ...]:
         """The other entries of the anime's catalogue franchise (empty without one), in air order."""
@@ -59,18 +82,26 @@ def _load() -> FranchiseMap:
     franchise_of: dict[int, int] = {}
     titles: dict[int, str] = {}
     members: dict[int, list[tuple[bool, dt.date, int, int]]] = {}
-    rows = Anime.objects.values_list("id", "franchise_id", "title", "aired_from", "franchise_position")
-    for anime_id, franchise_id, title, aired_from, position in rows:
+    followers: dict[int, int] = {}
+    kinds: dict[int, str] = {}
+    rows = Anime.objects.values_list(
+        "id", "franchise_id", "title", "aired_from", "franchise_position", "members", "type"
+    )
+    for anime_id, franchise_id, title, aired_from, position, followed, kind in rows:
         if franchise_id is None:
             titles[anime_id] = title
         else:
             franchise_of[anime_id] = franchise_id
             order = (aired_from is None, aired_from or dt.date.min, position or 0, anime_id)
             members.setdefault(franchise_id, []).append(order)
+            followers[anime_id] = int(followed or 0)
+            kinds[anime_id] = kind
     return FranchiseMap(
         franchise_of=franchise_of,
         titles=titles,
         members={f: tuple(row[3] for row in sorted(m)) for f, m in members.items()},
+        followers=followers,
+        kinds=kinds,
     )
 
 

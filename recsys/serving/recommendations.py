@@ -25,7 +25,7 @@ from recsys.serving.bodies import json_body
 from recsys.serving.bundles import ActiveModel, active_model
 from recsys.serving.cards import cards_for
 from recsys.serving.exact import exact_vectors
-from recsys.serving.franchises import one_per_franchise, planned_only
+from recsys.serving.franchises import franchise_map, one_per_franchise, planned_only
 from recsys.serving.freshness import catalogue_check
 from recsys.serving.new_anime import new_anime_for_user
 from recsys.serving.popularity import (
@@ -35,6 +35,8 @@ from recsys.serving.popularity import (
     popular_for_genres,
 )
 from recsys.serving.reasons import (
+    NEW_LIKE,
+    NEW_THIS_SEASON,
     reason_because,
     reason_new,
     reason_popular,
@@ -245,6 +247,42 @@ def _blend_new(
     return out
 
 
+def entry_points(
+    items: list[dict[str, Any]], *, history: UserHistory, exclude: set[int], language: str | None
+) -> list[dict[str, Any]]:
+    """Each entry of a franchise the user has no entry of replaced by where a newcomer starts
+    (:meth:`recsys.serving.franchises.FranchiseMap.entry_point`): not My Hero Academia's final
+    season to someone who never watched it, but its first. The card keeps its reason and channel;
+    a "new" reason becomes "because you liked" the same anime (the first entry is not new). An
+    entry point that may not be shown (``exclude``) or is already in the list leaves the card as
+    it was."""
+    groups = franchise_map()
+    started = {groups.key(a) for a in history.anime_ids}
+    listed = {item["id"] for item in items}
+    swaps: dict[int, int] = {}
+    for item in items:
+        if groups.key(item["id"]) in started:
+            continue
+        target = groups.entry_point(item["id"])
+        if target != item["id"] and target not in exclude and target not in listed:
+            swaps[item["id"]] = target
+            listed.add(target)
+    if not swaps:
+        return items
+    cards = {card["id"]: card for card in cards_for(anime_ids=sorted(set(swaps.values())), language=language)}
+    out = []
+    for item in items:
+        card = cards.get(swaps.get(item["id"], -1))
+        if card is None:
+            out.append(item)
+            continue
+        reason = item["reason"]
+        if reason.get("code") in (NEW_LIKE, NEW_THIS_SEASON):
+            reason = reason_because(anime_id=reason["anime_id"], title=reason["title"])
+        out.append(_with_reason(card, reason, item["channel"], language))
+    return out
+
+
 def _served_version(model: ActiveModel) -> str | None:
     return model.version if model.bundle is not None else None
 
@@ -303,7 +341,7 @@ def _fresh(
             history=history, exclude=shown, limit=limit + _SLACK - len(items), language=language
         )
         items = one_per_franchise(items, avoided=unlisted)
-    return items[:limit], degraded
+    return entry_points(items[:limit], history=history, exclude=exclude, language=language), degraded
 
 
 def _state_token(user: User) -> str | None:

@@ -204,6 +204,54 @@ def test_a_franchise_only_planned_is_not_recommended_until_started(world):
     assert titled["Dragon Ball GT"].id in ids
 
 
+def test_entry_point_is_where_a_newcomer_starts():
+    from recsys.serving.franchises import FranchiseMap
+
+    # franchise 1: a special, the first series, a sequel, a film; franchise 2: new anime (no figures)
+    groups = FranchiseMap(
+        franchise_of={10: 1, 11: 1, 12: 1, 13: 1, 20: 2, 21: 2, 22: 2},
+        titles={30: "Alone"},
+        members={1: (10, 11, 12, 13), 2: (20, 21, 22)},
+        followers={10: 5_000, 11: 900_000, 12: 400_000, 13: 950_000, 20: 0, 21: 0, 22: 0},
+        kinds={10: "Special", 11: "TV", 12: "TV", 13: "Movie", 20: "Special", 21: "TV", 22: "TV"},
+    )
+    assert groups.entry_point(12) == 11  # the sequel -> the most followed entry before it
+    assert groups.entry_point(11) == 11  # not the little-followed special aired before it
+    assert groups.entry_point(13) == 13  # followed more than anything before it (a remake, a hit film)
+    assert groups.entry_point(10) == 10  # the first entry
+    assert groups.entry_point(22) == 21  # new anime: the first TV entry before it
+    assert groups.entry_point(21) == 21  # no TV entry before it
+    assert groups.entry_point(30) == 30  # no catalogue franchise
+
+
+@pytest.mark.django_db
+def test_a_newcomer_is_offered_a_franchise_where_it_starts(world):
+    titled: dict[str, Anime] = world["titled"]
+    # Dragon Ball Z is the model's pick for a Mushishi fan; make Dragon Ball the most followed
+    Anime.objects.filter(pk=titled["Dragon Ball"].pk).update(members=2_000_000)
+    process_cache.clear()
+    user = UserFactory.create()
+    CollectionEntryFactory.create(user=user, anime=titled["Mushishi"], score=9)
+    client = APIClient()
+    client.force_login(user)
+
+    body = client.get("/api/recommendations/", {"limit": 6}).json()
+
+    # then: Dragon Ball itself, with the pick's reason
+    shown = [item for item in body["results"] if item["id"] in {titled[t].id for t in DRAGON_BALL}]
+    assert [item["id"] for item in shown] == [titled["Dragon Ball"].id]
+    assert shown[0]["reason"] == {
+        "code": "because_you_liked",
+        "anime_id": titled["Mushishi"].id,
+        "title": "Mushishi",
+    }
+
+    # a fan who has started the franchise gets its continuation as the model ranks it
+    CollectionEntryFactory.create(user=user, anime=titled["Dragon Ball GT"], status="completed", score=8)
+    ids = _ids(client.get("/api/recommendations/", {"limit": 6}).json())
+    assert titled["Dragon Ball Z"].id in ids
+
+
 @pytest.mark.django_db
 def test_an_operator_merge_reaches_the_lists_without_retraining(world):
     titled: dict[str, Anime] = world["titled"]
