@@ -103,7 +103,9 @@ def fans_filter(
 ) -> list[tuple[int, float]]:
     """The neighbours "fans also liked" may show, in the given order: not hidden, not ``anime_id``
     and, with ``groups``, not of its franchise and one per other franchise (the first, best-placed,
-    of each); ``groups=None`` applies no franchise rule."""
+    of each), shown as the franchise's entry point when that may be shown
+    (:meth:`~recsys.serving.franchises.FranchiseMap.entry_point`: Code Geass rather than R2);
+    ``groups=None`` applies no franchise rule."""
     seen = {groups.key(anime_id)} if groups is not None else set()
     out: list[tuple[int, float]] = []
     for i, s in neighbours:
@@ -114,6 +116,9 @@ def fans_filter(
             if key in seen:
                 continue
             seen.add(key)
+            start = groups.entry_point(i)
+            if start not in hidden:
+                i = start
         out.append((i, s))
     return out
 

@@ -225,6 +225,27 @@ def test_entry_point_is_where_a_newcomer_starts():
 
 
 @pytest.mark.django_db
+def test_fans_also_liked_shows_a_franchise_by_its_entry_point(world, monkeypatch):
+    # given: Dragon Ball GT is Mushishi's nearest neighbour; Dragon Ball Z is the most followed
+    titled: dict[str, Anime] = world["titled"]
+    mushishi = titled["Mushishi"]
+    taste = {mushishi.id: [(titled["Dragon Ball GT"].id, 0.9), (titled["Haikyuu!!"].id, 0.8)]}
+    monkeypatch.setattr(FakeBundle, "cooccurrence", taste)
+
+    body = APIClient().get(f"/api/anime/{mushishi.id}/similar/", {"limit": 5}).json()
+
+    # then: the franchise is shown where a newcomer starts, with GT's place and similarity
+    assert _ids(body) == [titled["Dragon Ball Z"].id, titled["Haikyuu!!"].id]
+    assert body["results"][0]["similarity"] == 0.9
+
+    # an entry point that is hidden leaves the neighbour as it was
+    Anime.objects.filter(pk=titled["Dragon Ball Z"].pk).update(is_hidden=True)
+    process_cache.clear()
+    body = APIClient().get(f"/api/anime/{mushishi.id}/similar/", {"limit": 5}).json()
+    assert _ids(body)[0] in {titled["Dragon Ball GT"].id, titled["Dragon Ball"].id}
+
+
+@pytest.mark.django_db
 def test_a_newcomer_is_offered_a_franchise_where_it_starts(world):
     titled: dict[str, Anime] = world["titled"]
     # Dragon Ball Z is the model's pick for a Mushishi fan; make Dragon Ball the most followed
