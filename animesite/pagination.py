@@ -17,6 +17,7 @@ page 1 always answers, empty when nothing matches.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from animesite.numbers import ascii_whole
+
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
@@ -36,11 +39,8 @@ def _integer(raw: str | None, *, default: int, low: int, high: int | None) -> in
     """``raw`` as an integer within ``[low, high]``, ``default`` when absent, ``None`` if invalid."""
     if raw is None:
         return default
-    text = raw.strip()
-    if not text.isascii() or not text.isdigit():
-        return None
-    value = int(text)
-    if value < low or (high is not None and value > high):
+    value = ascii_whole(raw.strip(), sys.maxsize if high is None else high)
+    if value is None or value < low:
         return None
     return value
 

@@ -28,6 +28,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from animesite.numbers import ascii_whole
 from catalog.models import Anime
 from catalog.selectors import genres_resolve, tags_resolve
 
@@ -181,12 +182,13 @@ def types_parse(raw: str, *, multiple: bool = True) -> list[str]:
 def years_parse(raw: str, *, multiple: bool = True) -> list[int]:
     years: list[int] = []
     for part in _one(comma_separated(raw), multiple=multiple):
-        if not (part.isascii() and part.isdigit()) or not MIN_YEAR <= int(part) <= MAX_YEAR:
+        year = ascii_whole(part, MAX_YEAR)
+        if year is None or year < MIN_YEAR:
             raise serializers.ValidationError(
                 _("“%(value)s” is not a year between %(min)d and %(max)d.")
                 % {"value": part, "min": MIN_YEAR, "max": MAX_YEAR}
             )
-        years.append(int(part))
+        years.append(year)
     return list(dict.fromkeys(years))
 
 

@@ -49,6 +49,7 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from defusedxml.expatreader import DefusedExpatParser
 from django.utils.translation import gettext as _
 
+from animesite.numbers import ascii_whole
 from favorites.models import MAX_EPISODES_WATCHED, MAX_REWATCH_COUNT, WatchStatus
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -181,24 +182,16 @@ MAX_MAL_ID = 2**31 - 1
 MAX_UNIX_TIME = 253_402_300_799
 
 
-def _whole(raw: str, maximum: int) -> int | None:
-    """``raw`` as a whole number from 0 to ``maximum`` written in ASCII digits, else None
-    (``str.isdigit`` also accepts superscripts such as ``²``, which ``int`` refuses)."""
-    if not (raw.isascii() and raw.isdigit()) or len(raw.lstrip("0")) > len(str(maximum)):
-        return None
-    value = int(raw)
-    return value if value <= maximum else None
-
-
 def _mal_date(raw: str) -> date | str | None:
     """A MyAnimeList date: the date, None when unknown (or partly unknown), the text when invalid."""
     raw = raw.strip()
     if not raw or raw == MAL_UNKNOWN_DATE:
         return None
     parts = raw.split("-")
-    if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
+    values = [v for v in (ascii_whole(part, 9999) for part in parts) if v is not None]
+    if len(parts) != 3 or len(values) != 3:
         return raw
-    year, month, day = (int(part) for part in parts)
+    year, month, day = values
     if year == 0 or month == 0 or day == 0:
         return None
     try:
@@ -319,7 +312,7 @@ class _ExportHandler(ContentHandler):
 
     def _entry_finish(self, fields: dict[str, str]) -> None:
         raw_id = fields.get("series_animedb_id", "")
-        mal_id = _whole(raw_id, MAX_MAL_ID)
+        mal_id = ascii_whole(raw_id, MAX_MAL_ID)
         if not mal_id:
             self._skip(fields, raw_id, _("series_animedb_id %(v)r is not a MAL id.") % {"v": raw_id})
             return
@@ -329,17 +322,17 @@ class _ExportHandler(ContentHandler):
             self._skip(fields, raw_id, _("unknown my_status %(v)r.") % {"v": raw_status})
             return
         raw_score = fields.get("my_score", "") or "0"
-        score = _whole(raw_score, 10)
+        score = ascii_whole(raw_score, 10)
         if score is None:
             self._skip(fields, raw_id, _("my_score %(v)r is not 0-10.") % {"v": raw_score})
             return
         raw_updated = fields.get("my_last_updated", "") or "0"
-        updated = _whole(raw_updated, MAX_UNIX_TIME)
+        updated = ascii_whole(raw_updated, MAX_UNIX_TIME)
         if updated is None:
             self._skip(fields, raw_id, _("my_last_updated %(v)r is not a Unix time.") % {"v": raw_updated})
             return
         raw_episodes = fields.get("my_watched_episodes", "") or "0"
-        episodes = _whole(raw_episodes, MAX_EPISODES_WATCHED)
+        episodes = ascii_whole(raw_episodes, MAX_EPISODES_WATCHED)
         if episodes is None:
             self._skip(
                 fields,
@@ -349,7 +342,7 @@ class _ExportHandler(ContentHandler):
             )
             return
         raw_rewatches = fields.get("my_times_watched", "") or "0"
-        rewatches = _whole(raw_rewatches, MAX_REWATCH_COUNT)
+        rewatches = ascii_whole(raw_rewatches, MAX_REWATCH_COUNT)
         if rewatches is None:
             self._skip(
                 fields,

@@ -237,3 +237,31 @@ def test_login_takes_strings_only(api_client, field):
     response = api_client.post("/api/auth/login/", payload, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json()["extra"]["fields"]
+
+
+@pytest.mark.parametrize("param", ["page", "page_size", "year"])
+@pytest.mark.parametrize("path", ["/api/anime/", "/api/rankings/top/"])
+def test_numbers_longer_than_python_reads_are_a_400(api_client, path, param):
+    # int() refuses text of more than 4,300 digits: that used to be a 500
+    response = api_client.get(path, {param: "9" * 5000})
+    assert response.status_code in (400, 404), response.content
+    assert response.json()["code"] != "server_error"
+
+
+@pytest.mark.parametrize("value", ["9" * 5000 + "-01-01", "2020-" + "1" * 5000 + "-01"])
+def test_export_dates_longer_than_python_reads_skip_their_entry(value):
+    export = read_mal_export(mal_xml(_entry(20, my_start_date=value), mal_entry(5)))
+    assert [e.mal_id for e in export.entries] == [5]
+    assert export.skipped_count == 1
+
+
+def test_ascii_whole_reads_bounded_ascii_numbers_only():
+    from animesite.numbers import ascii_whole
+
+    assert ascii_whole("0042", 100) == 42
+    assert ascii_whole("100", 100) == 100
+    assert ascii_whole("101", 100) is None
+    assert ascii_whole("9" * 5000) is None
+    assert ascii_whole("0" * 5000 + "7") == 7
+    for text in ("", "-1", "1.5", "²", "\uff12", "\u0662", " 1"):
+        assert ascii_whole(text) is None
