@@ -11,7 +11,7 @@ seconds, whatever model version is serving.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -50,12 +50,17 @@ class FranchiseMap:
         title = self.titles.get(anime_id)
         return (_title_key(title) if title is not None else "") or f"#{anime_id}"
 
-    def entry_point(self, anime_id: int) -> int:
+    def entry_point(self, anime_id: int, *, blocked: Collection[int] = ()) -> int:
         """Where a newcomer to ``anime_id``'s franchise starts: among the entries aired before it,
         the most followed when it is followed more than ``anime_id`` itself (My Hero Academia for
         its final season, Bakemonogatari for Nisemonogatari, but Kanon 2006 stays before the less
         followed 2002 version, and a series before its episode-0 special); when nothing before it
-        has a members figure (new anime), the first TV entry before it; else ``anime_id``."""
+        has a members figure (new anime), the first TV entry before it; else ``anime_id``. An entry
+        point in ``blocked`` (hidden, or not to be shown here) leaves ``anime_id``."""
+        start = self._entry_point(anime_id)
+        return anime_id if start in blocked else start
+
+    def _entry_point(self, anime_id: int) -> int:
         franchise = self.franchise_of.get(anime_id)
         if franchise is None:
             return anime_id

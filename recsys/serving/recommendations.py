@@ -258,15 +258,16 @@ def entry_points(
     it was."""
     groups = franchise_map()
     started = {groups.key(a) for a in history.anime_ids}
-    listed = {item["id"] for item in items}
+    # Not to be shown, or in the list already (the list's own entries and the entry points chosen).
+    blocked = exclude | {item["id"] for item in items}
     swaps: dict[int, int] = {}
     for item in items:
         if groups.key(item["id"]) in started:
             continue
-        target = groups.entry_point(item["id"])
-        if target != item["id"] and target not in exclude and target not in listed:
+        target = groups.entry_point(item["id"], blocked=blocked)
+        if target != item["id"]:
             swaps[item["id"]] = target
-            listed.add(target)
+            blocked.add(target)
     if not swaps:
         return items
     cards = {card["id"]: card for card in cards_for(anime_ids=sorted(set(swaps.values())), language=language)}

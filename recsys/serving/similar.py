@@ -116,9 +116,7 @@ def fans_filter(
             if key in seen:
                 continue
             seen.add(key)
-            start = groups.entry_point(i)
-            if start not in hidden:
-                i = start
+            i = groups.entry_point(i, blocked=hidden)
         out.append((i, s))
     return out
 
